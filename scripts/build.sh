@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Configures (once) and builds serval into build/: build/serval and
+# build/backends/<name>/libserval_<name>.so. Extra args go to cmake.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD="${SERVAL_BUILD_DIR:-$ROOT/build}"
+JOBS="${SERVAL_JOBS:-$(nproc)}"
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+cmake --build "$BUILD" -j "$JOBS"

@@ -1,0 +1,29 @@
+// Process-wide logging on spdlog: text or JSON lines, level changeable at
+// run time. Lines about a request carry its id as "[request_id] ..." in text
+// and as a "request_id" field in JSON. Thread-safe.
+#ifndef SERVAL_COMMON_LOGGING_H_
+#define SERVAL_COMMON_LOGGING_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "spdlog/spdlog.h"
+
+namespace serval {
+
+enum class LogFormat { kText, kJson };
+
+// Configures the default logger (stderr). level: trace|debug|info|warn|error.
+absl::Status InitLogging(std::string_view level, LogFormat format);
+absl::Status SetLogLevel(std::string_view level);
+std::string CurrentLogLevel();
+LogFormat CurrentLogFormat();
+
+// Logs `message` about request `request_id`.
+void LogForRequest(spdlog::level::level_enum level, std::string_view request_id,
+                   std::string_view message);
+
+}  // namespace serval
+
+#endif  // SERVAL_COMMON_LOGGING_H_

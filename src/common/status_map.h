@@ -1,0 +1,29 @@
+// Maps absl::StatusCode to HTTP status and gRPC codes (DESIGN section 5).
+// The single table every frontend uses, so REST and gRPC never disagree.
+#ifndef SERVAL_COMMON_STATUS_MAP_H_
+#define SERVAL_COMMON_STATUS_MAP_H_
+
+#include <string_view>
+
+#include "absl/status/status.h"
+
+namespace serval {
+
+// HTTP status for an error code: INVALID_ARGUMENT->400, NOT_FOUND->404,
+// UNAVAILABLE->503, RESOURCE_EXHAUSTED->429, DEADLINE_EXCEEDED->504,
+// UNIMPLEMENTED->501, INTERNAL->500, CANCELLED->499; OK->200.
+int HttpStatusFor(absl::StatusCode code);
+
+// The gRPC status code number (identical numbering to absl).
+int GrpcCodeFor(absl::StatusCode code);
+
+// Canonical upper-case name, e.g. "INVALID_ARGUMENT".
+std::string_view CodeName(absl::StatusCode code);
+
+// Converts a ServalCode received over the backend ABI; unknown values
+// become UNKNOWN rather than being trusted.
+absl::StatusCode CodeFromInt(int code);
+
+}  // namespace serval
+
+#endif  // SERVAL_COMMON_STATUS_MAP_H_

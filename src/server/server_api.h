@@ -1,0 +1,128 @@
+// ServerApi: the one facade frontends (HTTP, gRPC, tools) may call. It
+// hides the model manager and schedulers. All methods are thread-safe and
+// never block on model execution; Infer completes through its callback.
+#ifndef SERVAL_SERVER_SERVER_API_H_
+#define SERVAL_SERVER_SERVER_API_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "proto/model_config.pb.h"
+#include "server/inference_request.h"
+#include "tensor/datatype.h"
+#include "tensor/shape.h"
+
+namespace serval {
+
+struct ServerMetadata {
+  std::string name;
+  std::string version;
+  std::vector<std::string> extensions;
+};
+
+struct TensorMetadata {
+  std::string name;
+  DataType datatype = DataType::kInvalid;
+  // Full shape as clients send it: with a leading -1 batch dimension for
+  // batching models; -1 for variable dims.
+  Shape shape;
+};
+
+struct ModelMetadata {
+  std::string name;
+  std::vector<std::string> versions;  // ready versions, ascending
+  std::string platform;               // e.g. "onnxruntime_onnx"
+  std::vector<TensorMetadata> inputs;
+  std::vector<TensorMetadata> outputs;
+};
+
+// Triton statistics extension shapes.
+struct DurationStat {
+  uint64_t count = 0;
+  uint64_t ns = 0;
+};
+
+struct InferStatistics {
+  DurationStat success;
+  DurationStat fail;
+  DurationStat queue;
+  DurationStat compute_input;
+  DurationStat compute_infer;
+  DurationStat compute_output;
+};
+
+struct BatchStatistics {
+  uint64_t batch_size = 0;
+  DurationStat compute_input;
+  DurationStat compute_infer;
+  DurationStat compute_output;
+};
+
+struct ModelStatistics {
+  std::string name;
+  std::string version;
+  uint64_t last_inference_ms = 0;  // wall clock, ms since the epoch
+  uint64_t inference_count = 0;    // batch items run
+  uint64_t execution_count = 0;    // backend executions (batches)
+  InferStatistics inference_stats;
+  std::vector<BatchStatistics> batch_stats;  // ascending batch size
+};
+
+// One row of the repository index.
+struct RepositoryEntry {
+  std::string name;
+  std::string version;  // empty when the model has no version to report
+  std::string state;    // UNAVAILABLE, LOADING, READY, UNLOADING
+  std::string reason;   // why it is not READY, when known
+};
+
+struct LoadOptions {
+  // Optional config override as JSON (Triton: parameters.config).
+  std::string config_json;
+  // Files uploaded with the request: "<version>/<name>" -> bytes.
+  std::map<std::string, std::string> files;
+};
+
+class ServerApi {
+ public:
+  virtual ~ServerApi() = default;
+
+  virtual bool IsLive() const = 0;
+  // True once every model required at start-up is ready, false again once
+  // shutdown begins.
+  virtual bool IsReady() const = 0;
+  virtual ServerMetadata GetServerMetadata() const = 0;
+
+  // version -1 means the latest ready version. NOT_FOUND for an unknown
+  // model or version.
+  virtual absl::StatusOr<ModelMetadata> GetModelMetadata(
+      std::string_view model, int64_t version) const = 0;
+  virtual absl::StatusOr<bool> IsModelReady(std::string_view model,
+                                            int64_t version) const = 0;
+  virtual absl::StatusOr<inference::ModelConfig> GetModelConfig(
+      std::string_view model, int64_t version) const = 0;
+  // Empty model = every model; version -1 = every version of the model.
+  virtual absl::StatusOr<std::vector<ModelStatistics>> GetModelStatistics(
+      std::string_view model, int64_t version) const = 0;
+
+  virtual std::vector<RepositoryEntry> GetRepositoryIndex(
+      bool ready_only) const = 0;
+  virtual absl::Status LoadModel(std::string_view model,
+                                 const LoadOptions& options) = 0;
+  virtual absl::Status UnloadModel(std::string_view model,
+                                   bool unload_dependents) = 0;
+
+  // Validates and enqueues the request. `done` is called exactly once, with
+  // an error status for a request that fails validation, is rejected or
+  // fails in the backend.
+  virtual void Infer(InferenceRequest request, InferCallback done) = 0;
+};
+
+}  // namespace serval
+
+#endif  // SERVAL_SERVER_SERVER_API_H_

@@ -1,0 +1,57 @@
+#include "tensor/shape.h"
+
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/absl_compat.h"
+
+namespace serval {
+
+absl::StatusOr<int64_t> ElementCount(std::span<const int64_t> shape) {
+  int64_t count = 1;
+  for (int64_t d : shape) {
+    if (d < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "shape ", ShapeToString(shape), " has a negative dimension"));
+    }
+    if (d != 0 && count > std::numeric_limits<int64_t>::max() / d) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "shape ", ShapeToString(shape), " has too many elements"));
+    }
+    count *= d;
+  }
+  return count;
+}
+
+absl::StatusOr<int64_t> ByteSize(DataType type,
+                                 std::span<const int64_t> shape) {
+  auto count = ElementCount(shape);
+  if (!count.ok()) return count.status();
+  const int64_t size = static_cast<int64_t>(ElementSize(type));
+  if (size == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "datatype ", ToAbsl(ApiName(type)), " has no fixed element size"));
+  }
+  if (*count > std::numeric_limits<int64_t>::max() / size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "shape ", ShapeToString(shape), " of ", ToAbsl(ApiName(type)),
+        " is too large in bytes"));
+  }
+  return *count * size;
+}
+
+bool ShapeMatches(std::span<const int64_t> dims,
+                  std::span<const int64_t> shape) {
+  if (dims.size() != shape.size()) return false;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (dims[i] != -1 && dims[i] != shape[i]) return false;
+  }
+  return true;
+}
+
+std::string ShapeToString(std::span<const int64_t> shape) {
+  return absl::StrCat("[", absl::StrJoin(shape, ","), "]");
+}
+
+}  // namespace serval

@@ -1,0 +1,55 @@
+#include "tensor/tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace serval {
+
+void TensorBuffer::Free::operator()(char* p) const { std::free(p); }
+
+void TensorBuffer::Resize(size_t size) {
+  if (size > capacity_) {
+    // Aligned for SIMD kernels in backends; aligned_alloc wants a multiple.
+    const size_t rounded = (size + 63) / 64 * 64;
+    char* p = static_cast<char*>(std::aligned_alloc(64, rounded));
+    if (p == nullptr) throw std::bad_alloc();
+    if (size_ > 0) std::memcpy(p, data_.get(), size_);
+    data_.reset(p);
+    capacity_ = rounded;
+  }
+  size_ = size;
+}
+
+absl::StatusOr<int64_t> CountBytesElements(std::string_view serialized) {
+  int64_t count = 0;
+  size_t pos = 0;
+  while (pos < serialized.size()) {
+    if (serialized.size() - pos < 4) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "BYTES element ", count, " has a truncated 4-byte length prefix"));
+    }
+    uint32_t len;
+    std::memcpy(&len, serialized.data() + pos, 4);  // little-endian host
+    pos += 4;
+    if (len > serialized.size() - pos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("BYTES element ", count, " claims ", len,
+                       " bytes but only ", serialized.size() - pos, " remain"));
+    }
+    pos += len;
+    ++count;
+  }
+  return count;
+}
+
+void AppendBytesElement(std::string_view element, std::string* serialized) {
+  const uint32_t len = static_cast<uint32_t>(element.size());
+  char prefix[4];
+  std::memcpy(prefix, &len, 4);
+  serialized->append(prefix, 4);
+  serialized->append(element);
+}
+
+}  // namespace serval
