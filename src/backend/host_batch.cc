@@ -1,0 +1,301 @@
+#include "backend/host_batch.h"
+
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "backend/backend_model.h"
+#include "common/absl_compat.h"
+#include "common/clock.h"
+
+namespace serval {
+
+HostBatch::HostBatch(const ModelIo& io, BatchScratch* scratch,
+                     std::vector<BatchEntry> entries, BatchDoneFn done)
+    : io_(io),
+      scratch_(scratch),
+      entries_(std::move(entries)),
+      done_(std::move(done)),
+      requested_mask_(io.outputs.size(), false),
+      allocated_(io.outputs.size()) {}
+
+void HostBatch::Run(BackendInstance& instance, const ModelIo& io,
+                    BatchScratch* scratch, std::vector<BatchEntry> entries,
+                    BatchDoneFn done) {
+  auto* batch = new HostBatch(io, scratch, std::move(entries), std::move(done));
+  batch->times_.start_ns = MonotonicNowNs();
+  absl::Status gathered = batch->Gather();
+  if (!gathered.ok()) {
+    batch->Complete(std::move(gathered));
+    return;
+  }
+  batch->times_.input_end_ns = MonotonicNowNs();
+  instance.Execute(batch);
+}
+
+int64_t HostBatch::EntryBatchSize(const BatchEntry& entry) const {
+  if (!io_.batching() || entry.inputs.empty() || entry.inputs[0].shape.empty()) {
+    return 1;
+  }
+  return entry.inputs[0].shape[0];
+}
+
+bool HostBatch::EntryWants(const BatchEntry& entry,
+                           const std::string& name) const {
+  if (entry.requested_outputs.empty()) return true;
+  for (const auto& r : entry.requested_outputs) {
+    if (r == name) return true;
+  }
+  return false;
+}
+
+absl::Status HostBatch::Gather() {
+  if (entries_.empty()) return absl::InternalError("empty batch");
+  if (!io_.batching() && entries_.size() > 1) {
+    return absl::InternalError("a non-batching model got several requests");
+  }
+  for (const auto& e : entries_) {
+    if (e.inputs.size() != io_.inputs.size()) {
+      return absl::InternalError("batch entry has the wrong number of inputs");
+    }
+    entry_batch_.push_back(EntryBatchSize(e));
+    total_batch_ += entry_batch_.back();
+  }
+
+  // Requested outputs: the union over entries, in model order.
+  for (size_t o = 0; o < io_.outputs.size(); ++o) {
+    for (const auto& e : entries_) {
+      if (EntryWants(e, io_.outputs[o].name)) {
+        requested_mask_[o] = true;
+        break;
+      }
+    }
+    if (requested_mask_[o]) requested_.push_back(io_.outputs[o].name.c_str());
+  }
+  for (const auto& e : entries_) {
+    e.outputs->clear();
+    e.outputs->reserve(io_.outputs.size());
+  }
+
+  const size_t n = io_.inputs.size();
+  input_shapes_.resize(n);
+  inputs_.resize(n);
+  if (entries_.size() == 1) {
+    // Zero copy: the backend reads the request's own bytes.
+    for (size_t i = 0; i < n; ++i) {
+      const TensorView& v = entries_[0].inputs[i];
+      input_shapes_[i] = v.shape;
+      inputs_[i] = ServalTensor{io_.inputs[i].name.c_str(),
+                                static_cast<int32_t>(v.datatype),
+                                input_shapes_[i].data(),
+                                static_cast<uint32_t>(input_shapes_[i].size()),
+                                v.data, v.byte_size};
+    }
+    return absl::OkStatus();
+  }
+
+  // One contiguous buffer per input; the scheduler only batches requests
+  // whose non-batch dims agree, so concatenation is the whole job.
+  if (scratch_->inputs.size() < n) scratch_->inputs.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    size_t total_bytes = 0;
+    for (const auto& e : entries_) total_bytes += e.inputs[i].byte_size;
+    TensorBuffer& buf = scratch_->inputs[i];
+    buf.Resize(total_bytes);
+    size_t offset = 0;
+    for (const auto& e : entries_) {
+      if (e.inputs[i].byte_size > 0) {
+        std::memcpy(buf.data() + offset, e.inputs[i].data, e.inputs[i].byte_size);
+      }
+      offset += e.inputs[i].byte_size;
+    }
+    input_shapes_[i] = entries_[0].inputs[i].shape;
+    input_shapes_[i][0] = total_batch_;
+    inputs_[i] = ServalTensor{io_.inputs[i].name.c_str(),
+                              static_cast<int32_t>(entries_[0].inputs[i].datatype),
+                              input_shapes_[i].data(),
+                              static_cast<uint32_t>(input_shapes_[i].size()),
+                              buf.data(), total_bytes};
+  }
+  return absl::OkStatus();
+}
+
+void HostBatch::Inputs(const ServalTensor** inputs, uint32_t* count) const {
+  *inputs = inputs_.data();
+  *count = static_cast<uint32_t>(inputs_.size());
+}
+
+void HostBatch::RequestedOutputs(const char* const** names,
+                                 uint32_t* count) const {
+  *names = requested_.data();
+  *count = static_cast<uint32_t>(requested_.size());
+}
+
+absl::Status HostBatch::OutputBuffer(const char* name, int32_t datatype,
+                                     const int64_t* shape, uint32_t rank,
+                                     uint64_t byte_size, void** buffer) {
+  if (name == nullptr || buffer == nullptr || (rank > 0 && shape == nullptr)) {
+    return absl::InvalidArgumentError("batch_output_buffer: null argument");
+  }
+  auto index = io_.OutputIndex(name);
+  if (!index.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("backend produced output '", name,
+                     "' which the model configuration does not declare"));
+  }
+  const TensorSpec& spec = io_.outputs[*index];
+  if (datatype != static_cast<int32_t>(spec.datatype)) {
+    auto got = DataTypeFromInt(datatype);
+    return absl::InvalidArgumentError(absl::StrCat(
+        "output '", name, "': configuration declares ",
+        ToAbsl(ApiName(spec.datatype)), " but the backend produced ",
+        got ? ToAbsl(ApiName(*got)) : absl::string_view("an invalid type")));
+  }
+  Shape s(shape, shape + rank);
+  const Shape expected = io_.batching() ? io_.FullOutputShape(*index) : spec.dims;
+  bool matches = ShapeMatches(expected, s);
+  if (matches && io_.batching() && s[0] != total_batch_) matches = false;
+  if (!matches) {
+    Shape want = expected;
+    if (io_.batching()) want[0] = total_batch_;
+    return absl::InvalidArgumentError(absl::StrCat(
+        "output '", name, "': backend produced shape ", ShapeToString(s),
+        ", configuration expects ", ShapeToString(want)));
+  }
+  if (spec.datatype != DataType::kBytes) {
+    auto expected_bytes = ByteSize(spec.datatype, s);
+    if (!expected_bytes.ok()) return expected_bytes.status();
+    if (static_cast<uint64_t>(*expected_bytes) != byte_size) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "output '", name, "': byte size ", byte_size, " does not match ",
+          *expected_bytes, " for shape ", ShapeToString(s)));
+    }
+  }
+  Allocated& a = allocated_[*index];
+  if (a.allocated) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("output '", name, "' allocated twice in one batch"));
+  }
+  a.allocated = true;
+  a.shape = s;
+  a.byte_size = byte_size;
+
+  if (entries_.size() == 1) {
+    // Zero copy: the backend writes straight into the response.
+    OutputTensor out;
+    out.name = spec.name;
+    out.datatype = spec.datatype;
+    out.shape = std::move(s);
+    out.data.Resize(byte_size);
+    entries_[0].outputs->push_back(std::move(out));
+    *buffer = entries_[0].outputs->back().data.data();
+    return absl::OkStatus();
+  }
+  if (scratch_->outputs.size() < io_.outputs.size()) {
+    scratch_->outputs.resize(io_.outputs.size());
+  }
+  scratch_->outputs[*index].Resize(byte_size);
+  *buffer = scratch_->outputs[*index].data();
+  return absl::OkStatus();
+}
+
+void HostBatch::ReportTimes(uint64_t input_end_ns, uint64_t infer_end_ns) {
+  if (input_end_ns != 0) times_.input_end_ns = input_end_ns;
+  if (infer_end_ns != 0) times_.infer_end_ns = infer_end_ns;
+}
+
+absl::Status HostBatch::Scatter() {
+  for (size_t o = 0; o < io_.outputs.size(); ++o) {
+    if (requested_mask_[o] && !allocated_[o].allocated) {
+      return absl::InternalError(absl::StrCat(
+          "backend completed the batch without producing output '",
+          io_.outputs[o].name, "'"));
+    }
+  }
+  // BYTES outputs must hold exactly the elements their shape promises.
+  for (size_t o = 0; o < io_.outputs.size(); ++o) {
+    if (!allocated_[o].allocated || io_.outputs[o].datatype != DataType::kBytes) {
+      continue;
+    }
+    const char* data = entries_.size() == 1 ? nullptr : scratch_->outputs[o].data();
+    if (entries_.size() == 1) {
+      for (const auto& out : *entries_[0].outputs) {
+        if (out.name == io_.outputs[o].name) data = out.data.data();
+      }
+    }
+    auto count = CountBytesElements(std::string_view(data, allocated_[o].byte_size));
+    auto want = ElementCount(allocated_[o].shape);
+    if (!count.ok()) return count.status();
+    if (!want.ok() || *count != *want) {
+      return absl::InternalError(absl::StrCat(
+          "BYTES output '", io_.outputs[o].name, "' holds ", *count,
+          " elements, its shape ", ShapeToString(allocated_[o].shape),
+          " needs ", want.ok() ? *want : -1));
+    }
+  }
+
+  if (entries_.size() == 1) {
+    // Drop outputs the backend produced that the request did not ask for.
+    auto& outs = *entries_[0].outputs;
+    std::erase_if(outs, [&](const OutputTensor& t) {
+      return !EntryWants(entries_[0], t.name);
+    });
+    return absl::OkStatus();
+  }
+
+  for (size_t o = 0; o < io_.outputs.size(); ++o) {
+    if (!allocated_[o].allocated) continue;
+    const TensorSpec& spec = io_.outputs[o];
+    const Allocated& a = allocated_[o];
+    const char* src = scratch_->outputs[o].data();
+    size_t offset = 0;
+    const bool bytes = spec.datatype == DataType::kBytes;
+    const int64_t per_item_elements =
+        total_batch_ > 0 ? ElementCount(a.shape).value_or(0) / total_batch_ : 0;
+    const uint64_t per_item_bytes = total_batch_ > 0 ? a.byte_size / total_batch_ : 0;
+    for (size_t e = 0; e < entries_.size(); ++e) {
+      size_t len;
+      if (bytes) {
+        // Walk the length prefixes of this entry's elements.
+        size_t end = offset;
+        for (int64_t k = 0; k < per_item_elements * entry_batch_[e]; ++k) {
+          uint32_t l;
+          std::memcpy(&l, src + end, 4);
+          end += 4 + l;
+        }
+        len = end - offset;
+      } else {
+        len = per_item_bytes * entry_batch_[e];
+      }
+      if (EntryWants(entries_[e], spec.name)) {
+        OutputTensor out;
+        out.name = spec.name;
+        out.datatype = spec.datatype;
+        out.shape = a.shape;
+        out.shape[0] = entry_batch_[e];
+        out.data.Resize(len);
+        if (len > 0) std::memcpy(out.data.data(), src + offset, len);
+        entries_[e].outputs->push_back(std::move(out));
+      }
+      offset += len;
+    }
+  }
+  return absl::OkStatus();
+}
+
+void HostBatch::Complete(absl::Status status) {
+  const uint64_t now = MonotonicNowNs();
+  if (times_.input_end_ns == 0) times_.input_end_ns = now;
+  if (times_.infer_end_ns == 0) times_.infer_end_ns = now;
+  if (status.ok()) status = Scatter();
+  if (!status.ok()) {
+    for (auto& e : entries_) e.outputs->clear();
+  }
+  times_.end_ns = MonotonicNowNs();
+  BatchDoneFn done = std::move(done_);
+  BatchTimes times = times_;
+  delete this;
+  done(std::move(status), times);
+}
+
+}  // namespace serval

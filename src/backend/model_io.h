@@ -1,0 +1,50 @@
+// The declared inputs and outputs of a model version in serval's own types,
+// derived once from its config so the hot path never touches the proto.
+// Immutable after construction; safe to share between threads.
+#ifndef SERVAL_BACKEND_MODEL_IO_H_
+#define SERVAL_BACKEND_MODEL_IO_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "proto/model_config.pb.h"
+#include "tensor/datatype.h"
+#include "tensor/shape.h"
+
+namespace serval {
+
+struct TensorSpec {
+  std::string name;
+  DataType datatype = DataType::kInvalid;
+  Shape dims;  // without the batch dimension; -1 = variable
+  bool optional = false;
+};
+
+struct ModelIo {
+  int32_t max_batch_size = 0;  // 0: the model does not batch
+  std::vector<TensorSpec> inputs;
+  std::vector<TensorSpec> outputs;
+
+  bool batching() const { return max_batch_size > 0; }
+  // Index into inputs/outputs, or nullopt.
+  std::optional<size_t> InputIndex(std::string_view name) const;
+  std::optional<size_t> OutputIndex(std::string_view name) const;
+  // Full shape a client sees: dims with a leading -1 when batching.
+  Shape FullInputShape(size_t i) const;
+  Shape FullOutputShape(size_t i) const;
+};
+
+// Converts the config's datatype enum (TYPE_FP32...) through its name.
+absl::StatusOr<DataType> DataTypeFromConfig(inference::DataType type);
+inference::DataType DataTypeToConfig(DataType type);
+
+// Fails when a tensor has an invalid datatype; the config layer has
+// already validated the rest.
+absl::StatusOr<ModelIo> ModelIoFromConfig(const inference::ModelConfig& config);
+
+}  // namespace serval
+
+#endif  // SERVAL_BACKEND_MODEL_IO_H_
