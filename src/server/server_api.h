@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "metrics/model_statistics.h"
 #include "proto/model_config.pb.h"
 #include "server/inference_request.h"
 #include "tensor/datatype.h"
@@ -39,38 +40,6 @@ struct ModelMetadata {
   std::string platform;               // e.g. "onnxruntime_onnx"
   std::vector<TensorMetadata> inputs;
   std::vector<TensorMetadata> outputs;
-};
-
-// Triton statistics extension shapes.
-struct DurationStat {
-  uint64_t count = 0;
-  uint64_t ns = 0;
-};
-
-struct InferStatistics {
-  DurationStat success;
-  DurationStat fail;
-  DurationStat queue;
-  DurationStat compute_input;
-  DurationStat compute_infer;
-  DurationStat compute_output;
-};
-
-struct BatchStatistics {
-  uint64_t batch_size = 0;
-  DurationStat compute_input;
-  DurationStat compute_infer;
-  DurationStat compute_output;
-};
-
-struct ModelStatistics {
-  std::string name;
-  std::string version;
-  uint64_t last_inference_ms = 0;  // wall clock, ms since the epoch
-  uint64_t inference_count = 0;    // batch items run
-  uint64_t execution_count = 0;    // backend executions (batches)
-  InferStatistics inference_stats;
-  std::vector<BatchStatistics> batch_stats;  // ascending batch size
 };
 
 // One row of the repository index.

@@ -1,0 +1,219 @@
+#include "scheduler/batch_queue.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace serval {
+
+BatchQueue::BatchQueue(SchedulerOptions options)
+    : options_(std::move(options)) {
+  if (options_.levels.empty()) options_.levels.push_back(QueuePolicy{128});
+  levels_.resize(options_.levels.size());
+}
+
+uint64_t BatchQueue::DeadlineFor(const PendingRequest& r,
+                                 const QueuePolicy& policy,
+                                 uint64_t now_ns) const {
+  // A request may shorten the model's default timeout; lengthening it
+  // needs allow_timeout_override. With no default, the request's own
+  // timeout applies.
+  uint64_t timeout_us = policy.default_timeout_us;
+  const uint64_t asked = r.request.timeout_us;
+  if (asked > 0) {
+    if (timeout_us == 0 || asked < timeout_us || policy.allow_timeout_override) {
+      timeout_us = asked;
+    }
+  }
+  if (timeout_us == 0) return 0;
+  return now_ns + timeout_us * 1000;
+}
+
+PendingPtr BatchQueue::Add(PendingPtr r, uint64_t now_ns,
+                           absl::Status* rejected) {
+  uint32_t level = options_.default_level;
+  if (r->request.priority > 0) {
+    if (r->request.priority > options_.levels.size()) {
+      *rejected = absl::InvalidArgumentError(absl::StrCat(
+          "priority ", r->request.priority, " is out of range: model '",
+          r->request.model_name, "' has ", options_.levels.size(),
+          " priority level(s); 1 is the highest"));
+      return r;
+    }
+    level = r->request.priority - 1;
+  }
+  const QueuePolicy& policy = options_.levels[level];
+  if (levels_[level].size() >= policy.max_queue_size) {
+    *rejected = absl::UnavailableError(absl::StrCat(
+        "model '", r->request.model_name, "' is overloaded: its queue is full (",
+        policy.max_queue_size, " requests at priority level ", level + 1,
+        "); retry later"));
+    return r;
+  }
+  r->level = level;
+  r->sequence = next_sequence_++;
+  r->enqueue_ns = now_ns;
+  r->deadline_ns = DeadlineFor(*r, policy, now_ns);
+  if (r->deadline_ns != 0) ++with_deadline_;
+  levels_[level].push_back(std::move(r));
+  ++size_;
+  return nullptr;
+}
+
+void BatchQueue::Purge(uint64_t now_ns, std::vector<PendingPtr>* dropped) {
+  if (with_deadline_ == 0) return;
+  for (size_t l = 0; l < levels_.size(); ++l) {
+    auto& q = levels_[l];
+    for (auto it = q.begin(); it != q.end();) {
+      PendingRequest& r = **it;
+      if (r.deadline_ns == 0 || now_ns < r.deadline_ns) {
+        ++it;
+        continue;
+      }
+      --with_deadline_;
+      if (options_.levels[l].timeout_action == TimeoutAction::kDelay) {
+        // Triton's DELAY: the request stays, behind every request that is
+        // still within its timeout.
+        r.deadline_ns = 0;
+        delayed_.push_back(std::move(*it));
+      } else {
+        r.response.status = absl::UnavailableError(absl::StrCat(
+            "request timed out after ", (now_ns - r.enqueue_ns) / 1000,
+            " us in the queue of model '", r.request.model_name, "'"));
+        dropped->push_back(std::move(*it));
+        --size_;
+      }
+      it = q.erase(it);
+    }
+  }
+}
+
+bool BatchQueue::PreferredSizeReached(int64_t total, bool more_could_join) const {
+  const auto& p = options_.preferred_batch_sizes;
+  if (p.empty()) return false;
+  if (total >= p.back()) return true;
+  return !more_could_join && std::find(p.begin(), p.end(), total) != p.end();
+}
+
+BatchQueue::Decision BatchQueue::Next(uint64_t now_ns, bool flush) {
+  Decision d;
+  Purge(now_ns, &d.dropped);
+
+  // Every queue in service order: levels by priority, then DELAYed ones.
+  std::vector<std::deque<PendingPtr>*> order;
+  for (auto& q : levels_) order.push_back(&q);
+  order.push_back(&delayed_);
+
+  const bool batching = options_.max_batch_size > 0;
+  const int64_t max_batch = batching ? options_.max_batch_size : 1;
+  struct Taken {
+    PendingPtr request;
+    std::deque<PendingPtr>* from;
+  };
+  std::vector<Taken> taken;
+  int64_t total = 0;
+  bool blocked = false;  // the next request cannot join this batch
+  for (auto* q : order) {
+    while (!q->empty() && !blocked) {
+      PendingRequest& r = *q->front();
+      if (r.request.cancellation && r.request.cancellation->IsCancelled()) {
+        r.response.status = absl::CancelledError(
+            "request cancelled by the client before execution");
+        if (r.deadline_ns) --with_deadline_;
+        d.dropped.push_back(std::move(q->front()));
+        q->pop_front();
+        --size_;
+        continue;
+      }
+      if (r.deadline_ns != 0 && now_ns + estimate_ns_ > r.deadline_ns) {
+        r.response.status = absl::UnavailableError(absl::StrCat(
+            "request deadline cannot be met: ", (r.deadline_ns - now_ns) / 1000,
+            " us left, model '", r.request.model_name, "' takes about ",
+            estimate_ns_ / 1000, " us to execute"));
+        --with_deadline_;
+        d.dropped.push_back(std::move(q->front()));
+        q->pop_front();
+        --size_;
+        continue;
+      }
+      if (!taken.empty()) {
+        const bool fits = options_.dynamic_batching &&
+                          total + r.batch_size <= max_batch &&
+                          CompatibleShapes(*taken.front().request, r, batching);
+        if (!fits) {
+          blocked = true;
+          break;
+        }
+      }
+      total += r.batch_size;
+      taken.push_back({std::move(q->front()), q});
+      q->pop_front();
+      if (!options_.dynamic_batching || total >= max_batch) blocked = true;
+    }
+    if (blocked) break;
+  }
+  if (taken.empty()) {
+    d.wake_at_ns = 0;
+    return d;
+  }
+
+  bool send =
+      flush || !options_.dynamic_batching || blocked || total >= max_batch;
+  const uint64_t oldest = taken.front().request->enqueue_ns;
+  const uint64_t delay_end = oldest + options_.max_queue_delay_ns;
+  if (!send) {
+    if (!options_.preferred_batch_sizes.empty()) {
+      send = PreferredSizeReached(total, /*more_could_join=*/false) ||
+             now_ns >= delay_end;
+    } else {
+      send = options_.max_queue_delay_ns == 0 || now_ns >= delay_end;
+    }
+  }
+
+  if (send) {
+    for (auto& t : taken) {
+      if (t.request->deadline_ns) --with_deadline_;
+      d.batch.push_back(std::move(t.request));
+    }
+    size_ -= d.batch.size();
+    return d;
+  }
+  // Not yet: put the requests back where they were, in order.
+  for (auto it = taken.rbegin(); it != taken.rend(); ++it) {
+    it->from->push_front(std::move(it->request));
+  }
+  d.wake_at_ns = delay_end;
+  if (with_deadline_ > 0) {
+    for (auto& q : levels_) {
+      for (auto& r : q) {
+        if (r->deadline_ns) d.wake_at_ns = std::min(d.wake_at_ns, r->deadline_ns);
+      }
+    }
+  }
+  return d;
+}
+
+void BatchQueue::RecordExecution(uint64_t duration_ns) {
+  // Exponential moving average: follows load changes within a few batches
+  // without being thrown by one outlier.
+  estimate_ns_ = estimate_ns_ == 0 ? duration_ns
+                                   : (estimate_ns_ * 7 + duration_ns) / 8;
+}
+
+std::vector<PendingPtr> BatchQueue::DrainAll(const absl::Status& status) {
+  std::vector<PendingPtr> out;
+  for (auto& q : levels_) {
+    for (auto& r : q) out.push_back(std::move(r));
+    q.clear();
+  }
+  for (auto& r : delayed_) out.push_back(std::move(r));
+  delayed_.clear();
+  for (auto& r : out) r->response.status = status;
+  size_ = 0;
+  with_deadline_ = 0;
+  return out;
+}
+
+}  // namespace serval

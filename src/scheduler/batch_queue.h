@@ -1,0 +1,72 @@
+// BatchQueue: the scheduling decisions of one model version, free of
+// threads and real time so every rule is unit-tested with a fake clock.
+// Bounded priority queues, timeouts (REJECT/DELAY), deadline-aware dropping,
+// cancellation, and dynamic batch formation with Triton's semantics.
+// Not thread-safe: the Scheduler calls it under its lock.
+#ifndef SERVAL_SCHEDULER_BATCH_QUEUE_H_
+#define SERVAL_SCHEDULER_BATCH_QUEUE_H_
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "scheduler/pending_request.h"
+#include "scheduler/scheduler_options.h"
+
+namespace serval {
+
+class BatchQueue {
+ public:
+  explicit BatchQueue(SchedulerOptions options);
+
+  // Admits a request at `now_ns`: assigns its level, sequence and deadline.
+  // Returns the request back with UNAVAILABLE when its level is full (the
+  // caller fails it at once); nullptr when admitted.
+  PendingPtr Add(PendingPtr request, uint64_t now_ns, absl::Status* rejected);
+
+  struct Decision {
+    // Requests to execute now as one batch (empty when none).
+    std::vector<PendingPtr> batch;
+    // Requests to fail now; each has response.status set.
+    std::vector<PendingPtr> dropped;
+    // When batch is empty: the time to ask again even if nothing arrives
+    // (0 = wait for an arrival).
+    uint64_t wake_at_ns = 0;
+  };
+
+  // Called when an instance is free. Drops cancelled and expired requests,
+  // then forms the next batch or says when to look again. `flush` sends a
+  // partial batch at once (shutdown drains without waiting for delays).
+  Decision Next(uint64_t now_ns, bool flush = false);
+
+  // Feeds the execution-time estimate used for deadline-aware dropping.
+  void RecordExecution(uint64_t duration_ns);
+  uint64_t EstimatedExecutionNs() const { return estimate_ns_; }
+
+  // Removes every queued request (shutdown), each with `status` set.
+  std::vector<PendingPtr> DrainAll(const absl::Status& status);
+
+  size_t size() const { return size_; }
+  const SchedulerOptions& options() const { return options_; }
+
+ private:
+  uint64_t DeadlineFor(const PendingRequest& r, const QueuePolicy& policy,
+                       uint64_t now_ns) const;
+  void Purge(uint64_t now_ns, std::vector<PendingPtr>* dropped);
+  bool PreferredSizeReached(int64_t total, bool more_could_join) const;
+
+  SchedulerOptions options_;
+  // One FIFO per priority level, then the queue of DELAYed requests which
+  // run after every level.
+  std::vector<std::deque<PendingPtr>> levels_;
+  std::deque<PendingPtr> delayed_;
+  size_t size_ = 0;
+  size_t with_deadline_ = 0;
+  uint64_t next_sequence_ = 0;
+  uint64_t estimate_ns_ = 0;
+};
+
+}  // namespace serval
+
+#endif  // SERVAL_SCHEDULER_BATCH_QUEUE_H_

@@ -1,0 +1,269 @@
+#include "scheduler/batch_queue.h"
+
+#include <memory>
+
+#include "gtest/gtest.h"
+
+namespace serval {
+namespace {
+
+constexpr uint64_t kUs = 1000;
+
+// A request with one input of shape [batch, width].
+PendingPtr Req(int64_t batch = 1, int64_t width = 4, uint32_t priority = 0,
+               uint64_t timeout_us = 0) {
+  auto r = std::make_unique<PendingRequest>();
+  r->request.model_name = "m";
+  r->request.priority = priority;
+  r->request.timeout_us = timeout_us;
+  TensorView v;
+  v.name = "IN";
+  v.datatype = DataType::kFp32;
+  v.shape = {batch, width};
+  r->inputs.push_back(v);
+  r->batch_size = batch;
+  return r;
+}
+
+SchedulerOptions Batching(int32_t max_batch, uint64_t delay_us = 0) {
+  SchedulerOptions o;
+  o.max_batch_size = max_batch;
+  o.dynamic_batching = true;
+  o.max_queue_delay_ns = delay_us * kUs;
+  o.levels.push_back(QueuePolicy{100});
+  return o;
+}
+
+void AddOk(BatchQueue& q, PendingPtr r, uint64_t now) {
+  absl::Status s;
+  ASSERT_EQ(q.Add(std::move(r), now, &s), nullptr) << s;
+}
+
+TEST(BatchQueueTest, FormsTheLargestBatchUpToMax) {
+  BatchQueue q(Batching(4));
+  for (int i = 0; i < 6; ++i) AddOk(q, Req(), 0);
+  auto d = q.Next(0);
+  EXPECT_EQ(d.batch.size(), 4u);
+  auto d2 = q.Next(0);
+  EXPECT_EQ(d2.batch.size(), 2u);  // delay 0: send what is there
+  EXPECT_EQ(q.size(), 0u);
+}
+
+TEST(BatchQueueTest, CountsBatchItemsNotRequests) {
+  BatchQueue q(Batching(8));
+  AddOk(q, Req(3), 0);
+  AddOk(q, Req(4), 0);
+  AddOk(q, Req(2), 0);  // 3+4+2 > 8: waits for the next batch
+  auto d = q.Next(0);
+  ASSERT_EQ(d.batch.size(), 2u);
+  EXPECT_EQ(d.batch[0]->batch_size + d.batch[1]->batch_size, 7);
+  EXPECT_EQ(q.Next(0).batch.size(), 1u);
+}
+
+TEST(BatchQueueTest, WaitsForTheQueueDelayThenSendsAPartialBatch) {
+  BatchQueue q(Batching(8, /*delay_us=*/500));
+  AddOk(q, Req(), 100 * kUs);
+  AddOk(q, Req(), 200 * kUs);
+  auto d = q.Next(300 * kUs);
+  EXPECT_TRUE(d.batch.empty());
+  EXPECT_EQ(d.wake_at_ns, 600 * kUs);  // oldest arrival + delay
+  EXPECT_EQ(q.size(), 2u);
+  auto d2 = q.Next(600 * kUs);
+  EXPECT_EQ(d2.batch.size(), 2u);
+}
+
+TEST(BatchQueueTest, FullBatchIsSentWithoutWaitingForTheDelay) {
+  BatchQueue q(Batching(2, /*delay_us=*/1'000'000));
+  AddOk(q, Req(), 0);
+  AddOk(q, Req(), 0);
+  EXPECT_EQ(q.Next(1).batch.size(), 2u);
+}
+
+TEST(BatchQueueTest, PreferredBatchSizeIsSentAtOnce) {
+  SchedulerOptions o = Batching(8, /*delay_us=*/1'000'000);
+  o.preferred_batch_sizes = {2, 4};
+  BatchQueue q(o);
+  AddOk(q, Req(), 0);
+  EXPECT_TRUE(q.Next(0).batch.empty());  // 1 is not preferred: wait
+  AddOk(q, Req(), 0);
+  EXPECT_EQ(q.Next(0).batch.size(), 2u);
+  for (int i = 0; i < 3; ++i) AddOk(q, Req(), 0);
+  EXPECT_TRUE(q.Next(0).batch.empty());  // 3 is not preferred
+  AddOk(q, Req(), 0);
+  EXPECT_EQ(q.Next(0).batch.size(), 4u);  // the largest preferred size
+}
+
+TEST(BatchQueueTest, IncompatibleShapesAreNotBatchedTogether) {
+  BatchQueue q(Batching(8));
+  AddOk(q, Req(1, 4), 0);
+  AddOk(q, Req(1, 4), 0);
+  AddOk(q, Req(1, 5), 0);
+  AddOk(q, Req(1, 4), 0);
+  auto d = q.Next(0);
+  ASSERT_EQ(d.batch.size(), 2u);  // stops at the first incompatible one
+  auto d2 = q.Next(0);
+  ASSERT_EQ(d2.batch.size(), 1u);
+  EXPECT_EQ(d2.batch[0]->inputs[0].shape[1], 5);
+  EXPECT_EQ(q.Next(0).batch.size(), 1u);
+}
+
+TEST(BatchQueueTest, ArrivalOrderIsKeptWithinALevel) {
+  BatchQueue q(Batching(2));
+  for (int i = 0; i < 4; ++i) AddOk(q, Req(), 0);
+  auto a = q.Next(0), b = q.Next(0);
+  EXPECT_EQ(a.batch[0]->sequence, 0u);
+  EXPECT_EQ(a.batch[1]->sequence, 1u);
+  EXPECT_EQ(b.batch[0]->sequence, 2u);
+}
+
+TEST(BatchQueueTest, NonBatchingModelRunsOneRequestAtATime) {
+  SchedulerOptions o;
+  o.max_batch_size = 0;
+  o.levels.push_back(QueuePolicy{10});
+  BatchQueue q(o);
+  AddOk(q, Req(), 0);
+  AddOk(q, Req(), 0);
+  EXPECT_EQ(q.Next(0).batch.size(), 1u);
+  EXPECT_EQ(q.Next(0).batch.size(), 1u);
+}
+
+TEST(BatchQueueTest, HigherPriorityGoesFirst) {
+  SchedulerOptions o = Batching(1);
+  o.levels = {QueuePolicy{10}, QueuePolicy{10}};
+  o.default_level = 1;
+  BatchQueue q(o);
+  AddOk(q, Req(1, 4, /*priority=*/0), 0);  // default: level 2
+  AddOk(q, Req(1, 4, /*priority=*/1), 0);
+  auto d = q.Next(0);
+  EXPECT_EQ(d.batch[0]->level, 0u);
+  EXPECT_EQ(q.Next(0).batch[0]->level, 1u);
+}
+
+TEST(BatchQueueTest, PriorityOutOfRangeIsRejected) {
+  BatchQueue q(Batching(4));
+  absl::Status s;
+  auto back = q.Add(Req(1, 4, /*priority=*/3), 0, &s);
+  ASSERT_NE(back, nullptr);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("priority 3 is out of range"), std::string::npos);
+}
+
+TEST(BatchQueueTest, FullQueueRejectsWithUnavailable) {
+  SchedulerOptions o = Batching(4);
+  o.levels[0].max_queue_size = 2;
+  BatchQueue q(o);
+  AddOk(q, Req(), 0);
+  AddOk(q, Req(), 0);
+  absl::Status s;
+  auto back = q.Add(Req(), 0, &s);
+  ASSERT_NE(back, nullptr);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find("queue is full"), std::string::npos);
+  EXPECT_EQ(q.size(), 2u);
+}
+
+TEST(BatchQueueTest, TimeoutRejectDropsExpiredRequests) {
+  SchedulerOptions o = Batching(4, /*delay_us=*/10'000);
+  o.levels[0].default_timeout_us = 100;
+  BatchQueue q(o);
+  AddOk(q, Req(), 0);
+  AddOk(q, Req(), 50 * kUs);
+  auto d = q.Next(120 * kUs);  // the first expired at 100 us
+  ASSERT_EQ(d.dropped.size(), 1u);
+  EXPECT_EQ(d.dropped[0]->response.status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(d.dropped[0]->response.status.message().find("timed out"),
+            std::string::npos);
+  EXPECT_EQ(q.size(), 1u);
+  // The remaining request's deadline bounds the wait.
+  EXPECT_EQ(d.wake_at_ns, 150 * kUs);
+}
+
+TEST(BatchQueueTest, TimeoutDelayMovesRequestsBehindOthers) {
+  SchedulerOptions o = Batching(1);
+  o.levels[0].default_timeout_us = 100;
+  o.levels[0].timeout_action = TimeoutAction::kDelay;
+  BatchQueue q(o);
+  AddOk(q, Req(), 0);                   // will expire
+  AddOk(q, Req(1, 4, 0, 1'000'000), 90 * kUs);  // long timeout? capped at 100us
+  auto d = q.Next(150 * kUs);
+  EXPECT_TRUE(d.dropped.empty());  // DELAY never drops
+  ASSERT_EQ(d.batch.size(), 1u);
+  EXPECT_EQ(d.batch[0]->sequence, 1u);  // the one still within its timeout
+  EXPECT_EQ(q.Next(150 * kUs).batch[0]->sequence, 0u);
+}
+
+TEST(BatchQueueTest, RequestTimeoutShortensButDoesNotLengthenDefault) {
+  SchedulerOptions o = Batching(4, 1'000'000);
+  o.levels[0].default_timeout_us = 1000;
+  BatchQueue q(o);
+  AddOk(q, Req(1, 4, 0, /*timeout_us=*/10), 0);
+  AddOk(q, Req(1, 4, 0, /*timeout_us=*/5000), 0);
+  auto d = q.Next(20 * kUs);
+  ASSERT_EQ(d.dropped.size(), 1u);
+  EXPECT_EQ(d.dropped[0]->sequence, 0u);
+  auto d2 = q.Next(1500 * kUs);  // 5000us request was capped at 1000us
+  ASSERT_EQ(d2.dropped.size(), 1u);
+  EXPECT_EQ(d2.dropped[0]->sequence, 1u);
+}
+
+TEST(BatchQueueTest, AllowTimeoutOverrideLetsRequestsLengthenIt) {
+  SchedulerOptions o = Batching(4, 1'000'000);
+  o.levels[0].default_timeout_us = 1000;
+  o.levels[0].allow_timeout_override = true;
+  BatchQueue q(o);
+  AddOk(q, Req(1, 4, 0, 5000), 0);
+  EXPECT_TRUE(q.Next(1500 * kUs).dropped.empty());
+}
+
+TEST(BatchQueueTest, DeadlineThatCannotBeMetIsDroppedAtDequeue) {
+  BatchQueue q(Batching(4));
+  q.RecordExecution(300 * kUs);
+  AddOk(q, Req(1, 4, 0, /*timeout_us=*/200), 0);  // needs 300 us, has 200
+  AddOk(q, Req(1, 4, 0, /*timeout_us=*/1000), 0);
+  auto d = q.Next(0);
+  ASSERT_EQ(d.dropped.size(), 1u);
+  EXPECT_NE(d.dropped[0]->response.status.message().find("cannot be met"),
+            std::string::npos);
+  EXPECT_EQ(d.batch.size(), 1u);
+}
+
+TEST(BatchQueueTest, CancelledRequestsAreNotExecuted) {
+  BatchQueue q(Batching(4));
+  auto r = Req();
+  r->request.cancellation = std::make_shared<CancellationFlag>();
+  auto flag = r->request.cancellation;
+  AddOk(q, std::move(r), 0);
+  AddOk(q, Req(), 0);
+  flag->Cancel();
+  auto d = q.Next(0);
+  ASSERT_EQ(d.dropped.size(), 1u);
+  EXPECT_EQ(d.dropped[0]->response.status.code(), absl::StatusCode::kCancelled);
+  ASSERT_EQ(d.batch.size(), 1u);
+  EXPECT_EQ(d.batch[0]->sequence, 1u);
+}
+
+TEST(BatchQueueTest, FlushSendsAPartialBatchImmediately) {
+  BatchQueue q(Batching(8, 1'000'000));
+  AddOk(q, Req(), 0);
+  EXPECT_TRUE(q.Next(0).batch.empty());
+  EXPECT_EQ(q.Next(0, /*flush=*/true).batch.size(), 1u);
+}
+
+TEST(BatchQueueTest, DefaultQueueSizeIsBounded) {
+  EXPECT_EQ(SchedulerOptions::DefaultQueueSize(0, 1), 128u);
+  EXPECT_EQ(SchedulerOptions::DefaultQueueSize(32, 2), 256u);
+  inference::ModelConfig c;
+  c.set_max_batch_size(8);
+  auto o = SchedulerOptions::FromConfig(c, 1);
+  ASSERT_EQ(o.levels.size(), 1u);
+  EXPECT_EQ(o.levels[0].max_queue_size, 128u);
+  EXPECT_FALSE(o.dynamic_batching);
+  c.mutable_dynamic_batching()->set_max_queue_delay_microseconds(100);
+  c.mutable_dynamic_batching()->add_preferred_batch_size(4);
+  o = SchedulerOptions::FromConfig(c, 1);
+  EXPECT_TRUE(o.dynamic_batching);
+  EXPECT_EQ(o.max_queue_delay_ns, 100'000u);
+}
+
+}  // namespace
+}  // namespace serval

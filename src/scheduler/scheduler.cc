@@ -1,0 +1,174 @@
+#include "scheduler/scheduler.h"
+
+#include <chrono>
+#include <future>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace serval {
+
+Scheduler::Scheduler(SchedulerOptions options,
+                     std::unique_ptr<BatchExecutor> executor,
+                     StatisticsRecorder* stats, const Clock* clock)
+    : preserve_ordering_(options.preserve_ordering),
+      executor_(std::move(executor)),
+      stats_(stats),
+      clock_(clock),
+      queue_(std::move(options)) {
+  const size_t n = executor_->instance_count();
+  workers_.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    workers_.emplace_back([this, i] { WorkerLoop(i); });
+  }
+}
+
+Scheduler::~Scheduler() { Stop(); }
+
+void Scheduler::Enqueue(PendingPtr request) {
+  absl::Status rejected;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) {
+      rejected = absl::UnavailableError(absl::StrCat(
+          "model '", request->request.model_name,
+          "' is shutting down and accepts no new requests"));
+    } else {
+      request = queue_.Add(std::move(request), clock_->NowNs(), &rejected);
+      if (request == nullptr) in_flight_.fetch_add(1);
+    }
+  }
+  if (request == nullptr) {
+    cv_.notify_one();
+    return;
+  }
+  // Never admitted, so it has no place in the delivery order.
+  request->response.status = std::move(rejected);
+  stats_->RecordFailure(0);
+  auto done = std::move(request->done);
+  done(std::move(request->response));
+}
+
+void Scheduler::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ && workers_.empty()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& w : workers_) {
+    if (w.joinable()) w.join();
+  }
+  workers_.clear();
+  // With no workers (no instances), whatever is queued fails.
+  std::vector<PendingPtr> left;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    left = queue_.DrainAll(absl::UnavailableError("model is unloading"));
+  }
+  for (auto& r : left) Finish(std::move(r));
+}
+
+size_t Scheduler::QueueSize() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_.size();
+}
+
+size_t Scheduler::InFlight() const { return in_flight_.load(); }
+
+void Scheduler::WorkerLoop(size_t instance) {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    if (stopping_ && queue_.size() == 0) return;
+    BatchQueue::Decision d = queue_.Next(clock_->NowNs(), stopping_);
+    if (!d.dropped.empty()) {
+      lock.unlock();
+      for (auto& r : d.dropped) Finish(std::move(r));
+      lock.lock();
+    }
+    if (d.batch.empty()) {
+      if (!d.dropped.empty()) continue;
+      if (stopping_ && queue_.size() == 0) return;
+      if (d.wake_at_ns != 0) {
+        const uint64_t now = clock_->NowNs();
+        const uint64_t wait = d.wake_at_ns > now ? d.wake_at_ns - now : 0;
+        cv_.wait_for(lock, std::chrono::nanoseconds(wait));
+      } else {
+        cv_.wait(lock);
+      }
+      continue;
+    }
+    lock.unlock();
+    // Another request may be waiting for a free instance.
+    cv_.notify_one();
+    RunBatch(instance, std::move(d.batch));
+    lock.lock();
+  }
+}
+
+void Scheduler::RunBatch(size_t instance, std::vector<PendingPtr> batch) {
+  const uint64_t start = clock_->NowNs();
+  int64_t items = 0;
+  for (auto& r : batch) {
+    r->response.timings.queue_ns = start - r->enqueue_ns;
+    items += r->batch_size;
+  }
+  std::promise<std::pair<absl::Status, BatchTimes>> promise;
+  auto result = promise.get_future();
+  executor_->Execute(instance, std::span<PendingPtr>(batch),
+                     [&promise](absl::Status s, const BatchTimes& t) {
+                       promise.set_value({std::move(s), t});
+                     });
+  auto [status, times] = result.get();
+
+  const uint64_t input_ns = times.input_end_ns - times.start_ns;
+  const uint64_t infer_ns = times.infer_end_ns - times.input_end_ns;
+  const uint64_t output_ns = times.end_ns - times.infer_end_ns;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.RecordExecution(times.end_ns - times.start_ns);
+  }
+  stats_->RecordExecution(items, input_ns, infer_ns, output_ns);
+  for (auto& r : batch) {
+    r->response.status = status;
+    r->response.timings.compute_input_ns = input_ns;
+    r->response.timings.compute_infer_ns = infer_ns;
+    r->response.timings.compute_output_ns = output_ns;
+    Finish(std::move(r));
+  }
+}
+
+void Scheduler::Finish(PendingPtr r) {
+  const uint64_t request_ns = clock_->NowNs() - r->enqueue_ns;
+  const auto& t = r->response.timings;
+  if (t.compute_infer_ns == 0 && !r->response.status.ok()) {
+    stats_->RecordFailure(request_ns);  // never reached a backend
+  } else {
+    stats_->RecordRequest(r->response.status.ok(), request_ns, t.queue_ns,
+                          t.compute_input_ns, t.compute_infer_ns,
+                          t.compute_output_ns);
+  }
+  in_flight_.fetch_sub(1);
+  if (!preserve_ordering_) {
+    Deliver(std::move(r));
+    return;
+  }
+  // Hand out every response whose predecessors have all been delivered.
+  // Delivery happens under the lock so two threads cannot reorder it;
+  // callbacks never block (frontends post their writes).
+  std::lock_guard<std::mutex> lock(order_mu_);
+  completed_.emplace(r->sequence, std::move(r));
+  for (auto it = completed_.begin();
+       it != completed_.end() && it->first == next_to_deliver_;
+       it = completed_.erase(it)) {
+    Deliver(std::move(it->second));
+    ++next_to_deliver_;
+  }
+}
+
+void Scheduler::Deliver(PendingPtr r) {
+  auto done = std::move(r->done);
+  done(std::move(r->response));
+}
+
+}  // namespace serval

@@ -1,0 +1,85 @@
+// Scheduler: the queue and the instance workers of one model version. One
+// worker thread per instance takes the next batch from the BatchQueue when
+// its instance is free and runs it through a BatchExecutor. Rejections
+// (queue full, timeouts, cancellation) complete at once with an error.
+// Enqueue is thread-safe and never blocks on execution.
+#ifndef SERVAL_SCHEDULER_SCHEDULER_H_
+#define SERVAL_SCHEDULER_SCHEDULER_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "backend/host_batch.h"
+#include "common/clock.h"
+#include "metrics/model_statistics.h"
+#include "scheduler/batch_queue.h"
+#include "scheduler/pending_request.h"
+
+namespace serval {
+
+// Executes batches on numbered instances. Execute is called by the worker
+// of `instance` only, one batch at a time; it writes each request's
+// response.outputs and calls done exactly once, from any thread.
+class BatchExecutor {
+ public:
+  virtual ~BatchExecutor() = default;
+  virtual size_t instance_count() const = 0;
+  virtual void Execute(size_t instance, std::span<PendingPtr> batch,
+                       BatchDoneFn done) = 0;
+};
+
+class Scheduler {
+ public:
+  // `stats` must outlive the scheduler; `clock` too.
+  Scheduler(SchedulerOptions options, std::unique_ptr<BatchExecutor> executor,
+            StatisticsRecorder* stats, const Clock* clock = Clock::Real());
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Admits the request or completes it at once with an error.
+  void Enqueue(PendingPtr request);
+
+  // Refuses new requests, runs what is queued, and joins the workers.
+  void Stop();
+
+  size_t QueueSize() const;
+  // Requests admitted and not yet completed (queued or executing).
+  size_t InFlight() const;
+
+ private:
+  void WorkerLoop(size_t instance);
+  void RunBatch(size_t instance, std::vector<PendingPtr> batch);
+  void Finish(PendingPtr request);
+  void Deliver(PendingPtr request);
+
+  const bool preserve_ordering_;
+  std::unique_ptr<BatchExecutor> executor_;
+  StatisticsRecorder* stats_;
+  const Clock* clock_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  BatchQueue queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<size_t> in_flight_{0};
+
+  // preserve_ordering: completed requests wait here for their turn.
+  std::mutex order_mu_;
+  std::map<uint64_t, PendingPtr> completed_ ABSL_GUARDED_BY(order_mu_);
+  uint64_t next_to_deliver_ ABSL_GUARDED_BY(order_mu_) = 0;
+
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace serval
+
+#endif  // SERVAL_SCHEDULER_SCHEDULER_H_

@@ -1,0 +1,79 @@
+#include "scheduler/scheduler_options.h"
+
+#include <algorithm>
+
+#include "scheduler/pending_request.h"
+
+namespace serval {
+namespace {
+
+QueuePolicy PolicyFrom(const inference::ModelQueuePolicy& p,
+                       size_t default_size) {
+  QueuePolicy q;
+  q.max_queue_size =
+      p.max_queue_size() > 0 ? static_cast<size_t>(p.max_queue_size()) : default_size;
+  q.default_timeout_us = p.default_timeout_microseconds();
+  q.allow_timeout_override = p.allow_timeout_override();
+  q.timeout_action = p.timeout_action() == inference::ModelQueuePolicy::DELAY
+                         ? TimeoutAction::kDelay
+                         : TimeoutAction::kReject;
+  return q;
+}
+
+}  // namespace
+
+size_t SchedulerOptions::DefaultQueueSize(int32_t max_batch_size,
+                                          size_t instances) {
+  const size_t per_batch = static_cast<size_t>(std::max(1, max_batch_size));
+  return std::max<size_t>(128, 4 * per_batch * std::max<size_t>(1, instances));
+}
+
+SchedulerOptions SchedulerOptions::FromConfig(
+    const inference::ModelConfig& config, size_t instance_count) {
+  SchedulerOptions o;
+  o.max_batch_size = config.max_batch_size();
+  const size_t default_size =
+      DefaultQueueSize(o.max_batch_size, instance_count);
+  if (!config.has_dynamic_batching()) {
+    o.levels.push_back(PolicyFrom(inference::ModelQueuePolicy(), default_size));
+    return o;
+  }
+  const auto& db = config.dynamic_batching();
+  o.dynamic_batching = o.max_batch_size > 0;
+  o.preferred_batch_sizes.assign(db.preferred_batch_size().begin(),
+                                 db.preferred_batch_size().end());
+  std::sort(o.preferred_batch_sizes.begin(), o.preferred_batch_sizes.end());
+  o.max_queue_delay_ns = db.max_queue_delay_microseconds() * 1000;
+  o.preserve_ordering = db.preserve_ordering();
+  const uint32_t levels = std::max<uint32_t>(1, db.priority_levels());
+  for (uint32_t l = 1; l <= levels; ++l) {
+    auto it = db.priority_queue_policy().find(l);
+    o.levels.push_back(PolicyFrom(it != db.priority_queue_policy().end()
+                                      ? it->second
+                                      : db.default_queue_policy(),
+                                  default_size));
+  }
+  if (db.default_priority_level() >= 1 && db.default_priority_level() <= levels) {
+    o.default_level = db.default_priority_level() - 1;
+  } else {
+    // Triton's default for an unset default level is the lowest priority.
+    o.default_level = db.priority_levels() > 0 ? levels - 1 : 0;
+  }
+  return o;
+}
+
+bool CompatibleShapes(const PendingRequest& a, const PendingRequest& b,
+                      bool batching) {
+  if (a.inputs.size() != b.inputs.size()) return false;
+  for (size_t i = 0; i < a.inputs.size(); ++i) {
+    const Shape& sa = a.inputs[i].shape;
+    const Shape& sb = b.inputs[i].shape;
+    if (sa.size() != sb.size()) return false;
+    for (size_t d = batching ? 1 : 0; d < sa.size(); ++d) {
+      if (sa[d] != sb[d]) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace serval

@@ -1,0 +1,43 @@
+// Scheduling parameters of one model version, derived from its config
+// (dynamic_batching, max_batch_size, instance groups). Plain data.
+#ifndef SERVAL_SCHEDULER_SCHEDULER_OPTIONS_H_
+#define SERVAL_SCHEDULER_SCHEDULER_OPTIONS_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "proto/model_config.pb.h"
+
+namespace serval {
+
+enum class TimeoutAction { kReject, kDelay };
+
+struct QueuePolicy {
+  size_t max_queue_size = 0;        // always > 0 after FromConfig
+  uint64_t default_timeout_us = 0;  // 0 = none
+  bool allow_timeout_override = false;
+  TimeoutAction timeout_action = TimeoutAction::kReject;
+};
+
+struct SchedulerOptions {
+  int32_t max_batch_size = 0;
+  bool dynamic_batching = false;
+  std::vector<int64_t> preferred_batch_sizes;  // ascending
+  uint64_t max_queue_delay_ns = 0;
+  bool preserve_ordering = false;
+  // One policy per priority level; index 0 is level 1 (the highest).
+  std::vector<QueuePolicy> levels;
+  uint32_t default_level = 0;  // index into levels
+
+  // Default queue bound when the config sets none (or 0): enough for a few
+  // full batches per instance, never fewer than 128 requests, so bursts are
+  // absorbed but an overload fails fast instead of queueing without bound.
+  static size_t DefaultQueueSize(int32_t max_batch_size, size_t instances);
+
+  static SchedulerOptions FromConfig(const inference::ModelConfig& config,
+                                     size_t instance_count);
+};
+
+}  // namespace serval
+
+#endif  // SERVAL_SCHEDULER_SCHEDULER_OPTIONS_H_
