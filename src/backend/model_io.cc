@@ -10,10 +10,11 @@ absl::StatusOr<TensorSpec> SpecFrom(std::string_view kind,
                                     const std::string& name,
                                     inference::DataType type,
                                     const google::protobuf::RepeatedField<int64_t>& dims) {
-  auto dt = DataTypeFromConfig(type);
-  if (!dt.ok()) {
+  auto dt = FromProtoDataType(type);
+  if (!dt.has_value()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        ToAbsl(kind), " '", name, "': ", dt.status().message()));
+        ToAbsl(kind), " '", name, "': unsupported data_type ",
+        inference::DataType_Name(type)));
   }
   TensorSpec spec;
   spec.name = name;
@@ -53,22 +54,6 @@ Shape ModelIo::FullInputShape(size_t i) const {
 
 Shape ModelIo::FullOutputShape(size_t i) const {
   return WithBatch(batching(), outputs[i].dims);
-}
-
-absl::StatusOr<DataType> DataTypeFromConfig(inference::DataType type) {
-  const std::string& name = inference::DataType_Name(type);
-  auto dt = DataTypeFromConfigName(name);
-  if (!dt.has_value()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unsupported data_type ", name));
-  }
-  return *dt;
-}
-
-inference::DataType DataTypeToConfig(DataType type) {
-  inference::DataType out = inference::TYPE_INVALID;
-  inference::DataType_Parse(std::string(ConfigName(type)), &out);
-  return out;
 }
 
 absl::StatusOr<ModelIo> ModelIoFromConfig(

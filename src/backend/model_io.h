@@ -1,5 +1,7 @@
-// The declared inputs and outputs of a model version in serval's own types,
-// derived once from its config so the hot path never touches the proto.
+// The declared inputs and outputs of a model version in serval's own types
+// (TensorSpec from config/model_spec.h), indexed by position as the backend
+// ABI and the batcher use them, derived once so the hot path never touches
+// the proto.
 // Immutable after construction; safe to share between threads.
 #ifndef SERVAL_BACKEND_MODEL_IO_H_
 #define SERVAL_BACKEND_MODEL_IO_H_
@@ -10,18 +12,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "config/model_spec.h"
 #include "proto/model_config.pb.h"
 #include "tensor/datatype.h"
 #include "tensor/shape.h"
 
 namespace serval {
-
-struct TensorSpec {
-  std::string name;
-  DataType datatype = DataType::kInvalid;
-  Shape dims;  // without the batch dimension; -1 = variable
-  bool optional = false;
-};
 
 struct ModelIo {
   int32_t max_batch_size = 0;  // 0: the model does not batch
@@ -36,10 +32,6 @@ struct ModelIo {
   Shape FullInputShape(size_t i) const;
   Shape FullOutputShape(size_t i) const;
 };
-
-// Converts the config's datatype enum (TYPE_FP32...) through its name.
-absl::StatusOr<DataType> DataTypeFromConfig(inference::DataType type);
-inference::DataType DataTypeToConfig(DataType type);
 
 // Fails when a tensor has an invalid datatype; the config layer has
 // already validated the rest.

@@ -1,0 +1,155 @@
+#include "lifecycle/model_loader.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "config/autocomplete_merge.h"
+#include "config/config_finalizer.h"
+#include "config/config_parser.h"
+#include "lifecycle/reaper.h"
+#include "repository/version_policy.h"
+
+namespace serval {
+namespace fs = std::filesystem;
+namespace {
+
+// Triton's auto-detection for a config naming neither backend nor platform:
+// the backend whose default model file is in the newest version directory.
+void DetectBackend(const ScannedModel& model, inference::ModelConfig* config) {
+  if (!config->backend().empty() || !config->platform().empty()) return;
+  std::error_code ec;
+  const fs::path dir = model.VersionPath(model.versions.back());
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    auto backend = BackendForModelFile(entry.path().filename().string());
+    if (backend.has_value()) {
+      config->set_backend(*backend);
+      return;
+    }
+  }
+}
+
+absl::Status WithModel(const std::string& model, const absl::Status& s) {
+  return absl::Status(s.code(), absl::StrCat("model '", model, "': ", s.message()));
+}
+
+}  // namespace
+
+absl::StatusOr<PreparedModel> PrepareModel(const LoadContext& context,
+                                           const ScannedModel& model) {
+  PreparedModel p;
+  auto read = ReadModelConfig(model.path);
+  if (!read.ok()) return read.status();
+  if (read->has_value()) p.config = std::move(**read);
+  DetectBackend(model, &p.config);
+
+  auto choice = ResolveBackend(p.config);
+  if (!choice.ok()) return choice.status();
+  p.backend = std::move(*choice);
+  auto library = context.registry->Get(p.backend.plugin);
+  if (!library.ok()) return WithModel(model.name, library.status());
+  p.library = std::move(*library);
+
+  auto selection = SelectVersions(p.config.version_policy(), model.versions);
+  if (!selection.ok()) return WithModel(model.name, selection.status());
+  if (!selection->missing.empty()) {
+    p.warnings.push_back(absl::StrCat(
+        "model '", model.name, "': version_policy names version(s) ",
+        absl::StrJoin(selection->missing, ", "), " which are not on disk"));
+  }
+  if (selection->versions.empty()) {
+    return absl::NotFoundError(absl::StrCat(
+        "model '", model.name, "': no version on disk matches its version_policy"
+        " (on disk: ", absl::StrJoin(model.versions, ", "), ")"));
+  }
+  p.versions = std::move(selection->versions);
+
+  // The backend reads what the user left out from the newest model file.
+  if (!p.backend.model_filename.empty()) {
+    const std::string file =
+        (fs::path(model.VersionPath(p.versions.back())) / p.backend.model_filename)
+            .string();
+    std::error_code ec;
+    if (fs::exists(file, ec)) {
+      auto json = AutocompleteFromBackend(*p.library, file, p.config);
+      if (!json.ok()) return WithModel(model.name, json.status());
+      if (!json->empty()) {
+        absl::Status merged =
+            MergeAutoCompleteJson(*json, p.backend.plugin, &p.config);
+        if (!merged.ok()) return WithModel(model.name, merged);
+      }
+    }
+  }
+
+  FinalizeOptions finalize;
+  finalize.model_name = model.name;
+  finalize.defaults = context.defaults;
+  auto warnings = FinalizeModelConfig(finalize, &p.config);
+  if (!warnings.ok()) return warnings.status();
+  p.warnings.insert(p.warnings.end(), warnings->begin(), warnings->end());
+  return p;
+}
+
+absl::StatusOr<ModelHandle> LoadVersion(const ScannedModel& model,
+                                        const PreparedModel& prepared,
+                                        int64_t version) {
+  BackendModelOptions options;
+  options.name = model.name;
+  options.version = version;
+  options.version_path = model.VersionPath(version);
+  if (!prepared.backend.model_filename.empty()) {
+    options.model_file =
+        (fs::path(options.version_path) / prepared.backend.model_filename).string();
+    std::error_code ec;
+    if (!fs::exists(options.model_file, ec)) {
+      return absl::NotFoundError(absl::StrCat(
+          "model '", model.name, "' version ", version, ": model file ",
+          options.model_file, " does not exist"));
+    }
+  }
+  options.config = prepared.config;
+  uint32_t total = 0;
+  for (const auto& g : prepared.config.instance_group()) {
+    const uint32_t devices =
+        g.kind() == inference::ModelInstanceGroup::KIND_GPU
+            ? std::max(1, g.gpus_size())
+            : 1;
+    total += static_cast<uint32_t>(g.count()) * devices;
+  }
+  options.instance_count = std::max<uint32_t>(1, total);
+
+  auto backend_model = BackendModel::Create(prepared.library, options);
+  if (!backend_model.ok()) return backend_model.status();
+
+  std::vector<std::unique_ptr<BackendInstance>> instances;
+  uint32_t index = 0;
+  for (const auto& g : prepared.config.instance_group()) {
+    const bool gpu = g.kind() == inference::ModelInstanceGroup::KIND_GPU;
+    std::vector<int32_t> devices;
+    if (gpu) devices.assign(g.gpus().begin(), g.gpus().end());
+    if (devices.empty()) devices.push_back(gpu ? 0 : -1);
+    for (int32_t device : devices) {
+      for (int32_t c = 0; c < g.count(); ++c) {
+        auto instance = (*backend_model)->CreateInstance(
+            gpu ? SERVAL_INSTANCE_GPU : SERVAL_INSTANCE_CPU, device, index++);
+        if (!instance.ok()) return instance.status();
+        instances.push_back(std::move(*instance));
+      }
+    }
+  }
+  if (instances.empty()) {
+    auto instance =
+        (*backend_model)->CreateInstance(SERVAL_INSTANCE_CPU, -1, 0);
+    if (!instance.ok()) return instance.status();
+    instances.push_back(std::move(*instance));
+  }
+
+  ModelHandle handle(
+      new ModelVersion(model.name, version, prepared.config, prepared.backend,
+                       std::move(*backend_model)),
+      [](ModelVersion* v) { Reaper::Get().Post([v] { delete v; }); });
+  handle->StartScheduler(std::move(instances));
+  return handle;
+}
+
+}  // namespace serval

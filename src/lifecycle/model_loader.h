@@ -1,0 +1,47 @@
+// Turns a scanned model directory into servable versions: reads and
+// completes its config (backend auto-complete, defaults, validation),
+// selects versions by policy, loads each version through its plugin and
+// starts its instances. Free functions; safe to call from load threads.
+#ifndef SERVAL_LIFECYCLE_MODEL_LOADER_H_
+#define SERVAL_LIFECYCLE_MODEL_LOADER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "backend/backend_registry.h"
+#include "config/backend_resolution.h"
+#include "config/config_defaults.h"
+#include "lifecycle/model_version.h"
+#include "proto/model_config.pb.h"
+#include "repository/repository_scanner.h"
+
+namespace serval {
+
+struct LoadContext {
+  BackendRegistry* registry = nullptr;
+  DefaultsOptions defaults;
+};
+
+// A model whose configuration is final, ready to load versions of.
+struct PreparedModel {
+  inference::ModelConfig config;
+  BackendChoice backend;
+  std::shared_ptr<BackendLibrary> library;
+  std::vector<int64_t> versions;  // selected by the version policy
+  std::vector<std::string> warnings;
+};
+
+absl::StatusOr<PreparedModel> PrepareModel(const LoadContext& context,
+                                           const ScannedModel& model);
+
+// Loads one version and starts its scheduler; the handle is destroyed on
+// the reaper thread when its last user drops it.
+absl::StatusOr<ModelHandle> LoadVersion(const ScannedModel& model,
+                                        const PreparedModel& prepared,
+                                        int64_t version);
+
+}  // namespace serval
+
+#endif  // SERVAL_LIFECYCLE_MODEL_LOADER_H_

@@ -1,0 +1,58 @@
+// A loaded, servable model version: its final config, backend model,
+// scheduler and statistics. Shared through ModelHandle: every request holds
+// a handle, so a version lives until its last request completes, and is
+// then destroyed on the reaper thread (never on one of its own workers).
+#ifndef SERVAL_LIFECYCLE_MODEL_VERSION_H_
+#define SERVAL_LIFECYCLE_MODEL_VERSION_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "backend/backend_model.h"
+#include "backend/model_io.h"
+#include "config/backend_resolution.h"
+#include "metrics/model_statistics.h"
+#include "proto/model_config.pb.h"
+#include "scheduler/scheduler.h"
+
+namespace serval {
+
+class ModelVersion {
+ public:
+  ModelVersion(std::string name, int64_t version, inference::ModelConfig config,
+               BackendChoice backend, std::shared_ptr<BackendModel> model);
+  ~ModelVersion();
+  ModelVersion(const ModelVersion&) = delete;
+  ModelVersion& operator=(const ModelVersion&) = delete;
+
+  // Takes the instances; starts the workers. Called once by the loader.
+  void StartScheduler(std::vector<std::unique_ptr<BackendInstance>> instances);
+  // Refuses new requests and runs the queued ones; idempotent.
+  void StopScheduler();
+
+  const std::string& name() const { return name_; }
+  int64_t version() const { return version_; }
+  const std::string& version_string() const { return version_string_; }
+  const inference::ModelConfig& config() const { return config_; }
+  const BackendChoice& backend() const { return backend_; }
+  const ModelIo& io() const { return model_->io(); }
+  Scheduler& scheduler() { return *scheduler_; }
+  StatisticsRecorder& stats() { return stats_; }
+
+ private:
+  const std::string name_;
+  const int64_t version_;
+  const std::string version_string_;
+  const inference::ModelConfig config_;
+  const BackendChoice backend_;
+  std::shared_ptr<BackendModel> model_;
+  StatisticsRecorder stats_;
+  std::unique_ptr<Scheduler> scheduler_;
+};
+
+using ModelHandle = std::shared_ptr<ModelVersion>;
+
+}  // namespace serval
+
+#endif  // SERVAL_LIFECYCLE_MODEL_VERSION_H_

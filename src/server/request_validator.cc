@@ -1,0 +1,146 @@
+#include "server/request_validator.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/absl_compat.h"
+
+namespace serval {
+namespace {
+
+std::string Names(const std::vector<TensorSpec>& specs) {
+  return absl::StrJoin(specs, ", ", [](std::string* out, const TensorSpec& s) {
+    out->append(s.name);
+  });
+}
+
+std::string Describe(const ModelIo& io, const TensorSpec& spec, size_t i) {
+  return absl::StrCat(ToAbsl(ApiName(spec.datatype)), " ",
+                      ShapeToString(io.FullInputShape(i)));
+}
+
+absl::Status Invalid(std::string_view model, std::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("model '", ToAbsl(model), "': ", ToAbsl(what)));
+}
+
+absl::Status CheckInput(std::string_view model, const ModelIo& io, size_t i,
+                        const TensorView& in) {
+  const TensorSpec& spec = io.inputs[i];
+  const std::string prefix = absl::StrCat("input '", spec.name, "'");
+  if (in.datatype != spec.datatype) {
+    return Invalid(model, absl::StrCat(prefix, " expects datatype ",
+                                       ToAbsl(ApiName(spec.datatype)), ", got ",
+                                       ToAbsl(ApiName(in.datatype))));
+  }
+  const Shape full = io.FullInputShape(i);
+  if (!ShapeMatches(full, in.shape)) {
+    return Invalid(model, absl::StrCat(prefix, " expects shape ",
+                                       ShapeToString(full),
+                                       io.batching() ? " (batch dimension first)" : "",
+                                       ", got ", ShapeToString(in.shape)));
+  }
+  if (io.batching()) {
+    const int64_t batch = in.shape[0];
+    if (batch < 1) {
+      return Invalid(model, absl::StrCat(prefix, " has batch size ", batch,
+                                         "; it must be at least 1"));
+    }
+    if (batch > io.max_batch_size) {
+      return Invalid(model, absl::StrCat(prefix, " has batch size ", batch,
+                                         ", more than the model's max_batch_size ",
+                                         io.max_batch_size));
+    }
+  }
+  for (int64_t d : in.shape) {
+    if (d < 0) {
+      return Invalid(model, absl::StrCat(prefix, " has a negative dimension in ",
+                                         ShapeToString(in.shape)));
+    }
+  }
+  if (spec.datatype == DataType::kBytes) {
+    auto want = ElementCount(in.shape);
+    if (!want.ok()) return Invalid(model, absl::StrCat(prefix, ": ", want.status().message()));
+    auto got = CountBytesElements(std::string_view(in.data, in.byte_size));
+    if (!got.ok()) return Invalid(model, absl::StrCat(prefix, ": ", got.status().message()));
+    if (*got != *want) {
+      return Invalid(model, absl::StrCat(prefix, " holds ", *got,
+                                         " BYTES elements, shape ",
+                                         ShapeToString(in.shape), " needs ", *want));
+    }
+    return absl::OkStatus();
+  }
+  auto bytes = ByteSize(spec.datatype, in.shape);
+  if (!bytes.ok()) return Invalid(model, absl::StrCat(prefix, ": ", bytes.status().message()));
+  if (static_cast<uint64_t>(*bytes) != in.byte_size) {
+    return Invalid(model, absl::StrCat(prefix, " with shape ", ShapeToString(in.shape),
+                                       " of ", ToAbsl(ApiName(spec.datatype)),
+                                       " needs ", *bytes, " bytes, got ",
+                                       in.byte_size));
+  }
+  if (in.byte_size > 0 && in.data == nullptr) {
+    return Invalid(model, absl::StrCat(prefix, " has no data"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ValidatedRequest> ValidateRequest(
+    std::string_view model, const ModelIo& io, const InferenceRequest& request) {
+  ValidatedRequest out;
+  out.inputs.resize(io.inputs.size());
+  std::vector<bool> seen(io.inputs.size(), false);
+  for (const TensorView& in : request.inputs) {
+    auto index = io.InputIndex(in.name);
+    if (!index.has_value()) {
+      return Invalid(model, absl::StrCat("unknown input '", in.name,
+                                         "'; the model's inputs are: ",
+                                         Names(io.inputs)));
+    }
+    if (seen[*index]) {
+      return Invalid(model, absl::StrCat("input '", in.name, "' is given twice"));
+    }
+    seen[*index] = true;
+    absl::Status s = CheckInput(model, io, *index, in);
+    if (!s.ok()) return s;
+    out.inputs[*index] = in;
+  }
+  for (size_t i = 0; i < seen.size(); ++i) {
+    if (seen[i]) continue;
+    return Invalid(model, absl::StrCat(
+        io.inputs[i].optional ? "optional input '" : "missing input '",
+        io.inputs[i].name, "' (", Describe(io, io.inputs[i], i), ")",
+        io.inputs[i].optional ? " must be given: omitting optional inputs is "
+                                "not supported yet"
+                              : ""));
+  }
+  if (io.batching() && !out.inputs.empty()) {
+    out.batch_size = out.inputs[0].shape[0];
+    for (size_t i = 1; i < out.inputs.size(); ++i) {
+      if (out.inputs[i].shape[0] != out.batch_size) {
+        return Invalid(model, absl::StrCat(
+            "inputs disagree on the batch size: '", io.inputs[0].name, "' has ",
+            out.batch_size, ", '", io.inputs[i].name, "' has ",
+            out.inputs[i].shape[0]));
+      }
+    }
+  }
+  for (size_t i = 0; i < request.requested_outputs.size(); ++i) {
+    const std::string& name = request.requested_outputs[i];
+    if (!io.OutputIndex(name).has_value()) {
+      return Invalid(model, absl::StrCat("unknown output '", name,
+                                         "' requested; the model's outputs are: ",
+                                         Names(io.outputs)));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (request.requested_outputs[j] == name) {
+        return Invalid(model, absl::StrCat("output '", name, "' is requested twice"));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace serval

@@ -1,0 +1,55 @@
+// Server: the ServerApi implementation over the model manager. It resolves
+// model handles, validates requests, and hands them to the version's
+// scheduler; responses come back through the request's callback with the
+// handle held until then. Thread-safe.
+#ifndef SERVAL_SERVER_SERVER_H_
+#define SERVAL_SERVER_SERVER_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "lifecycle/model_manager.h"
+#include "server/server_api.h"
+
+namespace serval {
+
+inline constexpr char kServerName[] = "serval";
+inline constexpr char kServerVersion[] = "0.1.0";
+
+class Server : public ServerApi {
+ public:
+  explicit Server(ModelManager* manager);
+
+  // Readiness: set once start-up loading is done, cleared at shutdown.
+  void SetReady(bool ready) { ready_.store(ready); }
+
+  bool IsLive() const override { return true; }
+  bool IsReady() const override { return ready_.load(); }
+  ServerMetadata GetServerMetadata() const override;
+  absl::StatusOr<ModelMetadata> GetModelMetadata(std::string_view model,
+                                                 int64_t version) const override;
+  absl::StatusOr<bool> IsModelReady(std::string_view model,
+                                    int64_t version) const override;
+  absl::StatusOr<inference::ModelConfig> GetModelConfig(
+      std::string_view model, int64_t version) const override;
+  absl::StatusOr<std::vector<ModelStatistics>> GetModelStatistics(
+      std::string_view model, int64_t version) const override;
+  std::vector<RepositoryEntry> GetRepositoryIndex(bool ready_only) const override;
+  absl::Status LoadModel(std::string_view model,
+                         const LoadOptions& options) override;
+  absl::Status UnloadModel(std::string_view model,
+                           bool unload_dependents) override;
+  void Infer(InferenceRequest request, InferCallback done) override;
+
+ private:
+  std::string NextRequestId();
+
+  ModelManager* manager_;
+  std::atomic<bool> ready_{false};
+  std::atomic<uint64_t> request_counter_{0};
+};
+
+}  // namespace serval
+
+#endif  // SERVAL_SERVER_SERVER_H_
