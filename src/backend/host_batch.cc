@@ -84,7 +84,7 @@ absl::Status HostBatch::Gather() {
     // Zero copy: the backend reads the request's own bytes.
     for (size_t i = 0; i < n; ++i) {
       const TensorView& v = entries_[0].inputs[i];
-      input_shapes_[i] = v.shape;
+      input_shapes_[i] = io_.BackendInputShape(i, v.shape);
       inputs_[i] = ServalTensor{io_.inputs[i].name.c_str(),
                                 static_cast<int32_t>(v.datatype),
                                 input_shapes_[i].data(),
@@ -109,8 +109,9 @@ absl::Status HostBatch::Gather() {
       }
       offset += e.inputs[i].byte_size;
     }
-    input_shapes_[i] = entries_[0].inputs[i].shape;
-    input_shapes_[i][0] = total_batch_;
+    Shape batch_shape = entries_[0].inputs[i].shape;
+    batch_shape[0] = total_batch_;
+    input_shapes_[i] = io_.BackendInputShape(i, batch_shape);
     inputs_[i] = ServalTensor{io_.inputs[i].name.c_str(),
                               static_cast<int32_t>(entries_[0].inputs[i].datatype),
                               input_shapes_[i].data(),
@@ -152,7 +153,7 @@ absl::Status HostBatch::OutputBuffer(const char* name, int32_t datatype,
         got ? ToAbsl(ApiName(*got)) : absl::string_view("an invalid type")));
   }
   Shape s(shape, shape + rank);
-  const Shape expected = io_.batching() ? io_.FullOutputShape(*index) : spec.dims;
+  const Shape expected = io_.BackendOutputShape(*index);
   bool matches = ShapeMatches(expected, s);
   if (matches && io_.batching() && s[0] != total_batch_) matches = false;
   if (!matches) {
@@ -185,7 +186,7 @@ absl::Status HostBatch::OutputBuffer(const char* name, int32_t datatype,
     OutputTensor out;
     out.name = spec.name;
     out.datatype = spec.datatype;
-    out.shape = std::move(s);
+    out.shape = io_.ClientOutputShape(*index, s);
     out.data.Resize(byte_size);
     entries_[0].outputs->push_back(std::move(out));
     *buffer = entries_[0].outputs->back().data.data();
@@ -271,8 +272,9 @@ absl::Status HostBatch::Scatter() {
         OutputTensor out;
         out.name = spec.name;
         out.datatype = spec.datatype;
-        out.shape = a.shape;
-        out.shape[0] = entry_batch_[e];
+        Shape backend_shape = a.shape;
+        backend_shape[0] = entry_batch_[e];
+        out.shape = io_.ClientOutputShape(o, backend_shape);
         out.data.Resize(len);
         if (len > 0) std::memcpy(out.data.data(), src + offset, len);
         entries_[e].outputs->push_back(std::move(out));

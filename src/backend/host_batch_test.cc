@@ -11,13 +11,14 @@
 #include "gtest/gtest.h"
 
 namespace serval {
-namespace {
 
 inference::ModelConfig Config(const std::string& text) {
   inference::ModelConfig c;
   EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &c));
   return c;
 }
+
+namespace {
 
 class HostBatchTest : public ::testing::Test {
  protected:
@@ -101,6 +102,34 @@ TEST_F(HostBatchTest, SyncRunnerMatchesInputsByName) {
   auto missing = RunBatchSync(*instance_, {a.views[0]});
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("missing input 'S'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace serval
+
+namespace serval {
+namespace {
+
+TEST(HostBatchReshapeTest, BackendSeesReshapeClientSeesDims) {
+  auto lib = BackendLibrary::Open(std::string(SERVAL_TEST_BACKEND_DIR) +
+                                  "/identity/libserval_identity.so");
+  ASSERT_TRUE(lib.ok()) << lib.status();
+  BackendModelOptions o;
+  o.name = "reshaped";
+  o.config = Config(R"(
+    name: "reshaped" backend: "identity" max_batch_size: 4
+    input [ { name: "X" data_type: TYPE_FP32 dims: [ 4 ] reshape { shape: [ 2, 2 ] } } ]
+    output [ { name: "Y" data_type: TYPE_FP32 dims: [ 4 ] reshape { shape: [ 2, 2 ] } } ])");
+  auto model = BackendModel::Create(*lib, o);
+  ASSERT_TRUE(model.ok()) << model.status();
+  auto inst = (*model)->CreateInstance(SERVAL_INSTANCE_CPU, -1, 0);
+  ASSERT_TRUE(inst.ok());
+  std::vector<float> x = {1, 2, 3, 4, 5, 6, 7, 8};
+  auto out = RunBatchSync(**inst, {{"X", DataType::kFp32, {2, 4},
+                                    reinterpret_cast<const char*>(x.data()), 32}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ((*out)[0].shape, (Shape{2, 4}));
+  EXPECT_EQ(std::memcmp((*out)[0].data.data(), x.data(), 32), 0);
 }
 
 }  // namespace

@@ -1,27 +1,8 @@
 #include "backend/model_io.h"
 
-#include "absl/strings/str_cat.h"
-#include "common/absl_compat.h"
 
 namespace serval {
 namespace {
-
-absl::StatusOr<TensorSpec> SpecFrom(std::string_view kind,
-                                    const std::string& name,
-                                    inference::DataType type,
-                                    const google::protobuf::RepeatedField<int64_t>& dims) {
-  auto dt = FromProtoDataType(type);
-  if (!dt.has_value()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        ToAbsl(kind), " '", name, "': unsupported data_type ",
-        inference::DataType_Name(type)));
-  }
-  TensorSpec spec;
-  spec.name = name;
-  spec.datatype = *dt;
-  spec.dims.assign(dims.begin(), dims.end());
-  return spec;
-}
 
 Shape WithBatch(bool batching, const Shape& dims) {
   if (!batching) return dims;
@@ -30,6 +11,20 @@ Shape WithBatch(bool batching, const Shape& dims) {
   full.push_back(-1);
   full.insert(full.end(), dims.begin(), dims.end());
   return full;
+}
+
+// Prefixes `batch` (a concrete batch size) when the model batches.
+Shape WithBatchSize(bool batching, int64_t batch, const Shape& dims) {
+  Shape full = WithBatch(batching, dims);
+  if (batching) full[0] = batch;
+  return full;
+}
+
+bool AllFixed(const Shape& dims) {
+  for (int64_t d : dims) {
+    if (d < 0) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -56,21 +51,32 @@ Shape ModelIo::FullOutputShape(size_t i) const {
   return WithBatch(batching(), outputs[i].dims);
 }
 
+Shape ModelIo::BackendInputShape(size_t i, const Shape& client_shape) const {
+  const TensorSpec& spec = inputs[i];
+  if (!spec.reshape.has_value()) return client_shape;
+  return WithBatchSize(batching(), batching() ? client_shape[0] : 0, *spec.reshape);
+}
+
+Shape ModelIo::BackendOutputShape(size_t o) const {
+  const TensorSpec& spec = outputs[o];
+  return WithBatch(batching(), spec.reshape.value_or(spec.dims));
+}
+
+Shape ModelIo::ClientOutputShape(size_t o, const Shape& backend_shape) const {
+  const TensorSpec& spec = outputs[o];
+  // A reshape with variable dims has no single inverse: keep the backend's.
+  if (!spec.reshape.has_value() || !AllFixed(spec.dims)) return backend_shape;
+  return WithBatchSize(batching(), batching() ? backend_shape[0] : 0, spec.dims);
+}
+
 absl::StatusOr<ModelIo> ModelIoFromConfig(
     const inference::ModelConfig& config) {
+  auto spec = ModelSpec::FromConfig(config);
+  if (!spec.ok()) return spec.status();
   ModelIo io;
-  io.max_batch_size = config.max_batch_size();
-  for (const auto& in : config.input()) {
-    auto spec = SpecFrom("input", in.name(), in.data_type(), in.dims());
-    if (!spec.ok()) return spec.status();
-    spec->optional = in.optional();
-    io.inputs.push_back(std::move(*spec));
-  }
-  for (const auto& out : config.output()) {
-    auto spec = SpecFrom("output", out.name(), out.data_type(), out.dims());
-    if (!spec.ok()) return spec.status();
-    io.outputs.push_back(std::move(*spec));
-  }
+  io.max_batch_size = spec->max_batch_size;
+  io.inputs = std::move(spec->inputs);
+  io.outputs = std::move(spec->outputs);
   return io;
 }
 

@@ -31,6 +31,14 @@ struct ModelIo {
   // Full shape a client sees: dims with a leading -1 when batching.
   Shape FullInputShape(size_t i) const;
   Shape FullOutputShape(size_t i) const;
+
+  // config `reshape`: the shape the backend sees for a client's input, the
+  // output shape the backend must produce (batch dim included when
+  // batching), and the client's shape of an output the backend produced.
+  // Identity when no reshape is declared.
+  Shape BackendInputShape(size_t i, const Shape& client_shape) const;
+  Shape BackendOutputShape(size_t o) const;
+  Shape ClientOutputShape(size_t o, const Shape& backend_shape) const;
 };
 
 // Fails when a tensor has an invalid datatype; the config layer has
