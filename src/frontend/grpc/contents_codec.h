@@ -1,0 +1,42 @@
+// Tensor bytes of the gRPC protocol: typed InferTensorContents packed into
+// the little-endian row-major layout the server core uses, and checks of
+// raw_input_contents against a tensor's datatype and shape. Stateless.
+#ifndef SERVAL_FRONTEND_GRPC_CONTENTS_CODEC_H_
+#define SERVAL_FRONTEND_GRPC_CONTENTS_CODEC_H_
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "proto/inference.pb.h"
+#include "tensor/datatype.h"
+#include "tensor/tensor.h"
+
+namespace serval {
+
+// True when any typed field of `contents` holds a value.
+bool HasTypedContents(const inference::InferTensorContents& contents);
+
+// The InferTensorContents field that carries `type` ("fp32_contents", ...);
+// empty for FP16 and BF16, which only travel as raw bytes.
+std::string_view TypedContentsField(DataType type);
+
+// Packs the typed contents of one tensor. `what` names the tensor in error
+// messages (e.g. "model 'm' input 'x'"). Fails when values sit in a field
+// other than the one for `type`, when the count differs from
+// `element_count`, or when a value does not fit the datatype (300 as UINT8).
+absl::StatusOr<TensorBuffer> PackTypedContents(
+    std::string_view what, DataType type, int64_t element_count,
+    const inference::InferTensorContents& contents);
+
+// Checks raw bytes: exactly ByteSize(type, shape) for fixed-size types,
+// well-formed length-prefixed elements of the right count for BYTES.
+absl::Status CheckRawContents(std::string_view what, DataType type,
+                              std::span<const int64_t> shape,
+                              std::string_view raw);
+
+}  // namespace serval
+
+#endif  // SERVAL_FRONTEND_GRPC_CONTENTS_CODEC_H_

@@ -1,0 +1,62 @@
+// The gRPC frontend: inference.GRPCInferenceService plus grpc.health.v1
+// (gRPC's default health service, whose status follows
+// ServerApi::IsReady()). Owns the gRPC server, a thread that refreshes the
+// health status and a thread for repository load/unload. Start/Stop are
+// not meant to be called concurrently; everything else is gRPC's.
+#ifndef SERVAL_FRONTEND_GRPC_GRPC_SERVER_H_
+#define SERVAL_FRONTEND_GRPC_GRPC_SERVER_H_
+
+#include <memory>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "frontend/grpc/blocking_runner.h"
+#include "frontend/grpc/grpc_options.h"
+#include "frontend/grpc/inference_service.h"
+#include "grpcpp/grpcpp.h"
+#include "server/server_api.h"
+
+namespace serval {
+
+class GrpcServer {
+ public:
+  // Listens on options.address:options.port. `server` is not owned and
+  // must stay alive and serving until Stop() returns: Stop() waits for
+  // in-flight requests, which complete through it.
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(GrpcOptions options,
+                                                           ServerApi* server);
+
+  ~GrpcServer();
+  GrpcServer(const GrpcServer&) = delete;
+  GrpcServer& operator=(const GrpcServer&) = delete;
+
+  // The port actually bound (differs from the option when it was 0).
+  int port() const { return port_; }
+
+  // Stops accepting calls, gives in-flight calls `grace` to finish, then
+  // cancels the rest and joins every thread. Idempotent.
+  void Stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
+
+ private:
+  GrpcServer(GrpcOptions options, ServerApi* server);
+  // Keeps the health status equal to server_->IsReady() until Stop();
+  // `serving` is the status last set.
+  void PollHealth(bool serving);
+
+  const GrpcOptions options_;
+  ServerApi* const server_;
+  BlockingRunner runner_;
+  InferenceService service_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  int port_ = 0;
+
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread health_thread_;
+};
+
+}  // namespace serval
+
+#endif  // SERVAL_FRONTEND_GRPC_GRPC_SERVER_H_

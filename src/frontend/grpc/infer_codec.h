@@ -1,0 +1,50 @@
+// Translates between the gRPC inference messages and the server core's
+// InferenceRequest / InferenceResponse. Decoding copies no raw tensor
+// bytes: input views point into the request message, which the caller
+// keeps alive through `message_owner`. Stateless and thread-safe.
+#ifndef SERVAL_FRONTEND_GRPC_INFER_CODEC_H_
+#define SERVAL_FRONTEND_GRPC_INFER_CODEC_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "proto/inference.pb.h"
+#include "server/inference_request.h"
+
+namespace serval {
+
+// "" -> -1 (latest ready version); otherwise a non-negative integer.
+absl::StatusOr<int64_t> ParseModelVersion(const std::string& version);
+
+// Decodes `message`. Raw input views point into `message`; typed contents
+// are packed into buffers owned together with `message_owner` by the
+// result's payload_owner. `message_owner` must keep `message` alive.
+// `deadline` (the gRPC call's; time_point::max() for none) caps the
+// request's timeout; a deadline already past is DEADLINE_EXCEEDED.
+absl::StatusOr<InferenceRequest> DecodeInferRequest(
+    const inference::ModelInferRequest& message,
+    std::shared_ptr<const void> message_owner,
+    std::chrono::system_clock::time_point deadline =
+        std::chrono::system_clock::time_point::max());
+
+// Fills `message` from a successful `response`; every output travels in
+// raw_output_contents, as Triton does, so existing clients decode it.
+void EncodeInferResponse(const InferenceResponse& response,
+                         inference::ModelInferResponse* message);
+
+// Identification of a request that failed before or during inference, so
+// a stream client can match the error to its request.
+void EncodeFailedRequest(const inference::ModelInferRequest& request,
+                         inference::ModelInferResponse* message);
+
+// The error text sent to a client: the status message, followed by the
+// request id when there is one and the message does not already name it.
+std::string ErrorText(const absl::Status& status, const std::string& id);
+
+}  // namespace serval
+
+#endif  // SERVAL_FRONTEND_GRPC_INFER_CODEC_H_

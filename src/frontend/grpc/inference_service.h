@@ -1,0 +1,77 @@
+// inference.GRPCInferenceService on gRPC's callback API. Every RPC only
+// translates between messages and ServerApi; the service keeps no state of
+// its own beyond the pointers it was given. Thread-safe.
+#ifndef SERVAL_FRONTEND_GRPC_INFERENCE_SERVICE_H_
+#define SERVAL_FRONTEND_GRPC_INFERENCE_SERVICE_H_
+
+#include "frontend/grpc/blocking_runner.h"
+#include "frontend/grpc/infer_reactor.h"
+#include "proto/inference.grpc.pb.h"
+#include "server/server_api.h"
+
+namespace serval {
+
+class InferenceService final
+    : public inference::GRPCInferenceService::CallbackService {
+ public:
+  // Neither pointer is owned; both must outlive the gRPC server the
+  // service is registered with. Repository load/unload run on `runner`.
+  InferenceService(ServerApi* server, BlockingRunner* runner);
+
+  grpc::ServerUnaryReactor* ServerLive(
+      grpc::CallbackServerContext* context,
+      const inference::ServerLiveRequest* request,
+      inference::ServerLiveResponse* response) override;
+  grpc::ServerUnaryReactor* ServerReady(
+      grpc::CallbackServerContext* context,
+      const inference::ServerReadyRequest* request,
+      inference::ServerReadyResponse* response) override;
+  grpc::ServerUnaryReactor* ModelReady(
+      grpc::CallbackServerContext* context,
+      const inference::ModelReadyRequest* request,
+      inference::ModelReadyResponse* response) override;
+  grpc::ServerUnaryReactor* ServerMetadata(
+      grpc::CallbackServerContext* context,
+      const inference::ServerMetadataRequest* request,
+      inference::ServerMetadataResponse* response) override;
+  grpc::ServerUnaryReactor* ModelMetadata(
+      grpc::CallbackServerContext* context,
+      const inference::ModelMetadataRequest* request,
+      inference::ModelMetadataResponse* response) override;
+  grpc::ServerUnaryReactor* ModelInfer(
+      grpc::CallbackServerContext* context,
+      const inference::ModelInferRequest* request,
+      inference::ModelInferResponse* response) override;
+  grpc::ServerBidiReactor<inference::ModelInferRequest,
+                          inference::ModelStreamInferResponse>*
+  ModelStreamInfer(grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* ModelConfig(
+      grpc::CallbackServerContext* context,
+      const inference::ModelConfigRequest* request,
+      inference::ModelConfigResponse* response) override;
+  grpc::ServerUnaryReactor* ModelStatistics(
+      grpc::CallbackServerContext* context,
+      const inference::ModelStatisticsRequest* request,
+      inference::ModelStatisticsResponse* response) override;
+  grpc::ServerUnaryReactor* RepositoryIndex(
+      grpc::CallbackServerContext* context,
+      const inference::RepositoryIndexRequest* request,
+      inference::RepositoryIndexResponse* response) override;
+  grpc::ServerUnaryReactor* RepositoryModelLoad(
+      grpc::CallbackServerContext* context,
+      const inference::RepositoryModelLoadRequest* request,
+      inference::RepositoryModelLoadResponse* response) override;
+  grpc::ServerUnaryReactor* RepositoryModelUnload(
+      grpc::CallbackServerContext* context,
+      const inference::RepositoryModelUnloadRequest* request,
+      inference::RepositoryModelUnloadResponse* response) override;
+
+ private:
+  ServerApi* const server_;
+  BlockingRunner* const runner_;
+  InferMessageAllocator infer_allocator_;
+};
+
+}  // namespace serval
+
+#endif  // SERVAL_FRONTEND_GRPC_INFERENCE_SERVICE_H_
