@@ -6,7 +6,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$ROOT/scripts/setup.sh"
 "$ROOT/scripts/build.sh"
-"$ROOT/scripts/make_repository.sh"
 exec "$ROOT/build/serval" serve \
   --model-repository "$ROOT/examples/models" \
   --backend-directory "$ROOT/build/backends" "$@"

@@ -14,6 +14,15 @@ APT_PACKAGES=(
   libabsl-dev libsimdjson-dev rapidjson-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-grpcio python3-protobuf
+  # TorchScript backend; without the pthread OpenBLAS Debian's libtorch
+  # falls back to the reference BLAS, about 10x slower.
+  libtorch-dev libopenblas0-pthread
+  # Example models (scripts/make_models.py runs with /usr/bin/python3).
+  python3-torch python3-torchvision python3-onnx python3-numpy
+  # Peers for benchmarks, and the real Prometheus of the observability test.
+  nginx wrk prometheus
+  # Python peers of bench/compare.sh (bench/peers/).
+  python3-fastapi uvicorn python3-flask gunicorn
 )
 
 missing=()
@@ -27,4 +36,67 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+# ONNX Runtime comes from the npm registry; the machine's Node.js usually
+# ships npm, Debian's npm package is the fallback.
+if ! command -v npm >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends npm
+fi
+
+
+# ---- ONNX Runtime (owner: onnxruntime backend) -------------------------------
+# Library 1.30 from the npm package onnxruntime-node (only the .so, no Node
+# code); C/C++ headers 1.21 from Debian trixie's libonnxruntime-dev, fetched
+# with a private apt configuration so the system's sources are untouched.
+# The plugin asks for C API version 21, which the 1.30 library serves.
+ORT_VERSION=1.30.0
+ORT_PREFIX="$ROOT/third_party/onnxruntime"
+ORT_STAMP="$ORT_PREFIX/.installed-$ORT_VERSION"
+if [ ! -f "$ORT_STAMP" ]; then
+  echo "setup: installing ONNX Runtime $ORT_VERSION into $ORT_PREFIX"
+  ort_tmp="$(mktemp -d)"
+  trap 'rm -rf "$ort_tmp"' EXIT
+  rm -rf "$ORT_PREFIX"
+  mkdir -p "$ORT_PREFIX/lib" "$ORT_PREFIX/include"
+
+  (cd "$ort_tmp" && npm pack --silent "onnxruntime-node@$ORT_VERSION" >/dev/null)
+  tar -xzf "$ort_tmp"/onnxruntime-node-*.tgz -C "$ort_tmp" \
+    package/bin/napi-v6/linux/x64/libonnxruntime.so.1
+  cp "$ort_tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1" "$ORT_PREFIX/lib/"
+  ln -sf libonnxruntime.so.1 "$ORT_PREFIX/lib/libonnxruntime.so"
+
+  # The Debian mirror this machine already uses (deb822 or one-line format).
+  mirror="$(grep -hsE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null \
+              | awk '{print $2}' | grep -v -- '-security' | head -n1 || true)"
+  if [ -z "$mirror" ]; then
+    mirror="$(grep -hsE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
+                | awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^(https?|file):/) { print $i; exit } }' \
+                | grep -v -- '-security' | head -n1 || true)"
+  fi
+  mirror="${mirror:-http://deb.debian.org/debian}"
+  mkdir -p "$ort_tmp/lists/partial" "$ort_tmp/cache/archives/partial" "$ort_tmp/deb"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main" \
+    > "$ort_tmp/sources.list"
+  apt_private=(-o "Dir::Etc::SourceList=$ort_tmp/sources.list"
+               -o "Dir::Etc::SourceParts=/dev/null"
+               -o "Dir::State::Lists=$ort_tmp/lists"
+               -o "Dir::Cache=$ort_tmp/cache"
+               -o "APT::Architecture=amd64")
+  # _apt cannot read a private mktemp directory; download as ourselves.
+  if [ "$(id -u)" = 0 ]; then apt_private+=(-o "APT::Sandbox::User=root"); fi
+  apt-get "${apt_private[@]}" update -qq
+  (cd "$ort_tmp/deb" && apt-get "${apt_private[@]}" download libonnxruntime-dev)
+  dpkg-deb -x "$ort_tmp"/deb/libonnxruntime-dev_*.deb "$ort_tmp/x"
+  ort_headers="$(dirname "$(find "$ort_tmp/x" -name onnxruntime_c_api.h | head -n1)")"
+  cp -r "$ort_headers"/. "$ORT_PREFIX/include/"
+  test -f "$ORT_PREFIX/include/onnxruntime_cxx_api.h"
+  rm -rf "$ort_tmp"
+  trap - EXIT
+  touch "$ORT_STAMP"
+fi
+# ---- end ONNX Runtime --------------------------------------------------------
+
+# The example model repository (examples/models, git-ignored), quick when
+# up to date.
+"$ROOT/scripts/make_repository.sh"
+
 echo "setup: dependencies present"
