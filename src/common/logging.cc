@@ -12,6 +12,12 @@ namespace serval {
 namespace {
 
 std::atomic<LogFormat> g_format{LogFormat::kText};
+std::atomic<bool> g_access_log{false};
+// The request a line being formatted on this thread is about; set only for
+// the duration of LogForRequest (spdlog formats synchronously on the
+// calling thread with the synchronous sinks used here).
+thread_local std::string_view t_request_id;
+bool t_in_request_line = false;
 
 void AppendJsonEscaped(std::string_view in, spdlog::memory_buf_t& out) {
   for (char c : in) {
@@ -46,6 +52,21 @@ class JsonMessageFlag : public spdlog::custom_flag_formatter {
   }
 };
 
+// %&: `"request_id":"<id>",` on lines about a request, nothing otherwise.
+class JsonRequestIdFlag : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg&, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    if (!t_in_request_line) return;
+    dest.append(std::string_view("\"request_id\":\""));
+    AppendJsonEscaped(t_request_id, dest);
+    dest.append(std::string_view("\","));
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonRequestIdFlag>();
+  }
+};
+
 }  // namespace
 
 absl::Status SetLogLevel(std::string_view level) {
@@ -75,8 +96,10 @@ absl::Status InitLogging(std::string_view level, LogFormat format) {
   if (format == LogFormat::kJson) {
     auto formatter = std::make_unique<spdlog::pattern_formatter>(
         spdlog::pattern_time_type::utc);
-    formatter->add_flag<JsonMessageFlag>('*').set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","thread":%t,"msg":"%*"})");
+    formatter->add_flag<JsonMessageFlag>('*');
+    formatter->add_flag<JsonRequestIdFlag>('&');
+    formatter->set_pattern(
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","thread":%t,%&"msg":"%*"})");
     spdlog::set_formatter(std::move(formatter));
   } else {
     spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%L%$ %t] %v");
@@ -88,8 +111,33 @@ absl::Status InitLogging(std::string_view level, LogFormat format) {
 void LogForRequest(spdlog::level::level_enum level, std::string_view request_id,
                    std::string_view message) {
   if (!spdlog::should_log(level)) return;
-  spdlog::log(level, "[request {}] {}", request_id.empty() ? "-" : request_id,
-              message);
+  const std::string_view id = request_id.empty() ? "-" : request_id;
+  if (g_format.load(std::memory_order_relaxed) == LogFormat::kJson) {
+    t_request_id = id;
+    t_in_request_line = true;
+    spdlog::log(level, "{}", message);
+    t_in_request_line = false;
+    t_request_id = {};
+    return;
+  }
+  spdlog::log(level, "[request {}] {}", id, message);
+}
+
+void SetAccessLogEnabled(bool enabled) { g_access_log.store(enabled); }
+
+bool AccessLogEnabled() {
+  return g_access_log.load(std::memory_order_relaxed);
+}
+
+void LogAccess(std::string_view request_id, std::string_view model,
+               int64_t version, const absl::Status& status,
+               uint64_t latency_ns) {
+  const std::string code = absl::StatusCodeToString(status.code());
+  LogForRequest(
+      spdlog::level::info, request_id,
+      fmt::format("access model={} version={} status={} latency_us={:.1f}",
+                  model, version, code,
+                  static_cast<double>(latency_ns) / 1000.0));
 }
 
 }  // namespace serval

@@ -1,9 +1,11 @@
 // Process-wide logging on spdlog: text or JSON lines, level changeable at
-// run time. Lines about a request carry its id as "[request_id] ..." in text
-// and as a "request_id" field in JSON. Thread-safe.
+// run time. Lines about a request carry its id as "[request <id>] ..." in
+// text and as a "request_id" field in JSON. The optional access log (one
+// line per inference request) is switched here too. Thread-safe.
 #ifndef SERVAL_COMMON_LOGGING_H_
 #define SERVAL_COMMON_LOGGING_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -23,6 +25,15 @@ LogFormat CurrentLogFormat();
 // Logs `message` about request `request_id`.
 void LogForRequest(spdlog::level::level_enum level, std::string_view request_id,
                    std::string_view message);
+
+// Access log: off by default (serve --log-access).
+void SetAccessLogEnabled(bool enabled);
+bool AccessLogEnabled();
+// One access-log line (info level): request id, model, version, status
+// code name and server-side latency.
+void LogAccess(std::string_view request_id, std::string_view model,
+               int64_t version, const absl::Status& status,
+               uint64_t latency_ns);
 
 }  // namespace serval
 

@@ -1,0 +1,56 @@
+// MetricsHttpServer: the small HTTP/1.1 listener of the metrics port. One
+// thread, plain sockets, one request per connection (Connection: close):
+// Prometheus scrapes every few seconds, so simplicity beats throughput,
+// and /metrics keeps answering whatever the REST frontend is doing.
+// GET /metrics calls `render` for the page; anything else is 404/405.
+// Owns its thread and socket; Stop() is idempotent and joins the thread.
+#ifndef SERVAL_METRICS_METRICS_HTTP_SERVER_H_
+#define SERVAL_METRICS_METRICS_HTTP_SERVER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+
+namespace serval {
+
+struct MetricsHttpOptions {
+  std::string address = "0.0.0.0";
+  uint16_t port = 8002;  // 0 picks a free port (see port())
+};
+
+class MetricsHttpServer {
+ public:
+  using RenderFn = std::function<std::string()>;
+
+  // Binds and starts the thread. UNAVAILABLE when the port cannot be bound,
+  // INVALID_ARGUMENT for an address that is not a numeric IPv4 address.
+  static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Start(
+      MetricsHttpOptions options, RenderFn render);
+  ~MetricsHttpServer();
+  MetricsHttpServer(const MetricsHttpServer&) = delete;
+  MetricsHttpServer& operator=(const MetricsHttpServer&) = delete;
+
+  void Stop();
+  uint16_t port() const { return port_; }
+
+ private:
+  MetricsHttpServer(int listen_fd, int wake_read, int wake_write, uint16_t port,
+                    RenderFn render);
+  void Loop();
+  void Serve(int fd);
+
+  int listen_fd_;
+  int wake_read_;  // Stop() writes a byte to wake_write_ to end Loop()
+  int wake_write_;
+  const uint16_t port_;
+  const RenderFn render_;
+  std::thread thread_;
+};
+
+}  // namespace serval
+
+#endif  // SERVAL_METRICS_METRICS_HTTP_SERVER_H_
