@@ -10,10 +10,12 @@ namespace serval {
 
 Scheduler::Scheduler(SchedulerOptions options,
                      std::unique_ptr<BatchExecutor> executor,
-                     StatisticsRecorder* stats, const Clock* clock)
+                     StatisticsRecorder* stats, const Clock* clock,
+                     ModelMetrics* metrics)
     : preserve_ordering_(options.preserve_ordering),
       executor_(std::move(executor)),
       stats_(stats),
+      metrics_(metrics),
       clock_(clock),
       queue_(std::move(options)) {
   const size_t n = executor_->instance_count();
@@ -27,6 +29,7 @@ Scheduler::~Scheduler() { Stop(); }
 
 void Scheduler::Enqueue(PendingPtr request) {
   absl::Status rejected;
+  RequestOutcome outcome = RequestOutcome::kUnavailable;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) {
@@ -36,6 +39,9 @@ void Scheduler::Enqueue(PendingPtr request) {
     } else {
       request = queue_.Add(std::move(request), clock_->NowNs(), &rejected);
       if (request == nullptr) in_flight_.fetch_add(1);
+      outcome = rejected.code() == absl::StatusCode::kInvalidArgument
+                    ? RequestOutcome::kInvalid
+                    : RequestOutcome::kQueueFull;
     }
   }
   if (request == nullptr) {
@@ -45,6 +51,7 @@ void Scheduler::Enqueue(PendingPtr request) {
   // Never admitted, so it has no place in the delivery order.
   request->response.status = std::move(rejected);
   stats_->RecordFailure(0);
+  if (metrics_) metrics_->RecordRequest(outcome, RequestTimes{});
   auto done = std::move(request->done);
   done(std::move(request->response));
 }
@@ -66,7 +73,7 @@ void Scheduler::Stop() {
     std::lock_guard<std::mutex> lock(mu_);
     left = queue_.DrainAll(absl::UnavailableError("model is unloading"));
   }
-  for (auto& r : left) Finish(std::move(r));
+  for (auto& r : left) Finish(std::move(r), RequestOutcome::kUnavailable);
 }
 
 size_t Scheduler::QueueSize() const {
@@ -83,7 +90,13 @@ void Scheduler::WorkerLoop(size_t instance) {
     BatchQueue::Decision d = queue_.Next(clock_->NowNs(), stopping_);
     if (!d.dropped.empty()) {
       lock.unlock();
-      for (auto& r : d.dropped) Finish(std::move(r));
+      for (auto& r : d.dropped) {
+        const RequestOutcome why =
+            r->response.status.code() == absl::StatusCode::kCancelled
+                ? RequestOutcome::kCancelled
+                : RequestOutcome::kTimeout;
+        Finish(std::move(r), why);
+      }
       lock.lock();
     }
     if (d.batch.empty()) {
@@ -129,16 +142,19 @@ void Scheduler::RunBatch(size_t instance, std::vector<PendingPtr> batch) {
     queue_.RecordExecution(times.end_ns - times.start_ns);
   }
   stats_->RecordExecution(items, input_ns, infer_ns, output_ns);
+  if (metrics_) metrics_->RecordExecution(items);
+  const RequestOutcome outcome =
+      status.ok() ? RequestOutcome::kSuccess : RequestOutcome::kBackend;
   for (auto& r : batch) {
     r->response.status = status;
     r->response.timings.compute_input_ns = input_ns;
     r->response.timings.compute_infer_ns = infer_ns;
     r->response.timings.compute_output_ns = output_ns;
-    Finish(std::move(r));
+    Finish(std::move(r), outcome);
   }
 }
 
-void Scheduler::Finish(PendingPtr r) {
+void Scheduler::Finish(PendingPtr r, RequestOutcome outcome) {
   const uint64_t request_ns = clock_->NowNs() - r->enqueue_ns;
   const auto& t = r->response.timings;
   if (t.compute_infer_ns == 0 && !r->response.status.ok()) {
@@ -147,6 +163,13 @@ void Scheduler::Finish(PendingPtr r) {
     stats_->RecordRequest(r->response.status.ok(), request_ns, t.queue_ns,
                           t.compute_input_ns, t.compute_infer_ns,
                           t.compute_output_ns);
+  }
+  if (metrics_) {
+    const bool executed = outcome == RequestOutcome::kSuccess ||
+                          outcome == RequestOutcome::kBackend;
+    metrics_->RecordRequest(
+        outcome, {request_ns, t.queue_ns, t.compute_input_ns,
+                  t.compute_infer_ns, t.compute_output_ns, executed});
   }
   in_flight_.fetch_sub(1);
   if (!preserve_ordering_) {

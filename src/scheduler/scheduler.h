@@ -19,6 +19,7 @@
 #include "absl/base/thread_annotations.h"
 #include "backend/host_batch.h"
 #include "common/clock.h"
+#include "metrics/model_metrics.h"
 #include "metrics/model_statistics.h"
 #include "scheduler/batch_queue.h"
 #include "scheduler/pending_request.h"
@@ -38,9 +39,11 @@ class BatchExecutor {
 
 class Scheduler {
  public:
-  // `stats` must outlive the scheduler; `clock` too.
+  // `stats` must outlive the scheduler; `clock` too, and `metrics` unless
+  // null (null: Prometheus recording is off).
   Scheduler(SchedulerOptions options, std::unique_ptr<BatchExecutor> executor,
-            StatisticsRecorder* stats, const Clock* clock = Clock::Real());
+            StatisticsRecorder* stats, const Clock* clock = Clock::Real(),
+            ModelMetrics* metrics = nullptr);
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -58,12 +61,13 @@ class Scheduler {
  private:
   void WorkerLoop(size_t instance);
   void RunBatch(size_t instance, std::vector<PendingPtr> batch);
-  void Finish(PendingPtr request);
+  void Finish(PendingPtr request, RequestOutcome outcome);
   void Deliver(PendingPtr request);
 
   const bool preserve_ordering_;
   std::unique_ptr<BatchExecutor> executor_;
   StatisticsRecorder* stats_;
+  ModelMetrics* const metrics_;
   const Clock* clock_;
 
   mutable std::mutex mu_;
