@@ -7,7 +7,9 @@
 #include "config/autocomplete_merge.h"
 #include "config/config_finalizer.h"
 #include "config/config_parser.h"
+#include "lifecycle/process_memory.h"
 #include "lifecycle/reaper.h"
+#include "lifecycle/warmup.h"
 #include "repository/version_policy.h"
 
 namespace serval {
@@ -30,17 +32,29 @@ void DetectBackend(const ScannedModel& model, inference::ModelConfig* config) {
 }
 
 absl::Status WithModel(const std::string& model, const absl::Status& s) {
-  return absl::Status(s.code(), absl::StrCat("model '", model, "': ", s.message()));
+  return absl::Status(s.code(),
+                      absl::StrCat("model '", model, "': ", s.message()));
+}
+
+absl::Status WithVersion(const std::string& model, int64_t version,
+                         const absl::Status& s) {
+  return absl::Status(s.code(), absl::StrCat("model '", model, "' version ",
+                                             version, ": ", s.message()));
 }
 
 }  // namespace
 
-absl::StatusOr<PreparedModel> PrepareModel(const LoadContext& context,
-                                           const ScannedModel& model) {
+absl::StatusOr<PreparedModel> PrepareModel(
+    const LoadContext& context, const ScannedModel& model,
+    const inference::ModelConfig* config_override) {
   PreparedModel p;
-  auto read = ReadModelConfig(model.path);
-  if (!read.ok()) return read.status();
-  if (read->has_value()) p.config = std::move(**read);
+  if (config_override != nullptr) {
+    p.config = *config_override;
+  } else {
+    auto read = ReadModelConfig(model.path);
+    if (!read.ok()) return read.status();
+    if (read->has_value()) p.config = std::move(**read);
+  }
   DetectBackend(model, &p.config);
 
   auto choice = ResolveBackend(p.config);
@@ -58,17 +72,19 @@ absl::StatusOr<PreparedModel> PrepareModel(const LoadContext& context,
         absl::StrJoin(selection->missing, ", "), " which are not on disk"));
   }
   if (selection->versions.empty()) {
-    return absl::NotFoundError(absl::StrCat(
-        "model '", model.name, "': no version on disk matches its version_policy"
-        " (on disk: ", absl::StrJoin(model.versions, ", "), ")"));
+    return absl::NotFoundError(
+        absl::StrCat("model '", model.name,
+                     "': no version on disk matches its version_policy"
+                     " (on disk: ",
+                     absl::StrJoin(model.versions, ", "), ")"));
   }
   p.versions = std::move(selection->versions);
 
   // The backend reads what the user left out from the newest model file.
   if (!p.backend.model_filename.empty()) {
-    const std::string file =
-        (fs::path(model.VersionPath(p.versions.back())) / p.backend.model_filename)
-            .string();
+    const std::string file = (fs::path(model.VersionPath(p.versions.back())) /
+                              p.backend.model_filename)
+                                 .string();
     std::error_code ec;
     if (fs::exists(file, ec)) {
       auto json = AutocompleteFromBackend(*p.library, file, p.config);
@@ -90,30 +106,31 @@ absl::StatusOr<PreparedModel> PrepareModel(const LoadContext& context,
   return p;
 }
 
-absl::StatusOr<ModelHandle> LoadVersion(const ScannedModel& model,
-                                        const PreparedModel& prepared,
-                                        int64_t version) {
+absl::StatusOr<ModelHandle> LoadVersion(
+    const ScannedModel& model, const PreparedModel& prepared, int64_t version,
+    std::shared_ptr<const void> files_owner) {
+  const int64_t rss_before = ResidentBytes();
   BackendModelOptions options;
   options.name = model.name;
   options.version = version;
   options.version_path = model.VersionPath(version);
   if (!prepared.backend.model_filename.empty()) {
     options.model_file =
-        (fs::path(options.version_path) / prepared.backend.model_filename).string();
+        (fs::path(options.version_path) / prepared.backend.model_filename)
+            .string();
     std::error_code ec;
     if (!fs::exists(options.model_file, ec)) {
-      return absl::NotFoundError(absl::StrCat(
-          "model '", model.name, "' version ", version, ": model file ",
-          options.model_file, " does not exist"));
+      return absl::NotFoundError(
+          absl::StrCat("model '", model.name, "' version ", version,
+                       ": model file ", options.model_file, " does not exist"));
     }
   }
   options.config = prepared.config;
   uint32_t total = 0;
   for (const auto& g : prepared.config.instance_group()) {
-    const uint32_t devices =
-        g.kind() == inference::ModelInstanceGroup::KIND_GPU
-            ? std::max(1, g.gpus_size())
-            : 1;
+    const uint32_t devices = g.kind() == inference::ModelInstanceGroup::KIND_GPU
+                                 ? std::max(1, g.gpus_size())
+                                 : 1;
     total += static_cast<uint32_t>(g.count()) * devices;
   }
   options.instance_count = std::max<uint32_t>(1, total);
@@ -130,8 +147,10 @@ absl::StatusOr<ModelHandle> LoadVersion(const ScannedModel& model,
     if (devices.empty()) devices.push_back(gpu ? 0 : -1);
     for (int32_t device : devices) {
       for (int32_t c = 0; c < g.count(); ++c) {
-        auto instance = (*backend_model)->CreateInstance(
-            gpu ? SERVAL_INSTANCE_GPU : SERVAL_INSTANCE_CPU, device, index++);
+        auto instance = (*backend_model)
+                            ->CreateInstance(
+                                gpu ? SERVAL_INSTANCE_GPU : SERVAL_INSTANCE_CPU,
+                                device, index++);
         if (!instance.ok()) return instance.status();
         instances.push_back(std::move(*instance));
       }
@@ -148,7 +167,20 @@ absl::StatusOr<ModelHandle> LoadVersion(const ScannedModel& model,
       new ModelVersion(model.name, version, prepared.config, prepared.backend,
                        std::move(*backend_model)),
       [](ModelVersion* v) { Reaper::Get().Post([v] { delete v; }); });
+  handle->set_files_owner(std::move(files_owner));
   handle->StartScheduler(std::move(instances));
+
+  auto samples = BuildWarmupSamples(prepared.config, handle->io(), model.path);
+  if (!samples.ok()) {
+    return WithVersion(model.name, version, samples.status());
+  }
+  absl::Status warmed = RunWarmup(*handle, *samples);
+  if (!warmed.ok()) return WithVersion(model.name, version, warmed);
+
+  const int64_t rss_after = ResidentBytes();
+  if (rss_before >= 0 && rss_after >= 0) {
+    handle->set_load_memory_bytes(std::max<int64_t>(0, rss_after - rss_before));
+  }
   return handle;
 }
 

@@ -33,14 +33,19 @@ struct PreparedModel {
   std::vector<std::string> warnings;
 };
 
-absl::StatusOr<PreparedModel> PrepareModel(const LoadContext& context,
-                                           const ScannedModel& model);
+// `config_override`, when given, replaces the model's config.pbtxt (the
+// load API's 'config' parameter); it is completed and validated the same way.
+absl::StatusOr<PreparedModel> PrepareModel(
+    const LoadContext& context, const ScannedModel& model,
+    const inference::ModelConfig* config_override = nullptr);
 
-// Loads one version and starts its scheduler; the handle is destroyed on
+// Loads one version, starts its scheduler, runs its warm-up and records the
+// memory it took; a warm-up failure fails the load. `files_owner` (may be
+// null) is kept alive as long as the version. The handle is destroyed on
 // the reaper thread when its last user drops it.
-absl::StatusOr<ModelHandle> LoadVersion(const ScannedModel& model,
-                                        const PreparedModel& prepared,
-                                        int64_t version);
+absl::StatusOr<ModelHandle> LoadVersion(
+    const ScannedModel& model, const PreparedModel& prepared, int64_t version,
+    std::shared_ptr<const void> files_owner = nullptr);
 
 }  // namespace serval
 

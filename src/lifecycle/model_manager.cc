@@ -1,33 +1,94 @@
 #include "lifecycle/model_manager.h"
 
-#include <atomic>
+#include <stdlib.h>
+
+#include <filesystem>
 #include <functional>
-#include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/absl_compat.h"
+#include "config/config_json.h"
 #include "lifecycle/model_loader.h"
 #include "lifecycle/reaper.h"
-#include "repository/repository_scanner.h"
+#include "repository/model_name.h"
 #include "spdlog/spdlog.h"
 
 namespace serval {
+namespace {
+
+std::string MiB(int64_t bytes) {
+  if (bytes < 0) return "unknown";
+  return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
+}
+
+const ScannedModel* FindScanned(const RepositoryScan& scan,
+                                std::string_view name) {
+  for (const auto& m : scan.models) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
+}
+
+const ModelProblem* FindProblem(const RepositoryScan& scan,
+                                std::string_view name) {
+  for (const auto& p : scan.problems) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 std::string_view VersionStateName(VersionState state) {
   switch (state) {
-    case VersionState::kUnavailable: return "UNAVAILABLE";
-    case VersionState::kLoading: return "LOADING";
-    case VersionState::kReady: return "READY";
-    case VersionState::kUnloading: return "UNLOADING";
+    case VersionState::kUnavailable:
+      return "UNAVAILABLE";
+    case VersionState::kLoading:
+      return "LOADING";
+    case VersionState::kReady:
+      return "READY";
+    case VersionState::kUnloading:
+      return "UNLOADING";
   }
   return "UNKNOWN";
 }
 
-ModelManager::ModelManager(ManagerOptions options)
-    : options_(std::move(options)), registry_(options_.backend_directory) {}
+std::string_view ModelControlModeName(ModelControlMode mode) {
+  switch (mode) {
+    case ModelControlMode::kNone:
+      return "none";
+    case ModelControlMode::kPoll:
+      return "poll";
+    case ModelControlMode::kExplicit:
+      return "explicit";
+  }
+  return "unknown";
+}
 
-ModelManager::~ModelManager() { StopAll(); }
+absl::StatusOr<ModelControlMode> ParseModelControlMode(std::string_view name) {
+  if (name == "none") return ModelControlMode::kNone;
+  if (name == "poll") return ModelControlMode::kPoll;
+  if (name == "explicit") return ModelControlMode::kExplicit;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown model control mode '", ToAbsl(name),
+                   "'; expected none, poll or explicit"));
+}
+
+ModelManager::ModelManager(ManagerOptions options)
+    : options_(std::move(options)),
+      registry_(options_.backend_directory),
+      pool_(std::make_unique<LoadPool>(options_.load_threads)) {}
+
+ModelManager::~ModelManager() {
+  BeginShutdown();
+  pool_.reset();  // loads in progress finish first
+  StopAll();
+  std::lock_guard<std::mutex> lock(upload_mu_);
+  owned_upload_root_.reset();
+}
 
 void ModelManager::SetModelProblem(const std::string& model,
                                    const absl::Status& status) {
@@ -37,64 +98,341 @@ void ModelManager::SetModelProblem(const std::string& model,
   models_[model].problem = std::string(status.message());
 }
 
+void ModelManager::RecordPrepareFailure(const std::string& model,
+                                        const absl::Status& status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ModelRecord& record = models_[model];
+  bool serving = false;
+  for (const auto& [v, r] : record.versions) {
+    serving = serving || r.state == VersionState::kReady;
+  }
+  record.problem = absl::StrCat(
+      serving ? "the last load failed, the previous versions keep serving: "
+              : "",
+      status.message());
+  spdlog::error("model '{}' failed to load: {}", model, record.problem);
+}
+
+std::shared_ptr<std::mutex> ModelManager::LoadLock(const std::string& model) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& slot = load_locks_[model];
+  if (!slot) slot = std::make_shared<std::mutex>();
+  return slot;
+}
+
 absl::Status ModelManager::LoadAll() {
   auto scan = ScanRepositories(options_.repositories);
   if (!scan.ok()) return scan.status();
+
+  // Which models to load: all, or those --load-model names in explicit mode.
+  if (options_.control_mode != ModelControlMode::kExplicit &&
+      !options_.startup_models.empty()) {
+    spdlog::warn("--load-model is for --model-control-mode=explicit; mode {} "
+                 "loads every model",
+                 ModelControlModeName(options_.control_mode));
+  }
+  std::set<std::string> wanted;
+  bool all = options_.control_mode != ModelControlMode::kExplicit;
+  for (const auto& name : options_.startup_models) {
+    if (name == "*") {
+      all = true;
+    } else {
+      wanted.insert(name);
+    }
+  }
+  auto is_wanted = [&](const std::string& name) {
+    return all || wanted.count(name) > 0;
+  };
+
+  std::vector<std::function<absl::Status()>> tasks;
   for (const auto& problem : scan->problems) {
+    if (!is_wanted(problem.name)) continue;
     SetModelProblem(problem.name, problem.status);
-  }
-
-  // Configs first (cheap), then every version as one task on the pool.
-  LoadContext context{&registry_, options_.defaults};
-  struct Task {
-    const ScannedModel* model;
-    std::shared_ptr<PreparedModel> prepared;
-    int64_t version;
-  };
-  std::vector<Task> tasks;
-  for (const auto& model : scan->models) {
-    auto prepared = PrepareModel(context, model);
-    if (!prepared.ok()) {
-      SetModelProblem(model.name, prepared.status());
-      continue;
-    }
-    for (const auto& w : prepared->warnings) spdlog::warn("{}", w);
-    auto shared = std::make_shared<PreparedModel>(std::move(*prepared));
     std::lock_guard<std::mutex> lock(mu_);
-    ModelRecord& record = models_[model.name];
-    for (int64_t v : shared->versions) {
-      record.versions[v].state = VersionState::kLoading;
-      tasks.push_back({&model, shared, v});
+    required_.insert(problem.name);
+  }
+  for (const auto& model : scan->models) {
+    if (!is_wanted(model.name)) continue;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      required_.insert(model.name);
+    }
+    tasks.push_back([this, source = ModelSource{model, std::nullopt, nullptr}] {
+      return Install(source);
+    });
+  }
+  if (!all) {
+    for (const auto& name : wanted) {
+      if (FindScanned(*scan, name) != nullptr ||
+          FindProblem(*scan, name) != nullptr) {
+        continue;
+      }
+      SetModelProblem(name, absl::NotFoundError(absl::StrCat(
+                                "--load-model names '", name,
+                                "', which is not in the model repository")));
+      std::lock_guard<std::mutex> lock(mu_);
+      required_.insert(name);
     }
   }
-
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i = next++; i < tasks.size(); i = next++) {
-      const Task& t = tasks[i];
-      auto handle = LoadVersion(*t.model, *t.prepared, t.version);
-      std::lock_guard<std::mutex> lock(mu_);
-      VersionRecord& record = models_[t.model->name].versions[t.version];
-      if (handle.ok()) {
-        record.state = VersionState::kReady;
-        record.reason.clear();
-        record.handle = std::move(*handle);
-        spdlog::info("model '{}' version {} is ready (backend {})",
-                     t.model->name, t.version, t.prepared->backend.plugin);
-      } else {
-        record.state = VersionState::kUnavailable;
-        record.reason = std::string(handle.status().message());
-        spdlog::error("model '{}' version {} failed to load: {}",
-                      t.model->name, t.version, record.reason);
-      }
-    }
-  };
-  const size_t threads = std::min<size_t>(
-      tasks.size(), static_cast<size_t>(std::max(1, options_.load_threads)));
-  std::vector<std::thread> pool;
-  for (size_t i = 0; i < threads; ++i) pool.emplace_back(worker);
-  for (auto& t : pool) t.join();
+  pool_->RunAllAndWait(std::move(tasks));
   return absl::OkStatus();
+}
+
+absl::Status ModelManager::Install(const ModelSource& source) {
+  const std::string& name = source.model.name;
+  auto load_lock = LoadLock(name);
+  std::lock_guard<std::mutex> serial(*load_lock);
+  if (shutting_down_.load()) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot load model '", name, "': the server is shutting down"));
+  }
+  LoadContext context{&registry_, options_.defaults};
+  auto prepared =
+      PrepareModel(context, source.model,
+                   source.config_override ? &*source.config_override : nullptr);
+  if (!prepared.ok()) {
+    // The versions already serving (if any) stay; Index() tells why.
+    RecordPrepareFailure(name, prepared.status());
+    return prepared.status();
+  }
+  for (const auto& w : prepared->warnings) spdlog::warn("{}", w);
+  MarkLoading(name, prepared->versions);
+
+  std::vector<LoadedVersion> loaded;
+  for (int64_t v : prepared->versions) {
+    auto handle = LoadVersion(source.model, *prepared, v, source.files_owner);
+    if (handle.ok()) {
+      spdlog::info(
+          "model '{}' version {} loaded and warmed up (backend {}, resident "
+          "memory +{})",
+          name, v, prepared->backend.plugin,
+          MiB((*handle)->load_memory_bytes()));
+    } else {
+      spdlog::error("model '{}' version {} failed to load: {}", name, v,
+                    ToStd(handle.status().message()));
+    }
+    loaded.push_back({v, std::move(handle)});
+  }
+  return Switch(name, std::move(loaded));
+}
+
+void ModelManager::MarkLoading(const std::string& model,
+                               const std::vector<int64_t>& versions) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ModelRecord& record = models_[model];
+  for (int64_t v : versions) {
+    VersionRecord& r = record.versions[v];
+    if (r.state == VersionState::kReady) {
+      r.reason = "serving; a new load of this version is in progress";
+    } else {
+      r.state = VersionState::kLoading;
+      r.reason.clear();
+    }
+  }
+}
+
+absl::Status ModelManager::Switch(const std::string& model,
+                                  std::vector<LoadedVersion> loaded) {
+  absl::Status first_error;
+  for (const auto& l : loaded) {
+    if (!l.handle.ok()) {
+      first_error = l.handle.status();
+      break;
+    }
+  }
+  std::vector<ModelHandle> to_release;
+  std::lock_guard<std::mutex> lock(mu_);
+  ModelRecord& record = models_[model];
+  bool serving = false;
+  for (const auto& [v, r] : record.versions) {
+    serving = serving || r.state == VersionState::kReady;
+  }
+
+  if (!first_error.ok() && serving) {
+    // All or nothing: the versions serving now keep serving.
+    record.problem = absl::StrCat(
+        "the last load failed, the previous versions keep serving: ",
+        first_error.message());
+    for (auto& l : loaded) {
+      VersionRecord& r = record.versions[l.version];
+      if (r.state == VersionState::kReady) {
+        r.reason.clear();
+      } else {
+        r.state = VersionState::kUnavailable;
+        r.reason = l.handle.ok()
+                       ? "loaded, but not switched to: another version of "
+                         "the same load failed"
+                       : std::string(l.handle.status().message());
+      }
+      if (l.handle.ok()) to_release.push_back(std::move(*l.handle));
+    }
+    spdlog::error("model '{}': {}", model, record.problem);
+    return first_error;
+  }
+
+  to_release = RetireLocked(model, record);
+  record.versions.clear();
+  record.problem = first_error.ok() ? "" : std::string(first_error.message());
+  for (auto& l : loaded) {
+    VersionRecord& r = record.versions[l.version];
+    if (l.handle.ok()) {
+      r.state = VersionState::kReady;
+      r.handle = std::move(*l.handle);
+    } else {
+      r.state = VersionState::kUnavailable;
+      r.reason = std::string(l.handle.status().message());
+    }
+  }
+  std::vector<int64_t> ready;
+  for (const auto& [v, r] : record.versions) {
+    if (r.state == VersionState::kReady) ready.push_back(v);
+  }
+  spdlog::info("model '{}' now serves version(s) [{}]", model,
+               fmt::join(ready, ", "));
+  return first_error;
+}
+
+std::vector<ModelHandle> ModelManager::RetireLocked(const std::string& model,
+                                                    ModelRecord& record) {
+  // Forget the versions that are gone, so the list stays short even when
+  // nobody reads the index.
+  std::erase_if(retiring_,
+                [](const Retiring& r) { return r.handle.expired(); });
+  std::vector<ModelHandle> out;
+  for (auto& [v, r] : record.versions) {
+    if (!r.handle) continue;
+    retiring_.push_back({model, v, r.handle});
+    out.push_back(std::move(r.handle));
+  }
+  return out;
+}
+
+absl::Status ModelManager::Unload(const std::string& model,
+                                  const std::string& reason) {
+  {
+    // Checked first so that unknown names leave no load lock behind.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (models_.count(model) == 0) {
+      return absl::NotFoundError(
+          absl::StrCat("cannot unload model '", model, "': it is not known"));
+    }
+  }
+  auto load_lock = LoadLock(model);
+  std::lock_guard<std::mutex> serial(*load_lock);
+  std::vector<ModelHandle> to_release;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = models_.find(model);
+    if (it == models_.end()) {
+      return absl::NotFoundError(
+          absl::StrCat("cannot unload model '", model, "': it is not known"));
+    }
+    to_release = RetireLocked(model, it->second);
+    for (auto& [v, r] : it->second.versions) {
+      r.state = VersionState::kUnavailable;
+      r.reason = reason;
+    }
+    it->second.problem = reason;
+  }
+  spdlog::info("model '{}' {}; {} version(s) finish their in-flight requests",
+               model, reason, to_release.size());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ModelManager::ModelSource> ModelManager::SourceForApi(
+    const std::string& model, const LoadRequest& request) {
+  ModelSource source;
+  if (!request.config_json.empty()) {
+    auto config = ModelConfigFromJson(request.config_json,
+                                      "the load request's 'config' parameter");
+    if (!config.ok()) return config.status();
+    source.config_override = std::move(*config);
+  }
+  std::vector<std::string> roots = options_.repositories;
+  if (!request.files.empty()) {
+    if (!source.config_override) {
+      return absl::InvalidArgumentError(
+          "uploaded model files need a 'config' parameter as well");
+    }
+    auto dir = WriteUploadedModel(UploadRoot(), model, request.files,
+                                  options_.upload_limits);
+    if (!dir.ok()) return dir.status();
+    roots = {(*dir)->path()};
+    source.files_owner = *dir;
+  }
+  auto scan = ScanRepositories(roots);
+  if (!scan.ok()) return scan.status();
+  if (const ScannedModel* found = FindScanned(*scan, model)) {
+    source.model = *found;
+    return source;
+  }
+  if (const ModelProblem* problem = FindProblem(*scan, model)) {
+    return problem->status;
+  }
+  return absl::NotFoundError(absl::StrCat(
+      "cannot load model '", model, "': it is not in the model repository"));
+}
+
+absl::Status ModelManager::LoadFromApi(std::string_view model,
+                                       const LoadRequest& request) {
+  if (options_.control_mode != ModelControlMode::kExplicit) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot load model '", ToAbsl(model),
+        "': the load/unload API needs --model-control-mode=explicit (this "
+        "server runs in mode '",
+        ToAbsl(ModelControlModeName(options_.control_mode)), "')"));
+  }
+  if (shutting_down_.load()) {
+    return absl::UnavailableError("the server is shutting down");
+  }
+  absl::Status valid = ValidateModelName(model);
+  if (!valid.ok()) return valid;
+  const std::string name(model);
+  auto source = SourceForApi(name, request);
+  if (!source.ok()) {
+    spdlog::error("load of model '{}' refused: {}", name,
+                  ToStd(source.status().message()));
+    return source.status();
+  }
+  return pool_->RunAndWait(
+      [this, source = std::move(*source)] { return Install(source); });
+}
+
+absl::Status ModelManager::UnloadFromApi(std::string_view model,
+                                         bool /*unload_dependents*/) {
+  if (options_.control_mode != ModelControlMode::kExplicit) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot unload model '", ToAbsl(model),
+        "': the load/unload API needs --model-control-mode=explicit (this "
+        "server runs in mode '",
+        ToAbsl(ModelControlModeName(options_.control_mode)), "')"));
+  }
+  return Unload(std::string(model), "unloaded");
+}
+
+absl::Status ModelManager::ReloadScanned(const ScannedModel& model) {
+  return pool_->RunAndWait(
+      [this, source = ModelSource{model, std::nullopt, nullptr}] {
+        return Install(source);
+      });
+}
+
+void ModelManager::UnloadRemoved(const std::string& model) {
+  Unload(model, "removed from the model repository").IgnoreError();
+}
+
+const std::string& ModelManager::UploadRoot() {
+  if (!options_.upload_directory.empty()) return options_.upload_directory;
+  std::lock_guard<std::mutex> lock(upload_mu_);
+  if (!owned_upload_root_) {
+    std::error_code ec;
+    std::string pattern =
+        (std::filesystem::temp_directory_path(ec) / "serval-uploads-XXXXXX")
+            .string();
+    if (mkdtemp(pattern.data()) == nullptr) pattern = "serval-uploads";
+    owned_upload_root_ = std::make_unique<OwnedDirectory>(pattern);
+  }
+  return owned_upload_root_->path();
 }
 
 absl::StatusOr<ModelHandle> ModelManager::Get(std::string_view model,
@@ -110,9 +448,9 @@ absl::StatusOr<ModelHandle> ModelManager::Get(std::string_view model,
     for (auto v = record.versions.rbegin(); v != record.versions.rend(); ++v) {
       if (v->second.state == VersionState::kReady) return v->second.handle;
     }
-    return absl::UnavailableError(absl::StrCat(
-        "model '", ToAbsl(model), "' has no ready version",
-        record.problem.empty() ? "" : ": ", record.problem));
+    return absl::UnavailableError(
+        absl::StrCat("model '", ToAbsl(model), "' has no ready version",
+                     record.problem.empty() ? "" : ": ", record.problem));
   }
   auto v = record.versions.find(version);
   if (v == record.versions.end() || v->second.state != VersionState::kReady) {
@@ -120,10 +458,10 @@ absl::StatusOr<ModelHandle> ModelManager::Get(std::string_view model,
     for (const auto& [n, r] : record.versions) {
       if (r.state == VersionState::kReady) ready.push_back(n);
     }
-    return absl::NotFoundError(absl::StrCat(
-        "model '", ToAbsl(model), "' has no ready version ", version,
-        " (ready versions: ", ready.empty() ? "none" : absl::StrJoin(ready, ", "),
-        ")"));
+    return absl::NotFoundError(
+        absl::StrCat("model '", ToAbsl(model), "' has no ready version ",
+                     version, " (ready versions: ",
+                     ready.empty() ? "none" : absl::StrJoin(ready, ", "), ")"));
   }
   return v->second.handle;
 }
@@ -154,17 +492,63 @@ std::vector<ModelHandle> ModelManager::AllReady() const {
   return out;
 }
 
-std::vector<VersionStatus> ModelManager::Index() const {
+bool ModelManager::RequiredModelsReady() const {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<VersionStatus> out;
-  for (const auto& [name, record] : models_) {
-    if (record.versions.empty()) {
-      out.push_back({name, -1, VersionState::kUnavailable, record.problem});
+  for (const auto& name : required_) {
+    auto it = models_.find(name);
+    if (it == models_.end()) return false;
+    bool ready = false;
+    for (const auto& [v, r] : it->second.versions) {
+      ready = ready || r.state == VersionState::kReady;
     }
-    for (const auto& [n, r] : record.versions) {
-      out.push_back({name, n, r.state, r.reason});
+    if (!ready) return false;
+  }
+  return true;
+}
+
+std::vector<VersionStatus> ModelManager::Index() const {
+  // Models on disk that were never loaded are listed too (as Triton does),
+  // so that explicit mode shows what could be loaded. Scanned unlocked.
+  auto scan = ScanRepositories(options_.repositories);
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<std::pair<std::string, int64_t>, VersionStatus> rows;
+  if (scan.ok()) {
+    for (const auto& m : scan->models) {
+      if (models_.count(m.name) > 0) continue;
+      rows[{m.name, -1}] = {m.name, -1, VersionState::kUnavailable,
+                            "not loaded"};
     }
   }
+  for (const auto& [name, record] : models_) {
+    if (record.versions.empty()) {
+      rows[{name, -1}] = {name, -1, VersionState::kUnavailable, record.problem};
+    }
+    for (const auto& [v, r] : record.versions) {
+      VersionStatus s{name, v, r.state, r.reason};
+      if (r.handle) s.memory_bytes = r.handle->load_memory_bytes();
+      if (r.state == VersionState::kReady && !record.problem.empty() &&
+          s.reason.empty()) {
+        s.reason = record.problem;  // e.g. a failed reload
+      }
+      rows[{name, v}] = std::move(s);
+    }
+  }
+  // Versions still finishing their requests; the expired ones are gone.
+  std::vector<Retiring> live;
+  for (auto& r : retiring_) {
+    ModelHandle h = r.handle.lock();
+    if (!h) continue;
+    live.push_back(r);
+    auto [it, added] = rows.try_emplace({r.model, r.version});
+    VersionStatus& s = it->second;
+    if (!added && s.state == VersionState::kReady) continue;
+    s = {r.model, r.version, VersionState::kUnloading,
+         "finishing in-flight requests", h->load_memory_bytes()};
+  }
+  retiring_ = std::move(live);
+  std::vector<VersionStatus> out;
+  out.reserve(rows.size());
+  for (auto& [key, s] : rows) out.push_back(std::move(s));
   return out;
 }
 

@@ -1,14 +1,27 @@
 // ModelManager: which model versions exist, their state, and the handles
-// requests use. Loads every model of the repositories at start-up (versions
-// in parallel on load threads); a model that fails is recorded with its
-// reason and does not stop the others. Thread-safe.
+// requests use; loads, reloads and unloads them.
+//
+// A (re)load prepares the model's configuration, then loads and warms up
+// every version its version policy selects on a LoadPool thread while the
+// versions already loaded keep serving; then it switches all at once, under
+// the lock, to the new set. Requests hold ModelHandles, so a replaced or
+// unloaded version finishes its in-flight requests and is destroyed (on the
+// reaper thread) when the last one completes. If any version of a reload
+// fails while older versions serve, nothing is switched: the old versions
+// keep serving and the failure is reported in Index() and the log. Loads of
+// one model are serialized; different models load in parallel.
+//
+// Thread-safe. See docs/lifecycle.md.
 #ifndef SERVAL_LIFECYCLE_MODEL_MANAGER_H_
 #define SERVAL_LIFECYCLE_MODEL_MANAGER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,18 +30,33 @@
 #include "absl/status/statusor.h"
 #include "backend/backend_registry.h"
 #include "config/config_defaults.h"
+#include "lifecycle/load_pool.h"
+#include "lifecycle/model_upload.h"
 #include "lifecycle/model_version.h"
+#include "proto/model_config.pb.h"
+#include "repository/repository_scanner.h"
 
 namespace serval {
 
 enum class VersionState { kUnavailable, kLoading, kReady, kUnloading };
 std::string_view VersionStateName(VersionState state);
 
+// Triton's --model-control-mode.
+enum class ModelControlMode {
+  kNone,      // load everything at start-up; the load/unload API is refused
+  kPoll,      // load everything, then follow the repository (RepositoryPoller)
+  kExplicit,  // load what --load-model names, then only through the API
+};
+std::string_view ModelControlModeName(ModelControlMode mode);
+absl::StatusOr<ModelControlMode> ParseModelControlMode(std::string_view name);
+
 struct VersionStatus {
   std::string model;
   int64_t version = -1;  // -1 when the model failed before any version
   VersionState state = VersionState::kUnavailable;
   std::string reason;
+  // Resident memory the version added when it loaded; -1 when unknown.
+  int64_t memory_bytes = -1;
 };
 
 struct ManagerOptions {
@@ -36,25 +64,74 @@ struct ManagerOptions {
   std::string backend_directory;
   int load_threads = 4;
   DefaultsOptions defaults;
+  ModelControlMode control_mode = ModelControlMode::kNone;
+  // Explicit mode: the models loaded at start-up; "*" means all of them.
+  std::vector<std::string> startup_models;
+  // Where uploaded model files go; empty: a fresh directory under the
+  // system's temporary directory, removed with the manager.
+  std::string upload_directory;
+  UploadLimits upload_limits;
+};
+
+// What the load API may carry besides the model name.
+struct LoadRequest {
+  std::string config_json;                   // replaces config.pbtxt
+  std::map<std::string, std::string> files;  // "<version>/<name>" -> bytes
 };
 
 class ModelManager {
  public:
   explicit ModelManager(ManagerOptions options);
+  // Waits for loads in progress, then stops everything (StopAll).
   ~ModelManager();
+  ModelManager(const ModelManager&) = delete;
+  ModelManager& operator=(const ModelManager&) = delete;
 
-  // Scans the repositories and loads every model. Fails only when a
-  // repository cannot be scanned; per-model failures are in Index().
+  // The start-up load: every model (modes none and poll) or the ones
+  // options.startup_models names (explicit), in parallel on the load pool;
+  // blocks until all are done. Fails only when a repository cannot be
+  // scanned; per-model failures are in Index(). The models it tried are
+  // the "required" ones (RequiredModelsReady).
   absl::Status LoadAll();
 
-  // version -1: the newest ready version. NOT_FOUND names what is known.
-  absl::StatusOr<ModelHandle> Get(std::string_view model, int64_t version) const;
+  // The repository API; refused (FAILED_PRECONDITION) unless the mode is
+  // explicit. Load (re)loads the model even when nothing changed, from the
+  // repository, or with a config override, or from uploaded files (which
+  // need the override). Blocks the caller until the load is done.
+  absl::Status LoadFromApi(std::string_view model, const LoadRequest& request);
+  // Unloading dependents is accepted and has nothing to do: serval has no
+  // ensembles. NOT_FOUND for a model it never knew; unloading an unloaded
+  // model succeeds.
+  absl::Status UnloadFromApi(std::string_view model, bool unload_dependents);
+
+  // For the poller: (re)loads a model as scanned, on the load pool, blocking
+  // the caller; and unloads a model gone from the repository.
+  absl::Status ReloadScanned(const ScannedModel& model);
+  void UnloadRemoved(const std::string& model);
+
+  // version -1: the newest ready version. UNAVAILABLE when a known model
+  // has no ready version, NOT_FOUND for an unknown model or version.
+  absl::StatusOr<ModelHandle> Get(std::string_view model,
+                                  int64_t version) const;
   // Ready versions of a model, ascending; NOT_FOUND for an unknown model.
   absl::StatusOr<std::vector<ModelHandle>> ReadyVersions(
       std::string_view model) const;
   std::vector<ModelHandle> AllReady() const;
+  // Every known version with its state; versions still finishing requests
+  // after an unload or a switch show as UNLOADING; models in the repository
+  // that were never loaded show once, UNAVAILABLE "not loaded". Sorted by
+  // model, version.
   std::vector<VersionStatus> Index() const;
+  // True when every model the start-up load tried has a ready version.
+  bool RequiredModelsReady() const;
 
+  ModelControlMode control_mode() const { return options_.control_mode; }
+  const std::vector<std::string>& repositories() const {
+    return options_.repositories;
+  }
+
+  // Refuses loads from now on (UNAVAILABLE); loads in progress finish.
+  void BeginShutdown() { shutting_down_.store(true); }
   // Stops every scheduler (queued requests still run) and drops the handles.
   void StopAll();
 
@@ -65,16 +142,65 @@ class ModelManager {
     ModelHandle handle;
   };
   struct ModelRecord {
-    std::string problem;  // a model-level failure (config, scan, backend)
+    // A model-level failure (config, scan, backend, a failed reload) or
+    // why it has no versions ("unloaded").
+    std::string problem;
     std::map<int64_t, VersionRecord> versions;
   };
+  // A version dropped by a switch or an unload, alive while requests hold it.
+  struct Retiring {
+    std::string model;
+    int64_t version;
+    std::weak_ptr<ModelVersion> handle;
+  };
+  // What a load starts from.
+  struct ModelSource {
+    ScannedModel model;
+    std::optional<inference::ModelConfig> config_override;
+    std::shared_ptr<const void> files_owner;
+  };
+  struct LoadedVersion {
+    int64_t version;
+    absl::StatusOr<ModelHandle> handle;
+  };
 
+  // Runs on a pool thread: prepare, load, warm up, switch.
+  absl::Status Install(const ModelSource& source);
+  void MarkLoading(const std::string& model,
+                   const std::vector<int64_t>& versions);
+  absl::Status Switch(const std::string& model,
+                      std::vector<LoadedVersion> loaded);
+  absl::Status Unload(const std::string& model, const std::string& reason);
+  // Drops a record's handles into retiring_; returns them to release
+  // outside the lock.
+  std::vector<ModelHandle> RetireLocked(const std::string& model,
+                                        ModelRecord& record)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<ModelSource> SourceForApi(const std::string& model,
+                                           const LoadRequest& request);
+  std::shared_ptr<std::mutex> LoadLock(const std::string& model);
   void SetModelProblem(const std::string& model, const absl::Status& status);
+  void RecordPrepareFailure(const std::string& model,
+                            const absl::Status& status);
+  const std::string& UploadRoot();
 
   ManagerOptions options_;
   BackendRegistry registry_;
+  std::atomic<bool> shutting_down_{false};
+
   mutable std::mutex mu_;
   std::map<std::string, ModelRecord, std::less<>> models_ ABSL_GUARDED_BY(mu_);
+  mutable std::vector<Retiring> retiring_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<std::mutex>> load_locks_
+      ABSL_GUARDED_BY(mu_);
+  std::set<std::string, std::less<>> required_ ABSL_GUARDED_BY(mu_);
+
+  std::mutex upload_mu_;
+  std::unique_ptr<OwnedDirectory> owned_upload_root_
+      ABSL_GUARDED_BY(upload_mu_);
+
+  // Last member: destroyed (joined) first, before what its tasks use.
+  std::unique_ptr<LoadPool> pool_;
 };
 
 }  // namespace serval

@@ -29,7 +29,7 @@ void ModelVersion::StartScheduler(
       std::make_unique<BackendExecutor>(model_, std::move(instances));
   scheduler_ = std::make_unique<Scheduler>(
       SchedulerOptions::FromConfig(config_, count), std::move(executor),
-      &stats_);
+      &stats_, Clock::Real(), metrics());
 }
 
 void ModelVersion::StopScheduler() {

@@ -12,6 +12,8 @@
 #include "backend/backend_model.h"
 #include "backend/model_io.h"
 #include "config/backend_resolution.h"
+#include "metrics/metrics_options.h"
+#include "metrics/model_metrics.h"
 #include "metrics/model_statistics.h"
 #include "proto/model_config.pb.h"
 #include "scheduler/scheduler.h"
@@ -39,6 +41,20 @@ class ModelVersion {
   const ModelIo& io() const { return model_->io(); }
   Scheduler& scheduler() { return *scheduler_; }
   StatisticsRecorder& stats() { return stats_; }
+  // Prometheus counters and histograms; null when recording is off
+  // (serve --allow-metrics false).
+  ModelMetrics* metrics() { return metrics_enabled_ ? &metrics_ : nullptr; }
+
+  // Growth of the process's resident memory while this version loaded and
+  // warmed up, in bytes; -1 when not measured. Approximate: loads running
+  // at the same time blur each other's numbers. Set once by the loader.
+  int64_t load_memory_bytes() const { return load_memory_bytes_; }
+  void set_load_memory_bytes(int64_t bytes) { load_memory_bytes_ = bytes; }
+  // Keeps something alive as long as the version, released after the
+  // backend model: the private directory of uploaded model files.
+  void set_files_owner(std::shared_ptr<const void> owner) {
+    files_owner_ = std::move(owner);
+  }
 
  private:
   const std::string name_;
@@ -46,8 +62,14 @@ class ModelVersion {
   const std::string version_string_;
   const inference::ModelConfig config_;
   const BackendChoice backend_;
+  int64_t load_memory_bytes_ = -1;
+  // Declared before model_ so that it is released after it.
+  std::shared_ptr<const void> files_owner_;
   std::shared_ptr<BackendModel> model_;
   StatisticsRecorder stats_;
+  // Options are fixed for the process before any version is created.
+  const bool metrics_enabled_ = ProcessMetricsOptions().enabled;
+  ModelMetrics metrics_{ProcessMetricsOptions()};
   std::unique_ptr<Scheduler> scheduler_;
 };
 

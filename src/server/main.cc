@@ -4,6 +4,7 @@
 #include "CLI/CLI.hpp"
 #include "server/serve_command.h"
 #include "server/server.h"
+#include "tools/perf/perf_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = 0;
   serval::AddServeCommand(&app, &exit_code);
+  serval::AddPerfCommand(&app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -17,6 +17,10 @@
 #include "frontend/http/http_options.h"
 #include "frontend/http/http_server.h"
 #include "lifecycle/model_manager.h"
+#include "lifecycle/repository_poller.h"
+#include "metrics/metrics_exporter.h"
+#include "metrics/metrics_http_server.h"
+#include "metrics/metrics_options.h"
 #include "server/server.h"
 #include "spdlog/spdlog.h"
 
@@ -31,8 +35,20 @@ struct ServeOptions {
   int load_threads = 4;
   bool allow_http = true;
   int metrics_port = 8002;
+  bool allow_metrics = true;
+  std::string metrics_address = "0.0.0.0";
+  std::string metrics_latency_buckets;  // empty: the defaults
+  bool log_access = false;
   http::HttpOptions http;
   GrpcOptions grpc;
+  // Model lifecycle (docs/lifecycle.md).
+  std::string control_mode = "none";
+  double repository_poll_secs = 15;
+  std::vector<std::string> load_models;
+  int exit_timeout_secs = 30;
+  bool strict_readiness = false;
+  uint64_t max_upload_bytes = uint64_t{1} << 30;
+  std::string upload_directory;
 };
 
 // Where the plugins are when the user does not say: beside the binary, as
@@ -44,6 +60,65 @@ std::string DefaultBackendDirectory() {
   return (exe.parent_path() / "backends").string();
 }
 
+// Graceful shutdown: not ready and refusing new work at once, then the
+// requests already admitted finish (bounded by --exit-timeout-secs), then
+// the frontends close. A second SIGTERM/SIGINT during the drain cuts it
+// short (the signals stay blocked, so it is taken by sigtimedwait).
+void Shutdown(const ServeOptions& o, const sigset_t& signals, Server& server,
+              RepositoryPoller* poller, GrpcServer* grpc_server,
+              http::HttpServer* http_server) {
+  server.BeginShutdown();
+  if (poller != nullptr) poller->Stop();
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::seconds(o.exit_timeout_secs);
+  size_t left = server.InFlight();
+  while (left > 0 && std::chrono::steady_clock::now() < deadline) {
+    left = server.WaitForDrain(std::chrono::milliseconds(100));
+    const timespec no_wait{0, 0};
+    if (left > 0 && sigtimedwait(&signals, nullptr, &no_wait) > 0) {
+      spdlog::warn("second signal: not waiting for in-flight requests");
+      break;
+    }
+  }
+  if (left > 0) {
+    spdlog::warn("{} request(s) still in flight after {} s; stopping anyway",
+                 left, o.exit_timeout_secs);
+  } else {
+    // The last answers were handed to the frontends; let their I/O threads
+    // write them before the connections close.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  if (grpc_server != nullptr) grpc_server->Stop(std::chrono::seconds(1));
+  if (http_server != nullptr) http_server->Stop();
+}
+
+// The /metrics listener. Scrapes read the live model versions from the
+// manager and the process-wide in-flight count from the server.
+absl::StatusOr<std::unique_ptr<MetricsHttpServer>> StartMetrics(
+    const ServeOptions& o, ModelManager& manager, Server& server,
+    const http::HttpServer* http_server, const GrpcServer* grpc_server) {
+  std::vector<ListenerPort> listeners;
+  if (http_server) listeners.push_back({"http", http_server->port()});
+  if (grpc_server) {
+    listeners.push_back({"grpc", static_cast<uint16_t>(grpc_server->port())});
+  }
+  auto exporter = std::make_shared<MetricsExporter>(std::move(listeners),
+                                                    GpuMonitor::Load());
+  return MetricsHttpServer::Start(
+      {o.metrics_address, static_cast<uint16_t>(o.metrics_port)},
+      [exporter, &manager, &server] {
+        std::vector<ModelHandle> handles = manager.AllReady();
+        std::vector<ModelMetricsSource> models;
+        models.reserve(handles.size());
+        for (const auto& h : handles) {
+          models.push_back({h->name(), h->version_string(), h->metrics(),
+                            h->scheduler().QueueSize(),
+                            h->scheduler().InFlight()});
+        }
+        return exporter->Render(models, server.InFlight());
+      });
+}
+
 int Serve(ServeOptions& o) {
   absl::Status logging = InitLogging(
       o.log_level, o.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
@@ -52,6 +127,20 @@ int Serve(ServeOptions& o) {
     return 2;
   }
   if (o.backend_directory.empty()) o.backend_directory = DefaultBackendDirectory();
+  SetAccessLogEnabled(o.log_access);
+  // Before any model version exists: each reads them when created.
+  MetricsOptions metrics_options;
+  metrics_options.enabled = o.allow_metrics;
+  if (!o.metrics_latency_buckets.empty()) {
+    auto buckets = ParseBuckets(o.metrics_latency_buckets);
+    if (!buckets.ok()) {
+      spdlog::critical("--metrics-latency-buckets: {}",
+                       ToStd(buckets.status().message()));
+      return 2;
+    }
+    metrics_options.latency_buckets_s = std::move(*buckets);
+  }
+  SetProcessMetricsOptions(std::move(metrics_options));
 
   // Signals are taken synchronously by this thread; every thread started
   // after this point inherits the blocked mask.
@@ -65,19 +154,19 @@ int Serve(ServeOptions& o) {
   mo.repositories = o.repositories;
   mo.backend_directory = o.backend_directory;
   mo.load_threads = o.load_threads;
+  mo.control_mode = *ParseModelControlMode(o.control_mode);  // CLI-checked
+  mo.startup_models = o.load_models;
+  mo.upload_directory = o.upload_directory;
+  mo.upload_limits.max_total_bytes = o.max_upload_bytes;
   ModelManager manager(mo);
-  Server server(&manager);
+  Server server(&manager, ServerOptions{o.strict_readiness});
 
-  spdlog::info("serval {} starting: repositories [{}], backends in {}",
+  spdlog::info("serval {} starting: repositories [{}], backends in {}, model "
+               "control mode {}",
                kServerVersion, fmt::join(o.repositories, ", "),
-               o.backend_directory);
-  absl::Status loaded = manager.LoadAll();
-  if (!loaded.ok()) {
-    spdlog::critical("cannot read the model repository: {}",
-                     ToStd(loaded.message()));
-    return 1;
-  }
+               o.backend_directory, o.control_mode);
 
+  // Frontends first: live at once, ready (200) only after the start-up load.
   std::unique_ptr<http::HttpServer> http_server;
   if (o.allow_http) {
     auto started = http::HttpServer::Start(o.http, &server);
@@ -97,6 +186,39 @@ int Serve(ServeOptions& o) {
     }
     grpc_server = std::move(*started);
   }
+  // Declared after the manager and server it reads: destroyed before them.
+  std::unique_ptr<MetricsHttpServer> metrics_server;
+  if (o.allow_metrics) {
+    auto started = StartMetrics(o, manager, server, http_server.get(),
+                                grpc_server.get());
+    if (!started.ok()) {
+      spdlog::critical("metrics endpoint: {}",
+                       ToStd(started.status().message()));
+      if (grpc_server) grpc_server->Stop();
+      if (http_server) http_server->Stop();
+      return 1;
+    }
+    metrics_server = std::move(*started);
+    spdlog::info("metrics endpoint listening on {}:{}/metrics",
+                 o.metrics_address, metrics_server->port());
+  }
+
+  std::unique_ptr<RepositoryPoller> poller;
+  if (mo.control_mode == ModelControlMode::kPoll) {
+    poller = std::make_unique<RepositoryPoller>(
+        &manager, std::chrono::milliseconds(static_cast<int64_t>(
+                      o.repository_poll_secs * 1000)));
+    poller->Prime();
+  }
+  absl::Status loaded = manager.LoadAll();
+  if (!loaded.ok()) {
+    spdlog::critical("cannot read the model repository: {}",
+                     ToStd(loaded.message()));
+    if (grpc_server) grpc_server->Stop();
+    if (http_server) http_server->Stop();
+    return 1;
+  }
+  if (poller) poller->Start();
 
   size_t ready = 0, failed = 0;
   for (const auto& s : manager.Index()) {
@@ -108,14 +230,51 @@ int Serve(ServeOptions& o) {
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
-  spdlog::info("received {}, shutting down", strsignal(signal_number));
-  server.SetReady(false);
-  if (grpc_server) grpc_server->Stop();
-  if (http_server) http_server->Stop();
+  spdlog::info("received {}, shutting down: draining in-flight requests for "
+               "up to {} s",
+               strsignal(signal_number), o.exit_timeout_secs);
+  Shutdown(o, signals, server, poller.get(), grpc_server.get(),
+           http_server.get());
+  if (metrics_server) metrics_server->Stop();
   manager.StopAll();
   spdlog::info("serval stopped");
   spdlog::default_logger()->flush();
   return 0;
+}
+
+void AddLifecycleFlags(CLI::App* serve, ServeOptions* o) {
+  serve->add_option("--model-control-mode", o->control_mode,
+                    "none: load every model at start-up, the load/unload API "
+                    "is refused; poll: also follow repository changes; "
+                    "explicit: load --load-model models, then only through "
+                    "the API")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "poll", "explicit"}));
+  serve->add_option("--repository-poll-secs", o->repository_poll_secs,
+                    "Poll mode: seconds between repository scans; a change "
+                    "is loaded once two consecutive scans agree")
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 86400.0));
+  serve->add_option("--load-model", o->load_models,
+                    "Explicit mode: a model to load at start-up (repeatable; "
+                    "'*' loads all)");
+  serve->add_option("--exit-timeout-secs", o->exit_timeout_secs,
+                    "On SIGTERM/SIGINT, how long in-flight requests may take "
+                    "to finish before the server exits")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3600));
+  serve->add_option("--strict-readiness", o->strict_readiness,
+                    "Ready only while every model loaded at start-up has a "
+                    "ready version (default: ready once the start-up load "
+                    "is over, failed models included)")
+      ->capture_default_str();
+  serve->add_option("--max-upload-bytes", o->max_upload_bytes,
+                    "Largest total size of model files uploaded with one "
+                    "load request")
+      ->capture_default_str();
+  serve->add_option("--model-upload-directory", o->upload_directory,
+                    "Where uploaded model files are written (default: a new "
+                    "private directory under the system temp directory)");
 }
 
 }  // namespace
@@ -150,7 +309,24 @@ void AddServeCommand(CLI::App* app, int* exit_code) {
       ->capture_default_str();
   serve->add_option("--metrics-port", options->metrics_port,
                     "Port of the Prometheus /metrics endpoint")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  serve->add_option("--metrics-address", options->metrics_address,
+                    "IPv4 address the /metrics endpoint listens on")
       ->capture_default_str();
+  serve->add_option("--allow-metrics", options->allow_metrics,
+                    "Record Prometheus metrics and serve /metrics (false: "
+                    "neither; the statistics extension keeps working)")
+      ->capture_default_str();
+  serve->add_option("--metrics-latency-buckets",
+                    options->metrics_latency_buckets,
+                    "Upper bounds in seconds of the latency histograms, "
+                    "comma-separated and ascending (default: 0.0001,0.00025,"
+                    "0.0005,...,5,10)");
+  serve->add_flag("--log-access", options->log_access,
+                  "Log one line per inference request: id, model, version, "
+                  "status and latency (off by default)");
+  AddLifecycleFlags(serve, options.get());
   http::AddHttpFlags(serve, &options->http);
   AddGrpcFlags(serve, &options->grpc);
   serve->callback([options, exit_code] { *exit_code = Serve(*options); });

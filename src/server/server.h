@@ -6,6 +6,7 @@
 #define SERVAL_SERVER_SERVER_H_
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -17,15 +18,29 @@ namespace serval {
 inline constexpr char kServerName[] = "serval";
 inline constexpr char kServerVersion[] = "0.1.0";
 
+struct ServerOptions {
+  // Ready only while every model loaded at start-up has a ready version
+  // (not only once start-up loading is over). See docs/lifecycle.md.
+  bool strict_readiness = false;
+};
+
 class Server : public ServerApi {
  public:
-  explicit Server(ModelManager* manager);
+  explicit Server(ModelManager* manager, ServerOptions options = {});
 
   // Readiness: set once start-up loading is done, cleared at shutdown.
   void SetReady(bool ready) { ready_.store(ready); }
 
+  // Shutdown, first step: not ready any more, new inference requests and
+  // loads are refused with UNAVAILABLE; requests already admitted go on.
+  void BeginShutdown();
+  // Waits until no admitted request is in flight, or `timeout` passed.
+  // Returns how many are still in flight.
+  size_t WaitForDrain(std::chrono::milliseconds timeout) const;
+  size_t InFlight() const { return in_flight_.load(); }
+
   bool IsLive() const override { return true; }
-  bool IsReady() const override { return ready_.load(); }
+  bool IsReady() const override;
   ServerMetadata GetServerMetadata() const override;
   absl::StatusOr<ModelMetadata> GetModelMetadata(std::string_view model,
                                                  int64_t version) const override;
@@ -41,12 +56,19 @@ class Server : public ServerApi {
   absl::Status UnloadModel(std::string_view model,
                            bool unload_dependents) override;
   void Infer(InferenceRequest request, InferCallback done) override;
+  absl::StatusOr<LogSettings> GetLogSettings() const override;
+  absl::StatusOr<LogSettings> UpdateLogSettings(
+      const LogSettingsUpdate& update) override;
 
  private:
   std::string NextRequestId();
 
   ModelManager* manager_;
+  const ServerOptions options_;
   std::atomic<bool> ready_{false};
+  std::atomic<bool> shutting_down_{false};
+  // Requests admitted by Infer and not yet answered.
+  std::atomic<size_t> in_flight_{0};
   std::atomic<uint64_t> request_counter_{0};
 };
 

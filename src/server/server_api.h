@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,9 @@ struct RepositoryEntry {
   std::string version;  // empty when the model has no version to report
   std::string state;    // UNAVAILABLE, LOADING, READY, UNLOADING
   std::string reason;   // why it is not READY, when known
+  // Resident memory the version added when it loaded (and warmed up), in
+  // bytes; -1 when not measured. Approximate when loads overlap.
+  int64_t memory_bytes = -1;
 };
 
 struct LoadOptions {
@@ -55,6 +59,20 @@ struct LoadOptions {
   std::string config_json;
   // Files uploaded with the request: "<version>/<name>" -> bytes.
   std::map<std::string, std::string> files;
+};
+
+// Logging as it is now (Triton: GET /v2/logging).
+struct LogSettings {
+  std::string level;        // trace, debug, info, warn, error or off
+  std::string format;       // text or json; fixed at start-up
+  bool access_log = false;  // one info line per inference request
+};
+
+// A change of logging settings (Triton: POST /v2/logging); unset fields
+// stay as they are.
+struct LogSettingsUpdate {
+  std::optional<std::string> level;
+  std::optional<bool> access_log;
 };
 
 class ServerApi {
@@ -90,6 +108,18 @@ class ServerApi {
   // an error status for a request that fails validation, is rejected or
   // fails in the backend.
   virtual void Infer(InferenceRequest request, InferCallback done) = 0;
+
+  // Run-time logging settings. Not pure so that test doubles need not
+  // implement them; the real server overrides both. UpdateLogSettings
+  // returns INVALID_ARGUMENT (changing nothing) for an unknown level, and
+  // the settings now in force on success.
+  virtual absl::StatusOr<LogSettings> GetLogSettings() const {
+    return absl::UnimplementedError("logging settings are not available");
+  }
+  virtual absl::StatusOr<LogSettings> UpdateLogSettings(
+      const LogSettingsUpdate& update) {
+    return absl::UnimplementedError("logging settings are not available");
+  }
 };
 
 }  // namespace serval

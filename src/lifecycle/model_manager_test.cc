@@ -1,0 +1,212 @@
+// ModelManager and RepositoryPoller with the real identity plugin: hot
+// swaps, failed reloads, unload with requests in flight, control modes,
+// version policy changes and the poll debounce.
+#include "lifecycle/model_manager.h"
+
+#include <filesystem>
+
+#include "gtest/gtest.h"
+#include "lifecycle/reaper.h"
+#include "lifecycle/repository_poller.h"
+#include "repository/test_tree.h"
+
+namespace serval {
+namespace {
+
+constexpr char kConfig[] = R"(
+  name: "m" backend: "identity" max_batch_size: 0
+  input [ { name: "IN" data_type: TYPE_FP32 dims: [ 4 ] } ]
+  output [ { name: "OUT" data_type: TYPE_FP32 dims: [ 4 ] } ]
+)";
+
+std::string JsonConfig(const std::string& extra = "") {
+  return R"({"name": "m", "backend": "identity", "max_batch_size": 0,
+    "input": [{"name": "IN", "data_type": "TYPE_FP32", "dims": [4]}],
+    "output": [{"name": "OUT", "data_type": "TYPE_FP32", "dims": [4]}])" +
+         extra + "}";
+}
+
+class ModelManagerTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<ModelManager> Start(ModelControlMode mode,
+                                      std::vector<std::string> startup = {}) {
+    ManagerOptions o;
+    o.repositories = {tree_.root().string()};
+    o.backend_directory = SERVAL_TEST_BACKEND_DIR;
+    o.control_mode = mode;
+    o.startup_models = std::move(startup);
+    auto m = std::make_unique<ModelManager>(o);
+    EXPECT_TRUE(m->LoadAll().ok());
+    return m;
+  }
+  static std::vector<std::string> Rows(const ModelManager& m) {
+    std::vector<std::string> out;
+    for (const auto& s : m.Index()) {
+      out.push_back(s.model + ":" + std::to_string(s.version) + ":" +
+                    std::string(VersionStateName(s.state)));
+    }
+    return out;
+  }
+  static int64_t Serving(const ModelManager& m) {
+    auto h = m.Get("m", -1);
+    return h.ok() ? (*h)->version() : -1;
+  }
+
+  TestTree tree_;
+};
+
+TEST_F(ModelManagerTest, ReloadSwitchesWhileAHeldVersionFinishes) {
+  tree_.File("m/config.pbtxt", kConfig);
+  tree_.Dir("m/1");
+  tree_.Dir("m/2");
+  auto m = Start(ModelControlMode::kExplicit, {"m"});
+  ASSERT_EQ(Serving(*m), 2);
+  ModelHandle in_flight = *m->Get("m", -1);
+
+  LoadRequest to_v1;
+  to_v1.config_json =
+      JsonConfig(R"(, "version_policy": {"specific": {"versions": [1]}})");
+  ASSERT_TRUE(m->LoadFromApi("m", to_v1).ok());
+  EXPECT_EQ(Serving(*m), 1);
+  EXPECT_EQ(in_flight->version(), 2);  // still usable
+  EXPECT_EQ(Rows(*m), (std::vector<std::string>{"m:1:READY", "m:2:UNLOADING"}));
+  EXPECT_GE(m->Index()[0].memory_bytes, 0);
+
+  in_flight.reset();
+  Reaper::Get().Drain();
+  EXPECT_EQ(Rows(*m), (std::vector<std::string>{"m:1:READY"}));
+}
+
+TEST_F(ModelManagerTest, FailedReloadKeepsTheServingVersion) {
+  tree_.File("m/config.pbtxt", kConfig);
+  tree_.Dir("m/1");
+  auto m = Start(ModelControlMode::kExplicit, {"*"});
+  ModelHandle before = *m->Get("m", -1);
+
+  LoadRequest bad_backend;
+  bad_backend.config_json = R"({"name": "m", "backend": "no_such_backend"})";
+  EXPECT_FALSE(m->LoadFromApi("m", bad_backend).ok());
+
+  LoadRequest bad_warmup;
+  bad_warmup.config_json = JsonConfig(R"(, "model_warmup": [{"name": "w",
+      "batch_size": 1, "inputs": {"IN": {"data_type": "TYPE_FP32",
+      "dims": [4], "input_data_file": "nope.bin"}}}])");
+  absl::Status warm = m->LoadFromApi("m", bad_warmup);
+  EXPECT_FALSE(warm.ok());
+  EXPECT_NE(std::string(warm.message()).find("nope.bin"), std::string::npos)
+      << warm;
+
+  EXPECT_EQ(m->Get("m", -1)->get(), before.get());
+  auto index = m->Index();
+  ASSERT_EQ(index.size(), 1u);
+  EXPECT_EQ(index[0].state, VersionState::kReady);
+  EXPECT_NE(index[0].reason.find("the last load failed"), std::string::npos)
+      << index[0].reason;
+}
+
+TEST_F(ModelManagerTest, UnloadLeavesInFlightVersionsAlive) {
+  tree_.File("m/config.pbtxt", kConfig);
+  tree_.Dir("m/1");
+  auto m = Start(ModelControlMode::kExplicit, {"m"});
+  ModelHandle in_flight = *m->Get("m", -1);
+  ASSERT_TRUE(m->UnloadFromApi("m", /*unload_dependents=*/true).ok());
+  auto gone = m->Get("m", -1);
+  EXPECT_EQ(gone.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(std::string(gone.status().message()).find("unloaded"),
+            std::string::npos);
+  EXPECT_EQ(Rows(*m), (std::vector<std::string>{"m:1:UNLOADING"}));
+  in_flight.reset();
+  Reaper::Get().Drain();
+  EXPECT_EQ(Rows(*m), (std::vector<std::string>{"m:1:UNAVAILABLE"}));
+  EXPECT_TRUE(m->UnloadFromApi("m", false).ok());  // idempotent
+  EXPECT_EQ(m->UnloadFromApi("other", false).code(),
+            absl::StatusCode::kNotFound);
+  ASSERT_TRUE(m->LoadFromApi("m", {}).ok());
+  EXPECT_EQ(Serving(*m), 1);
+}
+
+TEST_F(ModelManagerTest, ApiRefusedUnlessExplicit) {
+  tree_.File("m/config.pbtxt", kConfig);
+  tree_.Dir("m/1");
+  for (auto mode : {ModelControlMode::kNone, ModelControlMode::kPoll}) {
+    auto m = Start(mode);
+    EXPECT_EQ(Serving(*m), 1);
+    EXPECT_EQ(m->LoadFromApi("m", {}).code(),
+              absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(m->UnloadFromApi("m", false).code(),
+              absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(Serving(*m), 1);
+  }
+}
+
+TEST_F(ModelManagerTest, ExplicitStartupLoadsOnlyNamedModels) {
+  tree_.File("m/config.pbtxt", kConfig);
+  tree_.Dir("m/1");
+  std::string n_config = kConfig;
+  n_config.replace(n_config.find("\"m\""), 3, "\"n\"");
+  tree_.File("n/config.pbtxt", n_config);
+  tree_.Dir("n/1");
+  auto m = Start(ModelControlMode::kExplicit, {"m"});
+  EXPECT_TRUE(m->RequiredModelsReady());
+  EXPECT_EQ(Rows(*m),
+            (std::vector<std::string>{"m:1:READY", "n:-1:UNAVAILABLE"}));
+  auto missing = Start(ModelControlMode::kExplicit, {"m", "absent"});
+  EXPECT_FALSE(missing->RequiredModelsReady());
+}
+
+TEST_F(ModelManagerTest, VersionPolicyChangeIsHonouredOnReload) {
+  tree_.File("m/config.pbtxt", kConfig);
+  tree_.Dir("m/1");
+  tree_.Dir("m/2");
+  tree_.Dir("m/3");
+  auto m = Start(ModelControlMode::kExplicit, {"m"});
+  EXPECT_EQ(Rows(*m), (std::vector<std::string>{"m:3:READY"}));
+  tree_.File("m/config.pbtxt",
+             std::string(kConfig) + "version_policy { all { } }");
+  ASSERT_TRUE(m->LoadFromApi("m", {}).ok());
+  Reaper::Get().Drain();
+  EXPECT_EQ(Rows(*m),
+            (std::vector<std::string>{"m:1:READY", "m:2:READY", "m:3:READY"}));
+}
+
+TEST_F(ModelManagerTest, UploadedFilesLoadFromAPrivateDirectory) {
+  auto m = Start(ModelControlMode::kExplicit);
+  LoadRequest upload;
+  upload.config_json = JsonConfig();
+  upload.files = {{"3/weights.bin", "abc"}};
+  ASSERT_TRUE(m->LoadFromApi("m", upload).ok());
+  EXPECT_EQ(Serving(*m), 3);
+  EXPECT_FALSE(std::filesystem::exists(tree_.root() / "m"));
+  upload.files = {{"3/../../escape", "abc"}};
+  EXPECT_EQ(m->LoadFromApi("m", upload).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Serving(*m), 3);
+}
+
+TEST_F(ModelManagerTest, PollerWaitsForTwoEqualScans) {
+  tree_.File("m/config.pbtxt", kConfig);
+  tree_.Dir("m/1");
+  ManagerOptions o;
+  o.repositories = {tree_.root().string()};
+  o.backend_directory = SERVAL_TEST_BACKEND_DIR;
+  o.control_mode = ModelControlMode::kPoll;
+  ModelManager m(o);
+  RepositoryPoller poller(&m, std::chrono::hours(1));  // driven by hand
+  poller.Prime();
+  ASSERT_TRUE(m.LoadAll().ok());
+  poller.PollOnce();
+  EXPECT_EQ(Serving(m), 1);
+
+  tree_.Dir("m/2");
+  poller.PollOnce();  // first sight of the change: settling
+  EXPECT_EQ(Serving(m), 1);
+  poller.PollOnce();  // stable: reloaded
+  EXPECT_EQ(Serving(m), 2);
+
+  std::filesystem::remove_all(tree_.root() / "m");
+  poller.PollOnce();
+  EXPECT_EQ(m.Get("m", -1).status().code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace serval

@@ -1,0 +1,94 @@
+#include "lifecycle/repository_poller.h"
+
+#include "common/absl_compat.h"
+#include "repository/repository_scanner.h"
+#include "spdlog/spdlog.h"
+
+namespace serval {
+
+RepositoryPoller::RepositoryPoller(ModelManager* manager,
+                                   std::chrono::milliseconds interval)
+    : manager_(manager), interval_(interval) {}
+
+RepositoryPoller::~RepositoryPoller() { Stop(); }
+
+void RepositoryPoller::Prime() {
+  auto scan = ScanRepositories(manager_->repositories());
+  if (!scan.ok()) return;
+  for (const auto& model : scan->models) {
+    auto fingerprint = FingerprintModelDirectory(model.path);
+    if (!fingerprint.ok()) continue;
+    debouncer_.Accept(model.name, *fingerprint);
+    known_.insert(model.name);
+  }
+}
+
+void RepositoryPoller::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void RepositoryPoller::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void RepositoryPoller::Loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!cv_.wait_for(lock, interval_, [this] { return stopping_; })) {
+    lock.unlock();
+    PollOnce();
+    lock.lock();
+  }
+}
+
+void RepositoryPoller::PollOnce() {
+  auto scan = ScanRepositories(manager_->repositories());
+  if (!scan.ok()) {
+    spdlog::warn("repository poll: {}", ToStd(scan.status().message()));
+    return;
+  }
+  std::set<std::string> present;
+  for (const auto& problem : scan->problems) {
+    // Perhaps mid-copy (no version directory yet): leave what is loaded.
+    present.insert(problem.name);
+  }
+  for (const auto& model : scan->models) {
+    present.insert(model.name);
+    auto fingerprint = FingerprintModelDirectory(model.path);
+    if (!fingerprint.ok()) continue;
+    switch (debouncer_.Observe(model.name, *fingerprint)) {
+      case ChangeDebouncer::Verdict::kUnchanged:
+        break;
+      case ChangeDebouncer::Verdict::kSettling:
+        spdlog::debug(
+            "model '{}' is changing on disk; waiting for it to "
+            "settle",
+            model.name);
+        break;
+      case ChangeDebouncer::Verdict::kChanged: {
+        const bool is_new = known_.insert(model.name).second;
+        spdlog::info("model '{}' {} the repository; loading it", model.name,
+                     is_new ? "appeared in" : "changed in");
+        manager_->ReloadScanned(model).IgnoreError();  // logged, in Index()
+        break;
+      }
+    }
+  }
+  for (auto it = known_.begin(); it != known_.end();) {
+    if (present.count(*it) > 0) {
+      ++it;
+      continue;
+    }
+    spdlog::info("model '{}' was removed from the repository; unloading it",
+                 *it);
+    debouncer_.Forget(*it);
+    manager_->UnloadRemoved(*it);
+    it = known_.erase(it);
+  }
+}
+
+}  // namespace serval
