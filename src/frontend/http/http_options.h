@@ -1,0 +1,41 @@
+// Options of the HTTP/REST frontend and the CLI flags that set them.
+#ifndef SERVAL_FRONTEND_HTTP_HTTP_OPTIONS_H_
+#define SERVAL_FRONTEND_HTTP_HTTP_OPTIONS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace serval::http {
+
+struct HttpOptions {
+  std::string address = "0.0.0.0";
+  uint16_t port = 8000;
+  // I/O threads; 0 means one per hardware thread.
+  int io_threads = 0;
+  // Largest request body accepted; larger bodies get 413.
+  size_t max_body_bytes = 64u << 20;
+  // Largest request header block accepted; larger headers get 431.
+  size_t max_header_bytes = 16u << 10;
+  // Time a connection may take to deliver one complete request, counted
+  // from the moment the server starts waiting for it (covers idle
+  // keep-alive connections and slow senders alike).
+  int read_timeout_s = 60;
+  // Time allowed to write one response to a slow reader.
+  int write_timeout_s = 60;
+  // Threads that run blocking repository calls (load/unload), so that a
+  // model load never occupies an I/O thread.
+  int blocking_threads = 2;
+};
+
+// Registers --http-* flags writing into `options`, which must outlive
+// the parse.
+void AddHttpFlags(CLI::App* app, HttpOptions* options);
+
+}  // namespace serval::http
+
+#endif  // SERVAL_FRONTEND_HTTP_HTTP_OPTIONS_H_

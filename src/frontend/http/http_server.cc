@@ -1,0 +1,121 @@
+#include "frontend/http/http_server.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "frontend/http/http_session.h"
+#include "spdlog/spdlog.h"
+
+namespace serval::http {
+
+HttpServer::HttpServer(HttpOptions options, ServerApi* api)
+    : options_(std::move(options)),
+      io_(std::make_shared<asio::io_context>()),
+      stopped_(std::make_shared<std::atomic<bool>>(false)),
+      registry_(std::make_shared<SessionRegistry>()),
+      acceptor_(*io_),
+      blocking_(static_cast<size_t>(std::max(1, options_.blocking_threads))),
+      handler_(api, [this](std::function<void()> fn) {
+        asio::post(blocking_, std::move(fn));
+      }) {}
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
+    HttpOptions options, ServerApi* api) {
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(options.address, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid --http-address '", options.address, "': ", ec.message()));
+  }
+  std::unique_ptr<HttpServer> server(new HttpServer(options, api));
+  const asio::ip::tcp::endpoint endpoint(address, options.port);
+  auto& acceptor = server->acceptor_;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat(
+        "HTTP frontend cannot listen on ", options.address, ":", options.port,
+        ": ", ec.message()));
+  }
+  server->port_ = acceptor.local_endpoint().port();
+  server->Accept();
+  int threads = options.io_threads > 0
+                    ? options.io_threads
+                    : static_cast<int>(std::thread::hardware_concurrency());
+  threads = std::max(threads, 1);
+  server->running_ = threads;
+  for (int i = 0; i < threads; ++i) {
+    server->threads_.emplace_back([s = server.get()] {
+      s->io_->run();
+      std::lock_guard<std::mutex> lock(s->running_mu_);
+      if (--s->running_ == 0) s->running_cv_.notify_all();
+    });
+  }
+  spdlog::info("HTTP frontend listening on {}:{} ({} I/O threads)",
+               options.address, server->port_, threads);
+  return server;
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+void HttpServer::Accept() {
+  // Each connection gets its own strand, so its handlers never run
+  // concurrently while connections spread over all I/O threads.
+  acceptor_.async_accept(
+      asio::make_strand(*io_),
+      [this](beast::error_code ec, asio::ip::tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) {
+          return;
+        }
+        if (ec) {
+          spdlog::warn("http: accept failed: {}", ec.message());
+        } else {
+          beast::error_code ignored;
+          socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+          SessionLimits limits;
+          limits.max_body_bytes = options_.max_body_bytes;
+          limits.max_header_bytes = options_.max_header_bytes;
+          limits.read_timeout = std::chrono::seconds(options_.read_timeout_s);
+          limits.write_timeout = std::chrono::seconds(options_.write_timeout_s);
+          std::make_shared<HttpSession>(io_, stopped_, registry_,
+                                        std::move(socket),
+                                        limits, &handler_)
+              ->Start();
+        }
+        Accept();
+      });
+}
+
+void HttpServer::Stop() {
+  std::call_once(stop_once_, [this] {
+    stopped_->store(true);
+    asio::post(*io_, [this] {
+      beast::error_code ignored;
+      acceptor_.close(ignored);
+    });
+    // Repository calls in progress finish first: they use handler_.
+    blocking_.join();
+    registry_->CloseAll([](HttpSession& s) { s.CloseSoon(); });
+    {
+      // With the acceptor and every connection closed the I/O threads run
+      // out of work and return; a handler stuck elsewhere is cut short.
+      std::unique_lock<std::mutex> lock(running_mu_);
+      if (!running_cv_.wait_for(lock, std::chrono::seconds(5),
+                                [this] { return running_ == 0; })) {
+        spdlog::warn("http: I/O threads still busy after 5 s; stopping them");
+        io_->stop();
+      }
+    }
+    const bool started = !threads_.empty();
+    for (std::thread& t : threads_) t.join();
+    threads_.clear();
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+    if (started) spdlog::info("HTTP frontend stopped");
+  });
+}
+
+}  // namespace serval::http

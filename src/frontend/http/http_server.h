@@ -1,0 +1,67 @@
+// The HTTP/REST frontend: a Boost.Beast HTTP/1.1 server speaking the
+// KServe v2 protocol (see docs/http.md). Owns its I/O threads, its
+// listening socket and a small pool for blocking repository calls. Does
+// not own the ServerApi, which must outlive Stop(). Stop() is thread-safe
+// and idempotent.
+#ifndef SERVAL_FRONTEND_HTTP_HTTP_SERVER_H_
+#define SERVAL_FRONTEND_HTTP_HTTP_SERVER_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "frontend/http/asio.h"
+#include "frontend/http/http_options.h"
+#include "frontend/http/rest_handler.h"
+#include "frontend/http/session_registry.h"
+#include "server/server_api.h"
+
+namespace serval::http {
+
+class HttpServer {
+ public:
+  // Binds, listens and starts the I/O threads. UNAVAILABLE when the port
+  // cannot be bound, INVALID_ARGUMENT for a bad address.
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
+      HttpOptions options, ServerApi* api);
+
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Stops accepting, closes every connection, lets the I/O threads finish
+  // (forcing them after a few seconds) and joins them. Requests still with
+  // the server complete there and their replies are dropped.
+  void Stop();
+
+  // The bound port (useful when options.port was 0).
+  uint16_t port() const { return port_; }
+
+ private:
+  HttpServer(HttpOptions options, ServerApi* api);
+  void Accept();
+
+  const HttpOptions options_;
+  std::shared_ptr<asio::io_context> io_;
+  std::shared_ptr<std::atomic<bool>> stopped_;
+  std::shared_ptr<SessionRegistry> registry_;
+  asio::ip::tcp::acceptor acceptor_;
+  asio::thread_pool blocking_;
+  RestHandler handler_;
+  std::vector<std::thread> threads_;
+  // I/O threads still running; Stop() waits on it with a deadline.
+  std::mutex running_mu_;
+  std::condition_variable running_cv_;
+  int running_ ABSL_GUARDED_BY(running_mu_) = 0;
+  uint16_t port_ = 0;
+  std::once_flag stop_once_;
+};
+
+}  // namespace serval::http
+
+#endif  // SERVAL_FRONTEND_HTTP_HTTP_SERVER_H_

@@ -1,0 +1,88 @@
+// One HTTP/1.1 client connection: reads requests (keep-alive, pipelined
+// requests answered in order), hands each to RestHandler and writes the
+// reply. All of its work runs on the connection's strand. Owned by shared
+// pointers held by its pending operations and by the completion callback
+// of an in-flight infer request, so a client that leaves mid-request does
+// not free state the server still writes to; the late reply is dropped.
+#ifndef SERVAL_FRONTEND_HTTP_HTTP_SESSION_H_
+#define SERVAL_FRONTEND_HTTP_HTTP_SESSION_H_
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include "frontend/http/asio.h"
+#include "frontend/http/rest_handler.h"
+#include "frontend/http/rest_types.h"
+#include "frontend/http/session_registry.h"
+
+namespace serval::http {
+
+struct SessionLimits {
+  size_t max_body_bytes = 0;
+  size_t max_header_bytes = 0;
+  std::chrono::seconds read_timeout{60};
+  std::chrono::seconds write_timeout{60};
+};
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  // `handler` must outlive the I/O threads. The session shares ownership
+  // of `io` (its socket belongs to it) so that a session freed on a worker
+  // thread after the server stopped is still freed safely. Once `stopped`
+  // is set, late replies are dropped instead of posted.
+  HttpSession(std::shared_ptr<asio::io_context> io,
+              std::shared_ptr<const std::atomic<bool>> stopped,
+              std::shared_ptr<SessionRegistry> registry,
+              asio::ip::tcp::socket socket, SessionLimits limits,
+              RestHandler* handler);
+  ~HttpSession();
+
+  // Registers the session and starts reading; closes at once when the
+  // server is stopping.
+  void Start();
+  // Thread-safe: closes the connection on its strand. For Stop().
+  void CloseSoon();
+
+ private:
+  using Parser = bhttp::request_parser<bhttp::string_body>;
+
+  void ReadHeader();
+  void OnHeader(beast::error_code ec);
+  void ReadBody();
+  void OnBody(beast::error_code ec);
+  void Dispatch();
+  void WatchForDisconnect();
+  void OnReadable(beast::error_code ec);
+  void OnReply(RestReply reply);
+  void Write(RestReply reply, bool keep_alive);
+  void OnWrite(bool keep_alive, beast::error_code ec);
+  // Answers a request that could not be read, then closes.
+  void Reject(int status, std::string_view message);
+  void LingerClose();
+  void Drain();
+  void Close();
+
+  // Declared first so that it is released last, after the socket.
+  const std::shared_ptr<asio::io_context> io_;
+  const std::shared_ptr<const std::atomic<bool>> stopped_;
+  const std::shared_ptr<SessionRegistry> registry_;
+  beast::tcp_stream stream_;
+  const SessionLimits limits_;
+  RestHandler* const handler_;
+  beast::flat_buffer buffer_;
+  std::optional<Parser> parser_;
+  bool keep_alive_ = false;
+  // A request is with the server and no reply has been written yet.
+  bool in_flight_ = false;
+  bool closed_ = false;
+  // Close with a short drain after the reply (the request was not read).
+  bool linger_ = false;
+  std::shared_ptr<CancellationFlag> cancellation_;
+  std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
+};
+
+}  // namespace serval::http
+
+#endif  // SERVAL_FRONTEND_HTTP_HTTP_SESSION_H_

@@ -1,0 +1,64 @@
+// Decodes the body of a KServe v2 REST infer request (JSON, the binary
+// tensor extension, or the header-less raw binary form) into an
+// InferenceRequest. Binary tensors become views into the body; JSON data is
+// converted once into buffers owned by the request's payload_owner.
+// Checks the request against itself (syntax, shapes vs data, byte sizes);
+// checks against the model config are the Server's. Stateless; thread-safe.
+#ifndef SERVAL_FRONTEND_HTTP_INFER_DECODER_H_
+#define SERVAL_FRONTEND_HTTP_INFER_DECODER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "server/inference_request.h"
+#include "server/server_api.h"
+#include "tensor/tensor.h"
+
+namespace serval::http {
+
+// How the client wants each output encoded in the response.
+struct OutputEncoding {
+  // Request-level parameters.binary_data_output.
+  bool all_binary = false;
+  // Per-output parameters.binary_data; overrides all_binary.
+  absl::flat_hash_map<std::string, bool> binary;
+
+  bool IsBinary(std::string_view name) const;
+};
+
+struct DecodedInfer {
+  InferenceRequest request;
+  OutputEncoding encoding;
+};
+
+// What payload_owner of a decoded request points to: the body the views
+// borrow from plus the buffers JSON data was converted into.
+struct DecodedPayload {
+  std::shared_ptr<const std::string> body;
+  std::vector<TensorBuffer> converted;
+};
+
+// `header_length` is the Inference-Header-Content-Length value: the JSON
+// is body[0, header_length) and binary tensors follow in input order.
+// Without it the whole body is JSON.
+absl::StatusOr<DecodedInfer> DecodeInferRequest(
+    std::string_view model, int64_t version,
+    std::shared_ptr<const std::string> body,
+    std::optional<size_t> header_length);
+
+// The header-less raw binary request: the whole body is the single input of
+// `metadata`. Its shape is the declared one with the batch dim set to 1 when
+// `model_batches`, and one remaining -1 dim inferred from the byte size.
+absl::StatusOr<DecodedInfer> DecodeRawInferRequest(
+    const ModelMetadata& metadata, int64_t version, bool model_batches,
+    std::shared_ptr<const std::string> body);
+
+}  // namespace serval::http
+
+#endif  // SERVAL_FRONTEND_HTTP_INFER_DECODER_H_

@@ -1,0 +1,30 @@
+// RapidJSON writer setup shared by the REST encoders, plus number output
+// that round-trips exactly: shortest decimal form of a double, and of a
+// float for FP32 (so 0.1f prints as 0.1, not 0.10000000149011612).
+#ifndef SERVAL_FRONTEND_HTTP_JSON_WRITER_H_
+#define SERVAL_FRONTEND_HTTP_JSON_WRITER_H_
+
+#include <string_view>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace serval::http {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// NaN and infinities have no JSON form; they are written as NaN, Infinity
+// and -Infinity, which JavaScript-style parsers (Python's json) accept.
+void WriteFloat(JsonWriter& w, float v);
+void WriteDouble(JsonWriter& w, double v);
+
+inline void WriteKey(JsonWriter& w, std::string_view key) {
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+}
+inline void WriteString(JsonWriter& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+}  // namespace serval::http
+
+#endif  // SERVAL_FRONTEND_HTTP_JSON_WRITER_H_

@@ -1,0 +1,263 @@
+#include "frontend/http/rest_handler.h"
+
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include "absl/strings/escaping.h"
+#include "frontend/http/fake_server_api.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace serval::http {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Pair;
+using ::testing::Contains;
+
+class RestHandlerTest : public ::testing::Test {
+ protected:
+  RestHandlerTest()
+      : handler_(&api_, [](std::function<void()> fn) { fn(); }) {}
+
+  // Runs one request; closures handed to the "connection" are queued and
+  // run by the test, as the strand would.
+  RestReply Call(const std::string& method, const std::string& target,
+                 std::string body = "", std::string content_type = "",
+                 std::optional<size_t> header_length = std::nullopt) {
+    RestRequest request;
+    request.method = method;
+    request.target = target;
+    request.content_type = std::move(content_type);
+    request.inference_header_length = header_length;
+    request.body = std::make_shared<const std::string>(std::move(body));
+    request.cancellation = std::make_shared<CancellationFlag>();
+    std::optional<RestReply> reply;
+    int posted = 0;
+    handler_.Handle(
+        std::move(request), [&](RestReply r) { reply = std::move(r); },
+        [&](std::function<void()> fn) {
+          ++posted;
+          fn();
+        });
+    EXPECT_TRUE(reply.has_value()) << target;
+    last_posted_ = posted;
+    return reply.value_or(RestReply{});
+  }
+
+  FakeServerApi api_;
+  RestHandler handler_;
+  int last_posted_ = 0;
+};
+
+TEST_F(RestHandlerTest, Health) {
+  EXPECT_EQ(Call("GET", "/v2/health/live").status, 200);
+  EXPECT_EQ(Call("GET", "/v2/health/ready").status, 200);
+  api_.ready = false;
+  RestReply r = Call("GET", "/v2/health/ready");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body, "");
+}
+
+TEST_F(RestHandlerTest, ServerAndModelMetadata) {
+  RestReply r = Call("GET", "/v2");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body,
+            R"({"name":"serval","version":"0.1.0","extensions":)"
+            R"(["binary_tensor_data","statistics"]})");
+  r = Call("GET", "/v2/models/m/versions/1");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body,
+            R"({"name":"m","versions":["1"],"platform":"identity",)"
+            R"("inputs":[{"name":"a","datatype":"FP32","shape":[-1,2]}],)"
+            R"("outputs":[{"name":"a_out","datatype":"FP32","shape":[-1,2]}]})");
+  r = Call("GET", "/v2/models/nope");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.body, R"({"error":"unknown model 'nope'"})");
+  r = Call("GET", "/v2/models/m/versions/9");
+  EXPECT_EQ(r.status, 404);
+  r = Call("GET", "/v2/models/m/versions/x");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("non-negative integer"));
+}
+
+TEST_F(RestHandlerTest, ModelReadyAndConfig) {
+  EXPECT_EQ(Call("GET", "/v2/models/m/ready").status, 200);
+  api_.model_ready = false;
+  EXPECT_EQ(Call("GET", "/v2/models/m/versions/1/ready").status, 503);
+  RestReply r = Call("GET", "/v2/models/m/config");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_THAT(r.body, HasSubstr(R"("name":"m")"));
+  EXPECT_THAT(r.body, HasSubstr(R"("max_batch_size":8)"));
+}
+
+TEST_F(RestHandlerTest, StatisticsInTritonShape) {
+  ModelStatistics s;
+  s.name = "m";
+  s.version = "1";
+  s.last_inference_ms = 42;
+  s.inference_count = 5;
+  s.execution_count = 2;
+  s.inference_stats.success = {5, 500};
+  s.inference_stats.queue = {5, 100};
+  BatchStatistics b;
+  b.batch_size = 4;
+  b.compute_infer = {1, 77};
+  s.batch_stats.push_back(b);
+  api_.stats = {s};
+  RestReply r = Call("GET", "/v2/models/m/stats");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(
+      r.body,
+      R"({"model_stats":[{"name":"m","version":"1","last_inference":42,)"
+      R"("inference_count":5,"execution_count":2,"inference_stats":{)"
+      R"("success":{"count":5,"ns":500},"fail":{"count":0,"ns":0},)"
+      R"("queue":{"count":5,"ns":100},"compute_input":{"count":0,"ns":0},)"
+      R"("compute_infer":{"count":0,"ns":0},"compute_output":{"count":0,"ns":0}},)"
+      R"("batch_stats":[{"batch_size":4,"compute_input":{"count":0,"ns":0},)"
+      R"("compute_infer":{"count":1,"ns":77},"compute_output":{"count":0,"ns":0}}]}]})");
+  EXPECT_EQ(Call("GET", "/v2/models/stats").status, 200);
+  EXPECT_EQ(Call("GET", "/v2/models/zz/stats").status, 404);
+}
+
+TEST_F(RestHandlerTest, RepositoryIndexLoadUnload) {
+  RestReply r = Call("POST", "/v2/repository/index");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body,
+            R"([{"name":"m","version":"1","state":"READY"},)"
+            R"({"name":"broken","state":"UNAVAILABLE","reason":"bad"}])");
+  EXPECT_FALSE(api_.last_ready_only);
+  EXPECT_EQ(Call("POST", "/v2/repository/index", R"({"ready":true})").status,
+            200);
+  EXPECT_TRUE(api_.last_ready_only);
+  EXPECT_EQ(Call("POST", "/v2/repository/index", "{").status, 400);
+
+  const std::string body =
+      R"({"parameters":{"config":"{\"backend\":\"identity\"}",)"
+      R"("file:1/model.bin":")" + absl::Base64Escape("\x01\x02") + "\"}}";
+  r = Call("POST", "/v2/repository/models/m2/load", body);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(last_posted_, 1);  // answered through the connection
+  EXPECT_EQ(api_.last_load_model, "m2");
+  EXPECT_EQ(api_.last_load.config_json, R"({"backend":"identity"})");
+  EXPECT_THAT(api_.last_load.files,
+              Contains(Pair("1/model.bin", std::string("\x01\x02"))));
+  r = Call("POST", "/v2/repository/models/m2/load",
+           R"({"parameters":{"file:1/x":"!!"}})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("base64"));
+
+  r = Call("POST", "/v2/repository/models/m/unload",
+           R"({"parameters":{"unload_dependents":true}})");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(api_.last_unload_dependents);
+  api_.load_status = absl::NotFoundError("no model 'q' in the repository");
+  r = Call("POST", "/v2/repository/models/q/unload");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_THAT(r.body, HasSubstr("no model 'q'"));
+}
+
+TEST_F(RestHandlerTest, WrongMethodIs405WithAllow) {
+  RestReply r = Call("GET", "/v2/models/m/infer");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_THAT(r.headers, Contains(Pair("Allow", "POST")));
+  EXPECT_EQ(Call("POST", "/v2/health/live").status, 405);
+  EXPECT_EQ(Call("GET", "/nothing").status, 404);
+}
+
+TEST_F(RestHandlerTest, JsonInferRoundTrip) {
+  RestReply r = Call("POST", "/v2/models/m/versions/1/infer",
+                     R"({"id":"r1","parameters":{"priority":1,"timeout":99},)"
+                     R"("inputs":[{"name":"a","datatype":"FP32","shape":[1,2],)"
+                     R"("data":[[0.5,0.25]]}]})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(last_posted_, 1);  // encoded on the connection's executor
+  EXPECT_EQ(r.content_type, "application/json");
+  EXPECT_EQ(r.body,
+            R"({"model_name":"m","model_version":"1","id":"r1","outputs":[)"
+            R"({"name":"a_out","datatype":"FP32","shape":[1,2],)"
+            R"("data":[0.5,0.25]}]})");
+  EXPECT_EQ(api_.last_request.priority, 1u);
+  EXPECT_EQ(api_.last_request.timeout_us, 99u);
+  EXPECT_EQ(api_.last_request.model_version, 1);
+  EXPECT_NE(api_.last_request.cancellation, nullptr);
+}
+
+TEST_F(RestHandlerTest, BinaryInferRoundTrip) {
+  const std::string json =
+      R"({"inputs":[{"name":"a","datatype":"INT32","shape":[2],)"
+      R"("parameters":{"binary_data_size":8}}],)"
+      R"("outputs":[{"name":"a_out","parameters":{"binary_data":true}}]})";
+  const int32_t v[2] = {7, -8};
+  std::string body = json + std::string(reinterpret_cast<const char*>(v), 8);
+  RestReply r = Call("POST", "/v2/models/m/infer", body,
+                     "application/octet-stream", json.size());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.content_type, "application/octet-stream");
+  ASSERT_THAT(r.headers,
+              Contains(::testing::Key("Inference-Header-Content-Length")));
+  size_t header_length = 0;
+  for (auto& [k, val] : r.headers) {
+    if (k == "Inference-Header-Content-Length") header_length = std::stoul(val);
+  }
+  EXPECT_THAT(r.body.substr(0, header_length),
+              HasSubstr(R"("parameters":{"binary_data_size":8})"));
+  EXPECT_EQ(r.body.substr(header_length),
+            std::string(reinterpret_cast<const char*>(v), 8));
+}
+
+TEST_F(RestHandlerTest, RawBinaryInfer) {
+  const float f[2] = {1.5f, 2.5f};
+  RestReply r = Call("POST", "/v2/models/m/infer",
+                     std::string(reinterpret_cast<const char*>(f), 8),
+                     "application/octet-stream");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_THAT(r.body, HasSubstr(R"("shape":[1,2],"data":[1.5,2.5])"));
+}
+
+TEST_F(RestHandlerTest, InferErrors) {
+  RestReply r = Call("POST", "/v2/models/m/infer", "{bad");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("malformed JSON"));
+  EXPECT_EQ(api_.infer_calls, 0);
+
+  api_.mode = FakeServerApi::Mode::kFail;
+  r = Call("POST", "/v2/models/m/infer",
+           R"({"inputs":[{"name":"a","datatype":"FP32","shape":[1],"data":[1]}]})");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_THAT(r.headers, Contains(Pair("Retry-After", "1")));
+  EXPECT_EQ(r.body, R"({"error":"queue of model 'm' is full"})");
+
+  api_.fail_status = absl::DeadlineExceededError("timed out");
+  r = Call("POST", "/v2/models/m/infer",
+           R"({"inputs":[{"name":"a","datatype":"FP32","shape":[1],"data":[1]}]})");
+  EXPECT_EQ(r.status, 504);
+
+  r = Call("POST", "/v2/models/zz/infer", "abc", "application/octet-stream");
+  EXPECT_EQ(r.status, 404);
+}
+
+TEST_F(RestHandlerTest, HeldInferAnswersLaterThroughTheConnection) {
+  api_.mode = FakeServerApi::Mode::kHold;
+  RestRequest request;
+  request.method = "POST";
+  request.target = "/v2/models/m/infer";
+  request.body = std::make_shared<const std::string>(
+      R"({"inputs":[{"name":"a","datatype":"INT8","shape":[1],"data":[1]}]})");
+  std::optional<RestReply> reply;
+  std::vector<std::function<void()>> queue;
+  handler_.Handle(
+      std::move(request), [&](RestReply r) { reply = std::move(r); },
+      [&](std::function<void()> fn) { queue.push_back(std::move(fn)); });
+  EXPECT_FALSE(reply.has_value());
+  ASSERT_TRUE(api_.CompleteHeld());
+  EXPECT_FALSE(reply.has_value());  // not before the connection runs it
+  ASSERT_EQ(queue.size(), 1u);
+  queue[0]();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 200);
+}
+
+}  // namespace
+}  // namespace serval::http

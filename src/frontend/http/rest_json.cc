@@ -1,0 +1,275 @@
+#include "frontend/http/rest_json.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <simdjson.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/absl_compat.h"
+#include "frontend/http/json_writer.h"
+
+namespace serval::http {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+std::string Finish(const rapidjson::StringBuffer& b) {
+  return std::string(b.GetString(), b.GetSize());
+}
+
+void WriteTensors(JsonWriter& w, std::string_view key,
+                  const std::vector<TensorMetadata>& tensors) {
+  WriteKey(w, key);
+  w.StartArray();
+  for (const TensorMetadata& t : tensors) {
+    w.StartObject();
+    WriteKey(w, "name");
+    WriteString(w, t.name);
+    WriteKey(w, "datatype");
+    WriteString(w, ApiName(t.datatype));
+    WriteKey(w, "shape");
+    w.StartArray();
+    for (int64_t d : t.shape) w.Int64(d);
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+void WriteDuration(JsonWriter& w, std::string_view key, const DurationStat& d) {
+  WriteKey(w, key);
+  w.StartObject();
+  WriteKey(w, "count");
+  w.Uint64(d.count);
+  WriteKey(w, "ns");
+  w.Uint64(d.ns);
+  w.EndObject();
+}
+
+void WriteOneModelStats(JsonWriter& w, const ModelStatistics& s) {
+  w.StartObject();
+  WriteKey(w, "name");
+  WriteString(w, s.name);
+  WriteKey(w, "version");
+  WriteString(w, s.version);
+  WriteKey(w, "last_inference");
+  w.Uint64(s.last_inference_ms);
+  WriteKey(w, "inference_count");
+  w.Uint64(s.inference_count);
+  WriteKey(w, "execution_count");
+  w.Uint64(s.execution_count);
+  WriteKey(w, "inference_stats");
+  w.StartObject();
+  const InferStatistics& i = s.inference_stats;
+  WriteDuration(w, "success", i.success);
+  WriteDuration(w, "fail", i.fail);
+  WriteDuration(w, "queue", i.queue);
+  WriteDuration(w, "compute_input", i.compute_input);
+  WriteDuration(w, "compute_infer", i.compute_infer);
+  WriteDuration(w, "compute_output", i.compute_output);
+  w.EndObject();
+  WriteKey(w, "batch_stats");
+  w.StartArray();
+  for (const BatchStatistics& b : s.batch_stats) {
+    w.StartObject();
+    WriteKey(w, "batch_size");
+    w.Uint64(b.batch_size);
+    WriteDuration(w, "compute_input", b.compute_input);
+    WriteDuration(w, "compute_infer", b.compute_infer);
+    WriteDuration(w, "compute_output", b.compute_output);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+}
+
+// Parses an optional JSON object body; an empty body yields no object.
+absl::StatusOr<std::optional<object>> ParseOptionalObject(
+    std::string_view body, simdjson::dom::parser& parser) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return std::optional<object>();
+  }
+  element root;
+  if (auto error = parser.parse(body.data(), body.size()).get(root);
+      error != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "malformed JSON in request: ", simdjson::error_message(error)));
+  }
+  if (root.type() != element_type::OBJECT) {
+    return absl::InvalidArgumentError("the request must be a JSON object");
+  }
+  return std::optional<object>(root.get_object().value_unsafe());
+}
+
+}  // namespace
+
+std::string ServerMetadataJson(const ServerMetadata& m) {
+  rapidjson::StringBuffer b;
+  JsonWriter w(b);
+  w.StartObject();
+  WriteKey(w, "name");
+  WriteString(w, m.name);
+  WriteKey(w, "version");
+  WriteString(w, m.version);
+  WriteKey(w, "extensions");
+  w.StartArray();
+  for (const std::string& e : m.extensions) WriteString(w, e);
+  w.EndArray();
+  w.EndObject();
+  return Finish(b);
+}
+
+std::string ModelMetadataJson(const ModelMetadata& m) {
+  rapidjson::StringBuffer b;
+  JsonWriter w(b);
+  w.StartObject();
+  WriteKey(w, "name");
+  WriteString(w, m.name);
+  WriteKey(w, "versions");
+  w.StartArray();
+  for (const std::string& v : m.versions) WriteString(w, v);
+  w.EndArray();
+  WriteKey(w, "platform");
+  WriteString(w, m.platform);
+  WriteTensors(w, "inputs", m.inputs);
+  WriteTensors(w, "outputs", m.outputs);
+  w.EndObject();
+  return Finish(b);
+}
+
+std::string ModelStatisticsJson(const std::vector<ModelStatistics>& stats) {
+  rapidjson::StringBuffer b;
+  JsonWriter w(b);
+  w.StartObject();
+  WriteKey(w, "model_stats");
+  w.StartArray();
+  for (const ModelStatistics& s : stats) WriteOneModelStats(w, s);
+  w.EndArray();
+  w.EndObject();
+  return Finish(b);
+}
+
+std::string RepositoryIndexJson(const std::vector<RepositoryEntry>& entries) {
+  rapidjson::StringBuffer b;
+  JsonWriter w(b);
+  w.StartArray();
+  for (const RepositoryEntry& e : entries) {
+    w.StartObject();
+    WriteKey(w, "name");
+    WriteString(w, e.name);
+    if (!e.version.empty()) {
+      WriteKey(w, "version");
+      WriteString(w, e.version);
+    }
+    WriteKey(w, "state");
+    WriteString(w, e.state);
+    if (!e.reason.empty()) {
+      WriteKey(w, "reason");
+      WriteString(w, e.reason);
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  return Finish(b);
+}
+
+absl::StatusOr<std::string> ModelConfigJson(const inference::ModelConfig& c) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  // Clients read fields such as max_batch_size even when they are 0.
+  options.always_print_primitive_fields = true;
+  std::string out;
+  auto status = google::protobuf::util::MessageToJsonString(c, &out, options);
+  if (!status.ok()) {
+    return absl::InternalError(absl::StrCat(
+        "cannot print config of model '", c.name(), "' as JSON: ",
+        std::string(status.message())));
+  }
+  return out;
+}
+
+std::string ErrorJson(std::string_view message) {
+  rapidjson::StringBuffer b;
+  JsonWriter w(b);
+  w.StartObject();
+  WriteKey(w, "error");
+  WriteString(w, message);
+  w.EndObject();
+  return Finish(b);
+}
+
+absl::StatusOr<bool> ParseIndexReadyOnly(std::string_view body) {
+  simdjson::dom::parser parser;
+  auto obj = ParseOptionalObject(body, parser);
+  if (!obj.ok()) return obj.status();
+  if (!obj->has_value()) return false;
+  element ready;
+  if ((**obj)["ready"].get(ready) != simdjson::SUCCESS) return false;
+  if (ready.type() != element_type::BOOL) {
+    return absl::InvalidArgumentError("'ready' must be a boolean");
+  }
+  return ready.get_bool().value_unsafe();
+}
+
+absl::StatusOr<LoadOptions> ParseLoadOptions(std::string_view body) {
+  simdjson::dom::parser parser;
+  auto obj = ParseOptionalObject(body, parser);
+  if (!obj.ok()) return obj.status();
+  LoadOptions options;
+  if (!obj->has_value()) return options;
+  element params;
+  if ((**obj)["parameters"].get(params) != simdjson::SUCCESS) return options;
+  if (params.type() != element_type::OBJECT) {
+    return absl::InvalidArgumentError("'parameters' must be a JSON object");
+  }
+  const object fields = params.get_object().value_unsafe();
+  for (auto field : fields) {
+    const std::string_view key = field.key;
+    std::string_view value;
+    if (key == "config") {
+      if (field.value.get(value) != simdjson::SUCCESS) {
+        return absl::InvalidArgumentError(
+            "parameter 'config' must be a string holding the model config "
+            "as JSON");
+      }
+      options.config_json = std::string(value);
+    } else if (key.substr(0, 5) == "file:") {
+      const std::string_view path = key.substr(5);
+      if (field.value.get(value) != simdjson::SUCCESS) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "parameter '", ToAbsl(key), "' must be a base64 string"));
+      }
+      std::string bytes;
+      if (!absl::Base64Unescape(ToAbsl(value), &bytes)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "parameter '", ToAbsl(key), "' is not valid base64"));
+      }
+      options.files[std::string(path)] = std::move(bytes);
+    }
+  }
+  if (!options.files.empty() && options.config_json.empty()) {
+    return absl::InvalidArgumentError(
+        "file: parameters need a 'config' parameter as well");
+  }
+  return options;
+}
+
+absl::StatusOr<bool> ParseUnloadDependents(std::string_view body) {
+  simdjson::dom::parser parser;
+  auto obj = ParseOptionalObject(body, parser);
+  if (!obj.ok()) return obj.status();
+  if (!obj->has_value()) return false;
+  element params, flag;
+  if ((**obj)["parameters"].get(params) != simdjson::SUCCESS) return false;
+  if (params["unload_dependents"].get(flag) != simdjson::SUCCESS) return false;
+  if (flag.type() != element_type::BOOL) {
+    return absl::InvalidArgumentError(
+        "parameter 'unload_dependents' must be a boolean");
+  }
+  return flag.get_bool().value_unsafe();
+}
+
+}  // namespace serval::http
