@@ -82,6 +82,8 @@ absl::Status SetLogLevel(std::string_view level) {
 }
 
 std::string CurrentLogLevel() {
+  // Report the names --log-level accepts ("warn", not spdlog's "warning").
+  if (spdlog::get_level() == spdlog::level::warn) return "warn";
   auto sv = spdlog::level::to_string_view(spdlog::get_level());
   return std::string(sv.data(), sv.size());
 }

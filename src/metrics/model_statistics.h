@@ -45,6 +45,8 @@ struct ModelStatistics {
   uint64_t execution_count = 0;    // backend executions (batches)
   InferStatistics inference_stats;
   std::vector<BatchStatistics> batch_stats;  // ascending batch size
+  // Resident memory the version added when it loaded; -1 when unknown.
+  int64_t memory_bytes = -1;
 };
 
 class StatisticsRecorder {

@@ -127,6 +127,7 @@ absl::StatusOr<std::vector<ModelStatistics>> Server::GetModelStatistics(
   std::vector<ModelStatistics> out;
   for (const auto& h : handles) {
     out.push_back(h->stats().Snapshot(h->name(), h->version_string()));
+    out.back().memory_bytes = h->load_memory_bytes();
   }
   return out;
 }

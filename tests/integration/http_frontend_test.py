@@ -403,6 +403,34 @@ def raw_exchange(payload, read_timeout=10):
         s.close()
 
 
+def test_logging_settings():
+    status, _, settings = call_json("GET", "/v2/logging")
+    expect_eq(status, 200, "GET /v2/logging")
+    expect(settings["log_level"] in ("info", "debug", "trace"), settings)
+    status, _, settings = call_json("POST", "/v2/logging",
+                                    {"log_level": "warn", "log_access": True})
+    expect_eq(status, 200, settings)
+    expect_eq(settings["log_level"], "warn", settings)
+    expect_eq(settings["log_access"], True, settings)
+    status, _, err = call_json("POST", "/v2/logging", {"log_level": "loud"})
+    expect_eq(status, 400, err)
+    status, _, err = call_json("POST", "/v2/logging", {"log_file": "/tmp/x"})
+    expect_eq(status, 400, err)
+    expect("unsupported logging setting 'log_file'" in err["error"], err)
+    status, _, settings = call_json("POST", "/v2/logging",
+                                    {"log_level": "info", "log_access": False})
+    expect_eq(status, 200, settings)
+
+
+def test_error_body_carries_the_request_id():
+    status, _, err = infer_json("id_batch", [{"name": "INPUT0", "shape": [1, 3],
+                                              "datatype": "FP32", "data": [1, 2, 3]}],
+                                id="my-failing-request")
+    expect_eq(status, 400, err)
+    expect_eq(err.get("id"), "my-failing-request", err)
+    expect("expects shape" in err["error"], err)
+
+
 def test_bad_input_table():
     fp32 = "/v2/models/id_fp32/infer"
 
@@ -505,7 +533,8 @@ def main():
                 test_raw_binary_request, test_versioned_infer_and_parameters,
                 test_keep_alive_reuse, test_100_concurrent_connections,
                 test_client_disconnect_mid_request, test_repository_unload_load,
-                test_bad_input_table, test_health,
+                test_bad_input_table, test_logging_settings,
+                test_error_body_carries_the_request_id, test_health,
             ], server=S)
         finally:
             rc = S.stop()

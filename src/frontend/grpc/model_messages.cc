@@ -62,6 +62,12 @@ void FillModelStatistics(const std::vector<ModelStatistics>& stats,
       FillDuration(b.compute_infer, bs->mutable_compute_infer());
       FillDuration(b.compute_output, bs->mutable_compute_output());
     }
+    if (s.memory_bytes >= 0) {
+      inference::MemoryUsage* m = out->add_memory_usage();
+      m->set_type("CPU");
+      m->set_id(0);
+      m->set_byte_size(static_cast<uint64_t>(s.memory_bytes));
+    }
   }
 }
 

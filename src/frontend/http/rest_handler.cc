@@ -34,7 +34,12 @@ RestReply ReplyFrom(const absl::StatusOr<T>& value, Fn to_json) {
 
 RestReply EncodeReply(const InferenceResponse& response,
                       const OutputEncoding& encoding) {
-  if (!response.status.ok()) return ErrorReply(response.status);
+  if (!response.status.ok()) {
+    // The id lets a client find the server's log line about its failure.
+    RestReply reply = ErrorReply(response.status);
+    reply.body = ErrorJson(ToStd(response.status.message()), response.id);
+    return reply;
+  }
   auto encoded = EncodeInferResponse(response, encoding);
   if (!encoded.ok()) return ErrorReply(encoded.status());
   RestReply reply;
@@ -78,6 +83,10 @@ void RestHandler::Handle(RestRequest request, ReplyFn done,
   if (!route.ok()) {
     done(ErrorReply(route.status()));
     return;
+  }
+  if (route->endpoint == Endpoint::kLogging && request.method == "POST") {
+    route->endpoint = Endpoint::kLoggingUpdate;
+    route->method = "POST";
   }
   if (request.method != route->method) {
     RestReply reply = ErrorReply(
@@ -133,6 +142,13 @@ RestReply RestHandler::HandleQuick(const Route& route,
     case Endpoint::kModelStats:
       return ReplyFrom(api_->GetModelStatistics(model, route.version),
                        ModelStatisticsJson);
+    case Endpoint::kLogging:
+      return ReplyFrom(api_->GetLogSettings(), LogSettingsJson);
+    case Endpoint::kLoggingUpdate: {
+      auto update = ParseLogSettingsUpdate(*request.body);
+      if (!update.ok()) return ErrorReply(update.status());
+      return ReplyFrom(api_->UpdateLogSettings(*update), LogSettingsJson);
+    }
     case Endpoint::kRepositoryIndex: {
       auto ready_only = ParseIndexReadyOnly(*request.body);
       if (!ready_only.ok()) return ErrorReply(ready_only.status());

@@ -83,6 +83,20 @@ void WriteOneModelStats(JsonWriter& w, const ModelStatistics& s) {
     w.EndObject();
   }
   w.EndArray();
+  if (s.memory_bytes >= 0) {
+    // Triton's memory_usage: what the version holds in host memory.
+    WriteKey(w, "memory_usage");
+    w.StartArray();
+    w.StartObject();
+    WriteKey(w, "type");
+    WriteString(w, "CPU");
+    WriteKey(w, "id");
+    w.Int64(0);
+    WriteKey(w, "byte_size");
+    w.Uint64(static_cast<uint64_t>(s.memory_bytes));
+    w.EndObject();
+    w.EndArray();
+  }
   w.EndObject();
 }
 
@@ -170,6 +184,10 @@ std::string RepositoryIndexJson(const std::vector<RepositoryEntry>& entries) {
       WriteKey(w, "reason");
       WriteString(w, e.reason);
     }
+    if (e.memory_bytes >= 0) {
+      WriteKey(w, "memory_bytes");
+      w.Int64(e.memory_bytes);
+    }
     w.EndObject();
   }
   w.EndArray();
@@ -191,14 +209,68 @@ absl::StatusOr<std::string> ModelConfigJson(const inference::ModelConfig& c) {
   return out;
 }
 
-std::string ErrorJson(std::string_view message) {
+std::string ErrorJson(std::string_view message, std::string_view id) {
   rapidjson::StringBuffer b;
   JsonWriter w(b);
   w.StartObject();
   WriteKey(w, "error");
   WriteString(w, message);
+  if (!id.empty()) {
+    WriteKey(w, "id");
+    WriteString(w, id);
+  }
   w.EndObject();
   return Finish(b);
+}
+
+std::string LogSettingsJson(const LogSettings& settings) {
+  rapidjson::StringBuffer b;
+  JsonWriter w(b);
+  w.StartObject();
+  WriteKey(w, "log_level");
+  WriteString(w, settings.level);
+  WriteKey(w, "log_format");
+  WriteString(w, settings.format);
+  WriteKey(w, "log_access");
+  w.Bool(settings.access_log);
+  w.EndObject();
+  return Finish(b);
+}
+
+absl::StatusOr<LogSettingsUpdate> ParseLogSettingsUpdate(std::string_view body) {
+  simdjson::dom::parser parser;
+  auto obj = ParseOptionalObject(body, parser);
+  if (!obj.ok()) return obj.status();
+  LogSettingsUpdate update;
+  if (!obj->has_value()) return update;
+  for (auto field : **obj) {
+    const std::string_view key = field.key;
+    if (key == "log_level") {
+      std::string_view level;
+      if (field.value.get(level) != simdjson::SUCCESS) {
+        return absl::InvalidArgumentError("'log_level' must be a string");
+      }
+      update.level = std::string(level);
+    } else if (key == "log_verbose_level") {
+      // Triton's knob: any verbosity above 0 means debug lines.
+      int64_t verbose;
+      if (field.value.get(verbose) != simdjson::SUCCESS) {
+        return absl::InvalidArgumentError("'log_verbose_level' must be an integer");
+      }
+      update.level = verbose > 0 ? "debug" : "info";
+    } else if (key == "log_access") {
+      bool on;
+      if (field.value.get(on) != simdjson::SUCCESS) {
+        return absl::InvalidArgumentError("'log_access' must be a boolean");
+      }
+      update.access_log = on;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unsupported logging setting '", ToAbsl(key),
+          "'; serval supports log_level, log_verbose_level and log_access"));
+    }
+  }
+  return update;
 }
 
 absl::StatusOr<bool> ParseIndexReadyOnly(std::string_view body) {
@@ -248,6 +320,10 @@ absl::StatusOr<LoadOptions> ParseLoadOptions(std::string_view body) {
             "parameter '", ToAbsl(key), "' is not valid base64"));
       }
       options.files[std::string(path)] = std::move(bytes);
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown load parameter '", ToAbsl(key),
+          "'; expected 'config' or 'file:<version>/<name>'"));
     }
   }
   if (!options.files.empty() && options.config_json.empty()) {

@@ -23,7 +23,11 @@ std::string RepositoryIndexJson(const std::vector<RepositoryEntry>& entries);
 absl::StatusOr<std::string> ModelConfigJson(const inference::ModelConfig& c);
 
 // `{"error": message}`.
-std::string ErrorJson(std::string_view message);
+std::string ErrorJson(std::string_view message, std::string_view id = {});
+
+// GET/POST /v2/logging bodies.
+std::string LogSettingsJson(const LogSettings& settings);
+absl::StatusOr<LogSettingsUpdate> ParseLogSettingsUpdate(std::string_view body);
 
 // Body of POST /v2/repository/index: empty or {"ready": bool}.
 absl::StatusOr<bool> ParseIndexReadyOnly(std::string_view body);

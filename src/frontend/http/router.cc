@@ -132,6 +132,10 @@ absl::StatusOr<Route> ParseRoute(std::string_view target) {
     }
     return NotFound(path);
   }
+  if (p[1] == "logging" && p.size() == 2) {
+    route.endpoint = Endpoint::kLogging;
+    return route;
+  }
   if (p[1] == "repository") {
     route.method = "POST";
     if (p.size() == 3 && p[2] == "index") {

@@ -23,6 +23,8 @@ enum class Endpoint {
   kRepositoryIndex,
   kRepositoryLoad,
   kRepositoryUnload,
+  kLogging,        // GET: current settings
+  kLoggingUpdate,  // POST: change them (chosen by the handler from kLogging)
 };
 
 struct Route {
