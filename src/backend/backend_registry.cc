@@ -12,7 +12,7 @@ BackendRegistry::BackendRegistry(std::string backend_directory)
 
 absl::StatusOr<std::shared_ptr<BackendLibrary>> BackendRegistry::Get(
     std::string_view name) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = loaded_.find(name);
   if (it != loaded_.end()) return it->second;
   namespace fs = std::filesystem;

@@ -6,12 +6,12 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "backend/backend_library.h"
 
 namespace serval {
@@ -25,7 +25,7 @@ class BackendRegistry {
 
  private:
   const std::string directory_;
-  std::mutex mu_;
+  absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<BackendLibrary>, std::less<>> loaded_
       ABSL_GUARDED_BY(mu_);
 };

@@ -15,19 +15,19 @@ LoadPool::LoadPool(int threads) {
 
 LoadPool::~LoadPool() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   for (auto& t : threads_) t.join();
 }
 
 void LoadPool::Post(std::function<void()> task) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     tasks_.push_back(std::move(task));
   }
-  cv_.notify_one();
+  cv_.Signal();
 }
 
 absl::Status LoadPool::RunAndWait(std::function<absl::Status()> task) {
@@ -50,17 +50,18 @@ std::vector<absl::Status> LoadPool::RunAllAndWait(
 }
 
 void LoadPool::Loop() {
-  std::unique_lock<std::mutex> lock(mu_);
+  mu_.Lock();
   while (true) {
-    cv_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
-    if (tasks_.empty()) return;  // stopping, and nothing left to run
+    while (!stopping_ && tasks_.empty()) cv_.Wait(&mu_);
+    if (tasks_.empty()) break;  // stopping, and nothing left to run
     auto task = std::move(tasks_.front());
     tasks_.pop_front();
-    lock.unlock();
+    mu_.Unlock();
     task();
     task = nullptr;
-    lock.lock();
+    mu_.Lock();
   }
+  mu_.Unlock();
 }
 
 }  // namespace serval

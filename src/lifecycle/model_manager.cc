@@ -86,7 +86,7 @@ ModelManager::~ModelManager() {
   BeginShutdown();
   pool_.reset();  // loads in progress finish first
   StopAll();
-  std::lock_guard<std::mutex> lock(upload_mu_);
+  absl::MutexLock lock(&upload_mu_);
   owned_upload_root_.reset();
 }
 
@@ -94,13 +94,13 @@ void ModelManager::SetModelProblem(const std::string& model,
                                    const absl::Status& status) {
   spdlog::error("model '{}' failed to load: {}", model,
                 ToStd(status.message()));
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   models_[model].problem = std::string(status.message());
 }
 
 void ModelManager::RecordPrepareFailure(const std::string& model,
                                         const absl::Status& status) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ModelRecord& record = models_[model];
   bool serving = false;
   for (const auto& [v, r] : record.versions) {
@@ -113,10 +113,10 @@ void ModelManager::RecordPrepareFailure(const std::string& model,
   spdlog::error("model '{}' failed to load: {}", model, record.problem);
 }
 
-std::shared_ptr<std::mutex> ModelManager::LoadLock(const std::string& model) {
-  std::lock_guard<std::mutex> lock(mu_);
+std::shared_ptr<absl::Mutex> ModelManager::LoadLock(const std::string& model) {
+  absl::MutexLock lock(&mu_);
   auto& slot = load_locks_[model];
-  if (!slot) slot = std::make_shared<std::mutex>();
+  if (!slot) slot = std::make_shared<absl::Mutex>();
   return slot;
 }
 
@@ -148,13 +148,13 @@ absl::Status ModelManager::LoadAll() {
   for (const auto& problem : scan->problems) {
     if (!is_wanted(problem.name)) continue;
     SetModelProblem(problem.name, problem.status);
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     required_.insert(problem.name);
   }
   for (const auto& model : scan->models) {
     if (!is_wanted(model.name)) continue;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       required_.insert(model.name);
     }
     tasks.push_back([this, source = ModelSource{model, std::nullopt, nullptr}] {
@@ -170,7 +170,7 @@ absl::Status ModelManager::LoadAll() {
       SetModelProblem(name, absl::NotFoundError(absl::StrCat(
                                 "--load-model names '", name,
                                 "', which is not in the model repository")));
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       required_.insert(name);
     }
   }
@@ -181,7 +181,7 @@ absl::Status ModelManager::LoadAll() {
 absl::Status ModelManager::Install(const ModelSource& source) {
   const std::string& name = source.model.name;
   auto load_lock = LoadLock(name);
-  std::lock_guard<std::mutex> serial(*load_lock);
+  absl::MutexLock serial(load_lock.get());
   if (shutting_down_.load()) {
     return absl::UnavailableError(absl::StrCat(
         "cannot load model '", name, "': the server is shutting down"));
@@ -218,7 +218,7 @@ absl::Status ModelManager::Install(const ModelSource& source) {
 
 void ModelManager::MarkLoading(const std::string& model,
                                const std::vector<int64_t>& versions) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ModelRecord& record = models_[model];
   for (int64_t v : versions) {
     VersionRecord& r = record.versions[v];
@@ -241,7 +241,7 @@ absl::Status ModelManager::Switch(const std::string& model,
     }
   }
   std::vector<ModelHandle> to_release;
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ModelRecord& record = models_[model];
   bool serving = false;
   for (const auto& [v, r] : record.versions) {
@@ -311,17 +311,17 @@ absl::Status ModelManager::Unload(const std::string& model,
                                   const std::string& reason) {
   {
     // Checked first so that unknown names leave no load lock behind.
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (models_.count(model) == 0) {
       return absl::NotFoundError(
           absl::StrCat("cannot unload model '", model, "': it is not known"));
     }
   }
   auto load_lock = LoadLock(model);
-  std::lock_guard<std::mutex> serial(*load_lock);
+  absl::MutexLock serial(load_lock.get());
   std::vector<ModelHandle> to_release;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto it = models_.find(model);
     if (it == models_.end()) {
       return absl::NotFoundError(
@@ -423,7 +423,7 @@ void ModelManager::UnloadRemoved(const std::string& model) {
 
 const std::string& ModelManager::UploadRoot() {
   if (!options_.upload_directory.empty()) return options_.upload_directory;
-  std::lock_guard<std::mutex> lock(upload_mu_);
+  absl::MutexLock lock(&upload_mu_);
   if (!owned_upload_root_) {
     std::error_code ec;
     std::string pattern =
@@ -437,7 +437,7 @@ const std::string& ModelManager::UploadRoot() {
 
 absl::StatusOr<ModelHandle> ModelManager::Get(std::string_view model,
                                               int64_t version) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = models_.find(model);
   if (it == models_.end()) {
     return absl::NotFoundError(
@@ -468,7 +468,7 @@ absl::StatusOr<ModelHandle> ModelManager::Get(std::string_view model,
 
 absl::StatusOr<std::vector<ModelHandle>> ModelManager::ReadyVersions(
     std::string_view model) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = models_.find(model);
   if (it == models_.end()) {
     return absl::NotFoundError(
@@ -482,7 +482,7 @@ absl::StatusOr<std::vector<ModelHandle>> ModelManager::ReadyVersions(
 }
 
 std::vector<ModelHandle> ModelManager::AllReady() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   std::vector<ModelHandle> out;
   for (const auto& [name, record] : models_) {
     for (const auto& [n, r] : record.versions) {
@@ -493,7 +493,7 @@ std::vector<ModelHandle> ModelManager::AllReady() const {
 }
 
 bool ModelManager::RequiredModelsReady() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   for (const auto& name : required_) {
     auto it = models_.find(name);
     if (it == models_.end()) return false;
@@ -510,7 +510,7 @@ std::vector<VersionStatus> ModelManager::Index() const {
   // Models on disk that were never loaded are listed too (as Triton does),
   // so that explicit mode shows what could be loaded. Scanned unlocked.
   auto scan = ScanRepositories(options_.repositories);
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   std::map<std::pair<std::string, int64_t>, VersionStatus> rows;
   if (scan.ok()) {
     for (const auto& m : scan->models) {
@@ -555,7 +555,7 @@ std::vector<VersionStatus> ModelManager::Index() const {
 void ModelManager::StopAll() {
   std::vector<ModelHandle> handles;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     for (auto& [name, record] : models_) {
       for (auto& [n, r] : record.versions) {
         if (r.handle) handles.push_back(std::move(r.handle));

@@ -19,7 +19,6 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -28,6 +27,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "backend/backend_registry.h"
 #include "config/config_defaults.h"
 #include "lifecycle/load_pool.h"
@@ -165,12 +165,15 @@ class ModelManager {
   };
 
   // Runs on a pool thread: prepare, load, warm up, switch.
-  absl::Status Install(const ModelSource& source);
+  absl::Status Install(const ModelSource& source) ABSL_LOCKS_EXCLUDED(mu_);
   void MarkLoading(const std::string& model,
-                   const std::vector<int64_t>& versions);
+                   const std::vector<int64_t>& versions)
+      ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status Switch(const std::string& model,
-                      std::vector<LoadedVersion> loaded);
-  absl::Status Unload(const std::string& model, const std::string& reason);
+                      std::vector<LoadedVersion> loaded)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status Unload(const std::string& model, const std::string& reason)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Drops a record's handles into retiring_; returns them to release
   // outside the lock.
   std::vector<ModelHandle> RetireLocked(const std::string& model,
@@ -178,24 +181,27 @@ class ModelManager {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<ModelSource> SourceForApi(const std::string& model,
                                            const LoadRequest& request);
-  std::shared_ptr<std::mutex> LoadLock(const std::string& model);
-  void SetModelProblem(const std::string& model, const absl::Status& status);
+  std::shared_ptr<absl::Mutex> LoadLock(const std::string& model)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void SetModelProblem(const std::string& model, const absl::Status& status)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void RecordPrepareFailure(const std::string& model,
-                            const absl::Status& status);
-  const std::string& UploadRoot();
+                            const absl::Status& status)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  const std::string& UploadRoot() ABSL_LOCKS_EXCLUDED(upload_mu_);
 
   ManagerOptions options_;
   BackendRegistry registry_;
   std::atomic<bool> shutting_down_{false};
 
-  mutable std::mutex mu_;
+  mutable absl::Mutex mu_;
   std::map<std::string, ModelRecord, std::less<>> models_ ABSL_GUARDED_BY(mu_);
   mutable std::vector<Retiring> retiring_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, std::shared_ptr<std::mutex>> load_locks_
+  std::map<std::string, std::shared_ptr<absl::Mutex>> load_locks_
       ABSL_GUARDED_BY(mu_);
   std::set<std::string, std::less<>> required_ ABSL_GUARDED_BY(mu_);
 
-  std::mutex upload_mu_;
+  absl::Mutex upload_mu_;
   std::unique_ptr<OwnedDirectory> owned_upload_root_
       ABSL_GUARDED_BY(upload_mu_);
 

@@ -14,31 +14,31 @@ Reaper::Reaper() { std::thread([this] { Loop(); }).detach(); }
 
 void Reaper::Post(std::function<void()> task) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     tasks_.push_back(std::move(task));
     ++posted_;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 void Reaper::Drain() {
-  std::unique_lock<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   const uint64_t target = posted_;
-  cv_.wait(lock, [&] { return done_ >= target; });
+  while (done_ < target) cv_.Wait(&mu_);
 }
 
 void Reaper::Loop() {
-  std::unique_lock<std::mutex> lock(mu_);
+  mu_.Lock();
   while (true) {
-    cv_.wait(lock, [&] { return !tasks_.empty(); });
+    while (tasks_.empty()) cv_.Wait(&mu_);
     auto task = std::move(tasks_.front());
     tasks_.pop_front();
-    lock.unlock();
+    mu_.Unlock();
     task();
     task = nullptr;
-    lock.lock();
+    mu_.Lock();
     ++done_;
-    cv_.notify_all();
+    cv_.SignalAll();
   }
 }
 

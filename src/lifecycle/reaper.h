@@ -5,12 +5,11 @@
 #ifndef SERVAL_LIFECYCLE_REAPER_H_
 #define SERVAL_LIFECYCLE_REAPER_H_
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
-#include <mutex>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace serval {
 
@@ -25,10 +24,10 @@ class Reaper {
 
  private:
   Reaper();
-  void Loop();
+  void Loop() ABSL_LOCKS_EXCLUDED(mu_);
 
-  std::mutex mu_;
-  std::condition_variable cv_;
+  absl::Mutex mu_;
+  absl::CondVar cv_;
   std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
   uint64_t posted_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t done_ ABSL_GUARDED_BY(mu_) = 0;

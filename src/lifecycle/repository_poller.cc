@@ -29,20 +29,21 @@ void RepositoryPoller::Start() {
 
 void RepositoryPoller::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
 void RepositoryPoller::Loop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!cv_.wait_for(lock, interval_, [this] { return stopping_; })) {
-    lock.unlock();
+  mu_.Lock();
+  while (!mu_.AwaitWithTimeout(absl::Condition(&stopping_),
+                               absl::FromChrono(interval_))) {
+    mu_.Unlock();
     PollOnce();
-    lock.lock();
+    mu_.Lock();
   }
+  mu_.Unlock();
 }
 
 void RepositoryPoller::PollOnce() {

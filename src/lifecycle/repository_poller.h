@@ -10,13 +10,12 @@
 #define SERVAL_LIFECYCLE_REPOSITORY_POLLER_H_
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "lifecycle/model_manager.h"
 #include "repository/model_fingerprint.h"
 
@@ -41,7 +40,7 @@ class RepositoryPoller {
   void PollOnce();
 
  private:
-  void Loop();
+  void Loop() ABSL_LOCKS_EXCLUDED(mu_);
 
   ModelManager* const manager_;
   const std::chrono::milliseconds interval_;
@@ -49,8 +48,7 @@ class RepositoryPoller {
   ChangeDebouncer debouncer_;
   std::set<std::string> known_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
+  absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };

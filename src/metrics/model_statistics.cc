@@ -32,7 +32,7 @@ void StatisticsRecorder::RecordExecution(uint64_t batch_size, uint64_t input_ns,
   inference_count_.fetch_add(batch_size, std::memory_order_relaxed);
   execution_count_.fetch_add(1, std::memory_order_relaxed);
   last_inference_ms_.store(WallMs(), std::memory_order_relaxed);
-  std::lock_guard<std::mutex> lock(batch_mu_);
+  absl::MutexLock lock(&batch_mu_);
   BatchStatistics& b = batches_[batch_size];
   b.batch_size = batch_size;
   b.compute_input.count++;
@@ -57,7 +57,7 @@ ModelStatistics StatisticsRecorder::Snapshot(const std::string& name,
   s.inference_stats.compute_input = input_.Load();
   s.inference_stats.compute_infer = infer_.Load();
   s.inference_stats.compute_output = output_.Load();
-  std::lock_guard<std::mutex> lock(batch_mu_);
+  absl::MutexLock lock(&batch_mu_);
   for (const auto& [size, b] : batches_) s.batch_stats.push_back(b);
   return s;
 }

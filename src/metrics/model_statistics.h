@@ -8,11 +8,11 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace serval {
 
@@ -81,7 +81,7 @@ class StatisticsRecorder {
   std::atomic<uint64_t> inference_count_{0};
   std::atomic<uint64_t> execution_count_{0};
   std::atomic<uint64_t> last_inference_ms_{0};
-  mutable std::mutex batch_mu_;
+  mutable absl::Mutex batch_mu_;
   std::map<uint64_t, BatchStatistics> batches_ ABSL_GUARDED_BY(batch_mu_);
 };
 

@@ -1,6 +1,5 @@
 #include "scheduler/scheduler.h"
 
-#include <chrono>
 #include <future>
 #include <utility>
 
@@ -31,7 +30,7 @@ void Scheduler::Enqueue(PendingPtr request) {
   absl::Status rejected;
   RequestOutcome outcome = RequestOutcome::kUnavailable;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (stopping_) {
       rejected = absl::UnavailableError(absl::StrCat(
           "model '", request->request.model_name,
@@ -45,7 +44,7 @@ void Scheduler::Enqueue(PendingPtr request) {
     }
   }
   if (request == nullptr) {
-    cv_.notify_one();
+    cv_.Signal();
     return;
   }
   // Never admitted, so it has no place in the delivery order.
@@ -58,11 +57,11 @@ void Scheduler::Enqueue(PendingPtr request) {
 
 void Scheduler::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (stopping_ && workers_.empty()) return;
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   for (auto& w : workers_) {
     if (w.joinable()) w.join();
   }
@@ -70,26 +69,26 @@ void Scheduler::Stop() {
   // With no workers (no instances), whatever is queued fails.
   std::vector<PendingPtr> left;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     left = queue_.DrainAll(absl::UnavailableError("model is unloading"));
   }
   for (auto& r : left) Finish(std::move(r), RequestOutcome::kUnavailable);
 }
 
 size_t Scheduler::QueueSize() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return queue_.size();
 }
 
 size_t Scheduler::InFlight() const { return in_flight_.load(); }
 
 void Scheduler::WorkerLoop(size_t instance) {
-  std::unique_lock<std::mutex> lock(mu_);
+  mu_.Lock();
   while (true) {
-    if (stopping_ && queue_.size() == 0) return;
+    if (stopping_ && queue_.size() == 0) break;
     BatchQueue::Decision d = queue_.Next(clock_->NowNs(), stopping_);
     if (!d.dropped.empty()) {
-      lock.unlock();
+      mu_.Unlock();
       for (auto& r : d.dropped) {
         const RequestOutcome why =
             r->response.status.code() == absl::StatusCode::kCancelled
@@ -97,26 +96,27 @@ void Scheduler::WorkerLoop(size_t instance) {
                 : RequestOutcome::kTimeout;
         Finish(std::move(r), why);
       }
-      lock.lock();
+      mu_.Lock();
     }
     if (d.batch.empty()) {
       if (!d.dropped.empty()) continue;
-      if (stopping_ && queue_.size() == 0) return;
+      if (stopping_ && queue_.size() == 0) break;
       if (d.wake_at_ns != 0) {
         const uint64_t now = clock_->NowNs();
         const uint64_t wait = d.wake_at_ns > now ? d.wake_at_ns - now : 0;
-        cv_.wait_for(lock, std::chrono::nanoseconds(wait));
+        cv_.WaitWithTimeout(&mu_, absl::Nanoseconds(wait));
       } else {
-        cv_.wait(lock);
+        cv_.Wait(&mu_);
       }
       continue;
     }
-    lock.unlock();
+    mu_.Unlock();
     // Another request may be waiting for a free instance.
-    cv_.notify_one();
+    cv_.Signal();
     RunBatch(instance, std::move(d.batch));
-    lock.lock();
+    mu_.Lock();
   }
+  mu_.Unlock();
 }
 
 void Scheduler::RunBatch(size_t instance, std::vector<PendingPtr> batch) {
@@ -138,7 +138,7 @@ void Scheduler::RunBatch(size_t instance, std::vector<PendingPtr> batch) {
   const uint64_t infer_ns = times.infer_end_ns - times.input_end_ns;
   const uint64_t output_ns = times.end_ns - times.infer_end_ns;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     queue_.RecordExecution(times.end_ns - times.start_ns);
   }
   stats_->RecordExecution(items, input_ns, infer_ns, output_ns);
@@ -179,7 +179,7 @@ void Scheduler::Finish(PendingPtr r, RequestOutcome outcome) {
   // Hand out every response whose predecessors have all been delivered.
   // Delivery happens under the lock so two threads cannot reorder it;
   // callbacks never block (frontends post their writes).
-  std::lock_guard<std::mutex> lock(order_mu_);
+  absl::MutexLock lock(&order_mu_);
   completed_.emplace(r->sequence, std::move(r));
   for (auto it = completed_.begin();
        it != completed_.end() && it->first == next_to_deliver_;

@@ -7,16 +7,15 @@
 #define SERVAL_SCHEDULER_SCHEDULER_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "backend/host_batch.h"
 #include "common/clock.h"
 #include "metrics/model_metrics.h"
@@ -59,9 +58,11 @@ class Scheduler {
   size_t InFlight() const;
 
  private:
-  void WorkerLoop(size_t instance);
-  void RunBatch(size_t instance, std::vector<PendingPtr> batch);
-  void Finish(PendingPtr request, RequestOutcome outcome);
+  void WorkerLoop(size_t instance) ABSL_LOCKS_EXCLUDED(mu_);
+  void RunBatch(size_t instance, std::vector<PendingPtr> batch)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void Finish(PendingPtr request, RequestOutcome outcome)
+      ABSL_LOCKS_EXCLUDED(mu_, order_mu_);
   void Deliver(PendingPtr request);
 
   const bool preserve_ordering_;
@@ -70,14 +71,14 @@ class Scheduler {
   ModelMetrics* const metrics_;
   const Clock* clock_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
+  mutable absl::Mutex mu_;
+  absl::CondVar cv_;
   BatchQueue queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<size_t> in_flight_{0};
 
   // preserve_ordering: completed requests wait here for their turn.
-  std::mutex order_mu_;
+  absl::Mutex order_mu_;
   std::map<uint64_t, PendingPtr> completed_ ABSL_GUARDED_BY(order_mu_);
   uint64_t next_to_deliver_ ABSL_GUARDED_BY(order_mu_) = 0;
 

@@ -46,12 +46,15 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
                     ? options.io_threads
                     : static_cast<int>(std::thread::hardware_concurrency());
   threads = std::max(threads, 1);
-  server->running_ = threads;
+  {
+    absl::MutexLock lock(&server->running_mu_);
+    server->running_ = threads;
+  }
   for (int i = 0; i < threads; ++i) {
     server->threads_.emplace_back([s = server.get()] {
       s->io_->run();
-      std::lock_guard<std::mutex> lock(s->running_mu_);
-      if (--s->running_ == 0) s->running_cv_.notify_all();
+      absl::MutexLock lock(&s->running_mu_);
+      --s->running_;
     });
   }
   spdlog::info("HTTP frontend listening on {}:{} ({} I/O threads)",
@@ -102,9 +105,13 @@ void HttpServer::Stop() {
     {
       // With the acceptor and every connection closed the I/O threads run
       // out of work and return; a handler stuck elsewhere is cut short.
-      std::unique_lock<std::mutex> lock(running_mu_);
-      if (!running_cv_.wait_for(lock, std::chrono::seconds(5),
-                                [this] { return running_ == 0; })) {
+      absl::MutexLock lock(&running_mu_);
+      if (!running_mu_.AwaitWithTimeout(
+              absl::Condition(
+                  +[](HttpServer* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+                       s->running_mu_) { return s->running_ == 0; },
+                  this),
+              absl::Seconds(5))) {
         spdlog::warn("http: I/O threads still busy after 5 s; stopping them");
         io_->stop();
       }

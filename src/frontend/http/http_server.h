@@ -7,14 +7,15 @@
 #define SERVAL_FRONTEND_HTTP_HTTP_SERVER_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "frontend/http/asio.h"
 #include "frontend/http/http_options.h"
 #include "frontend/http/rest_handler.h"
@@ -55,8 +56,7 @@ class HttpServer {
   RestHandler handler_;
   std::vector<std::thread> threads_;
   // I/O threads still running; Stop() waits on it with a deadline.
-  std::mutex running_mu_;
-  std::condition_variable running_cv_;
+  absl::Mutex running_mu_;
   int running_ ABSL_GUARDED_BY(running_mu_) = 0;
   uint16_t port_ = 0;
   std::once_flag stop_once_;

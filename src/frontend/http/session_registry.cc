@@ -6,14 +6,14 @@ namespace serval::http {
 
 bool SessionRegistry::Add(HttpSession* session,
                           std::weak_ptr<HttpSession> weak) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (closed_) return false;
   sessions_.emplace(session, std::move(weak));
   return true;
 }
 
 void SessionRegistry::Remove(HttpSession* session) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   sessions_.erase(session);
 }
 
@@ -21,7 +21,7 @@ void SessionRegistry::CloseAll(
     const std::function<void(HttpSession&)>& close) {
   std::vector<std::shared_ptr<HttpSession>> live;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     closed_ = true;
     for (auto& [raw, weak] : sessions_) {
       if (auto session = weak.lock()) live.push_back(std::move(session));

@@ -6,10 +6,10 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <unordered_map>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace serval::http {
 
@@ -26,7 +26,7 @@ class SessionRegistry {
   void CloseAll(const std::function<void(HttpSession&)>& close);
 
  private:
-  std::mutex mu_;
+  absl::Mutex mu_;
   std::unordered_map<HttpSession*, std::weak_ptr<HttpSession>> sessions_
       ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
