@@ -48,6 +48,12 @@ class BatchQueue {
   std::vector<PendingPtr> DrainAll(const absl::Status& status);
 
   size_t size() const { return size_; }
+  // True when a request without a priority would be refused as queue-full
+  // right now and no other level could take it (single-level models).
+  bool DefaultLevelFull() const {
+    return levels_.size() == 1 &&
+           levels_[0].size() >= options_.levels[0].max_queue_size;
+  }
   const SchedulerOptions& options() const { return options_; }
 
  private:

@@ -80,6 +80,11 @@ size_t Scheduler::QueueSize() const {
   return queue_.size();
 }
 
+bool Scheduler::Overloaded() const {
+  absl::MutexLock lock(&mu_);
+  return queue_.DefaultLevelFull();
+}
+
 size_t Scheduler::InFlight() const { return in_flight_.load(); }
 
 void Scheduler::WorkerLoop(size_t instance) {

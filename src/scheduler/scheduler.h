@@ -54,6 +54,10 @@ class Scheduler {
   void Stop();
 
   size_t QueueSize() const;
+  // Whether Enqueue would refuse a request without priority as queue-full
+  // now; lets a frontend refuse before decoding a large body. Advisory: the
+  // queue may change right after.
+  bool Overloaded() const;
   // Requests admitted and not yet completed (queued or executing).
   size_t InFlight() const;
 

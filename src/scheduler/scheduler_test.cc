@@ -176,6 +176,24 @@ TEST(SchedulerTest, FullQueueFailsFastWhileAdmittedRequestsSucceed) {
   EXPECT_EQ(ok, 4);
 }
 
+TEST(SchedulerTest, OverloadedTellsAheadWhenAnEnqueueWouldBeRefused) {
+  StatisticsRecorder stats;
+  auto exec = std::make_unique<FakeExecutor>(1, /*hold=*/true);
+  FakeExecutor* fake = exec.get();
+  Collector c;
+  Scheduler s(Opts(0, /*queue=*/2), std::move(exec), &stats);
+  EXPECT_FALSE(s.Overloaded());
+  s.Enqueue(Req(c.Callback("running")));
+  fake->WaitRunning(1);
+  s.Enqueue(Req(c.Callback("q1")));
+  EXPECT_FALSE(s.Overloaded());
+  s.Enqueue(Req(c.Callback("q2")));
+  EXPECT_TRUE(s.Overloaded());  // the next Enqueue would get UNAVAILABLE
+  fake->ReleaseAll();
+  c.WaitFor(3);
+  EXPECT_FALSE(s.Overloaded());
+}
+
 TEST(SchedulerTest, PreserveOrderingDeliversInArrivalOrder) {
   StatisticsRecorder stats;
   auto exec = std::make_unique<FakeExecutor>(2, /*hold=*/true);

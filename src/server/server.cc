@@ -161,6 +161,21 @@ absl::Status Server::UnloadModel(std::string_view model,
   return manager_->UnloadFromApi(model, unload_dependents);
 }
 
+absl::Status Server::CheckAdmission(std::string_view model, int64_t version) {
+  auto handle = manager_->Get(model, version);
+  if (!handle.ok() || !(*handle)->scheduler().Overloaded()) {
+    return absl::OkStatus();
+  }
+  // Counted like the scheduler's own queue-full refusals.
+  (*handle)->stats().RecordFailure(0);
+  if (ModelMetrics* metrics = (*handle)->metrics()) {
+    metrics->RecordRequest(RequestOutcome::kQueueFull, RequestTimes{});
+  }
+  return absl::UnavailableError(absl::StrCat(
+      "model '", (*handle)->name(),
+      "' is overloaded: its queue is full; retry later"));
+}
+
 void Server::Infer(InferenceRequest request, InferCallback done) {
   if (request.id.empty()) request.id = NextRequestId();
   // Counted before the check: WaitForDrain then sees every request that

@@ -56,6 +56,7 @@ class Server : public ServerApi {
   absl::Status UnloadModel(std::string_view model,
                            bool unload_dependents) override;
   void Infer(InferenceRequest request, InferCallback done) override;
+  absl::Status CheckAdmission(std::string_view model, int64_t version) override;
   absl::StatusOr<LogSettings> GetLogSettings() const override;
   absl::StatusOr<LogSettings> UpdateLogSettings(
       const LogSettingsUpdate& update) override;

@@ -109,6 +109,14 @@ class ServerApi {
   // fails in the backend.
   virtual void Infer(InferenceRequest request, InferCallback done) = 0;
 
+  // Cheap early refusal, before a frontend decodes a request body: UNAVAILABLE
+  // when a request without priority for this model would be refused as
+  // queue-full right now (counted as such). OK otherwise, including for
+  // unknown models: Infer reports those.
+  virtual absl::Status CheckAdmission(std::string_view model, int64_t version) {
+    return absl::OkStatus();
+  }
+
   // Run-time logging settings. Not pure so that test doubles need not
   // implement them; the real server overrides both. UpdateLogSettings
   // returns INVALID_ARGUMENT (changing nothing) for an unknown level, and

@@ -161,6 +161,12 @@ RestReply RestHandler::HandleQuick(const Route& route,
 
 void RestHandler::HandleInfer(const Route& route, RestRequest request,
                               ReplyFn done, RunFn on_connection) {
+  // Under overload, refuse before spending CPU on decoding the body.
+  absl::Status admitted = api_->CheckAdmission(route.model, route.version);
+  if (!admitted.ok()) {
+    done(ErrorReply(admitted));
+    return;
+  }
   absl::StatusOr<DecodedInfer> decoded;
   if (IsRawBinary(request)) {
     auto metadata = api_->GetModelMetadata(route.model, route.version);
