@@ -37,6 +37,7 @@ void Scheduler::Enqueue(PendingPtr request) {
           "' is shutting down and accepts no new requests"));
     } else {
       request = queue_.Add(std::move(request), clock_->NowNs(), &rejected);
+      overloaded_.store(queue_.DefaultLevelFull(), std::memory_order_relaxed);
       if (request == nullptr) in_flight_.fetch_add(1);
       outcome = rejected.code() == absl::StatusCode::kInvalidArgument
                     ? RequestOutcome::kInvalid
@@ -71,6 +72,7 @@ void Scheduler::Stop() {
   {
     absl::MutexLock lock(&mu_);
     left = queue_.DrainAll(absl::UnavailableError("model is unloading"));
+    overloaded_.store(false, std::memory_order_relaxed);
   }
   for (auto& r : left) Finish(std::move(r), RequestOutcome::kUnavailable);
 }
@@ -81,8 +83,7 @@ size_t Scheduler::QueueSize() const {
 }
 
 bool Scheduler::Overloaded() const {
-  absl::MutexLock lock(&mu_);
-  return queue_.DefaultLevelFull();
+  return overloaded_.load(std::memory_order_relaxed);
 }
 
 size_t Scheduler::InFlight() const { return in_flight_.load(); }
@@ -92,6 +93,7 @@ void Scheduler::WorkerLoop(size_t instance) {
   while (true) {
     if (stopping_ && queue_.size() == 0) break;
     BatchQueue::Decision d = queue_.Next(clock_->NowNs(), stopping_);
+    overloaded_.store(queue_.DefaultLevelFull(), std::memory_order_relaxed);
     if (!d.dropped.empty()) {
       mu_.Unlock();
       for (auto& r : d.dropped) {

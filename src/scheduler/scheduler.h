@@ -80,6 +80,9 @@ class Scheduler {
   BatchQueue queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<size_t> in_flight_{0};
+  // Mirrors queue_.DefaultLevelFull() after every queue change, so the
+  // per-request admission check (Overloaded) takes no lock.
+  std::atomic<bool> overloaded_{false};
 
   // preserve_ordering: completed requests wait here for their turn.
   absl::Mutex order_mu_;
