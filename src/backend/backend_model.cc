@@ -31,7 +31,7 @@ struct ModelInfoStorage {
 }  // namespace
 
 BackendModel::BackendModel(std::shared_ptr<BackendLibrary> library,
-                           BackendModelOptions options, ModelIo io)
+                           BackendModelOptions options, ModelSpec io)
     : library_(std::move(library)),
       options_(std::move(options)),
       io_(std::move(io)) {}
@@ -42,7 +42,7 @@ BackendModel::~BackendModel() {
 
 absl::StatusOr<std::shared_ptr<BackendModel>> BackendModel::Create(
     std::shared_ptr<BackendLibrary> library, BackendModelOptions options) {
-  auto io = ModelIoFromConfig(options.config);
+  auto io = ModelSpec::FromConfig(options.config);
   if (!io.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "model '", options.name, "': ", io.status().message()));

@@ -13,7 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "backend/backend_library.h"
-#include "backend/model_io.h"
+#include "config/model_spec.h"
 #include "proto/model_config.pb.h"
 #include "serval/backend.h"
 
@@ -42,17 +42,17 @@ class BackendModel : public std::enable_shared_from_this<BackendModel> {
   absl::StatusOr<std::unique_ptr<class BackendInstance>> CreateInstance(
       ServalInstanceKind kind, int32_t device_id, uint32_t index);
 
-  const ModelIo& io() const { return io_; }
+  const ModelSpec& io() const { return io_; }
   const BackendModelOptions& options() const { return options_; }
   const BackendLibrary& library() const { return *library_; }
 
  private:
   BackendModel(std::shared_ptr<BackendLibrary> library,
-               BackendModelOptions options, ModelIo io);
+               BackendModelOptions options, ModelSpec io);
 
   std::shared_ptr<BackendLibrary> library_;
   BackendModelOptions options_;
-  ModelIo io_;
+  ModelSpec io_;
   ServalModelState* state_ = nullptr;
 };
 

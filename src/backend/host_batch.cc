@@ -10,7 +10,7 @@
 
 namespace serval {
 
-HostBatch::HostBatch(const ModelIo& io, BatchScratch* scratch,
+HostBatch::HostBatch(const ModelSpec& io, BatchScratch* scratch,
                      std::vector<BatchEntry> entries, BatchDoneFn done)
     : io_(io),
       scratch_(scratch),
@@ -19,7 +19,7 @@ HostBatch::HostBatch(const ModelIo& io, BatchScratch* scratch,
       requested_mask_(io.outputs.size(), false),
       allocated_(io.outputs.size()) {}
 
-void HostBatch::Run(BackendInstance& instance, const ModelIo& io,
+void HostBatch::Run(BackendInstance& instance, const ModelSpec& io,
                     BatchScratch* scratch, std::vector<BatchEntry> entries,
                     BatchDoneFn done) {
   auto* batch = new HostBatch(io, scratch, std::move(entries), std::move(done));

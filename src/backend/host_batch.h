@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "backend/model_io.h"
+#include "config/model_spec.h"
 #include "serval/backend.h"
-#include "server/inference_request.h"
+#include "request/inference_request.h"
 #include "tensor/tensor.h"
 
 namespace serval {
@@ -58,7 +58,7 @@ class HostBatch {
   // Gathers the entries and executes them on `instance`. `done` runs
   // exactly once (possibly before Run returns, possibly on another thread)
   // after outputs were scattered into each entry.
-  static void Run(BackendInstance& instance, const ModelIo& io,
+  static void Run(BackendInstance& instance, const ModelSpec& io,
                   BatchScratch* scratch, std::vector<BatchEntry> entries,
                   BatchDoneFn done);
 
@@ -79,7 +79,7 @@ class HostBatch {
   ServalBatch* ToAbi() { return reinterpret_cast<ServalBatch*>(this); }
 
  private:
-  HostBatch(const ModelIo& io, BatchScratch* scratch,
+  HostBatch(const ModelSpec& io, BatchScratch* scratch,
             std::vector<BatchEntry> entries, BatchDoneFn done);
 
   absl::Status Gather();
@@ -94,7 +94,7 @@ class HostBatch {
     uint64_t byte_size = 0;
   };
 
-  const ModelIo& io_;
+  const ModelSpec& io_;
   BatchScratch* scratch_;
   std::vector<BatchEntry> entries_;
   BatchDoneFn done_;

@@ -10,7 +10,7 @@ namespace serval {
 absl::StatusOr<std::vector<OutputTensor>> RunBatchSync(
     BackendInstance& instance, std::vector<TensorView> inputs,
     std::vector<std::string> requested_outputs) {
-  const ModelIo& io = instance.model().io();
+  const ModelSpec& io = instance.model().io();
   std::vector<TensorView> ordered(io.inputs.size());
   std::vector<bool> seen(io.inputs.size(), false);
   for (auto& in : inputs) {

@@ -9,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "backend/backend_model.h"
-#include "server/inference_request.h"
+#include "request/inference_request.h"
 
 namespace serval {
 

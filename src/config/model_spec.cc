@@ -26,12 +26,35 @@ absl::StatusOr<TensorSpec> ToTensorSpec(const ProtoTensor& tensor,
   return spec;
 }
 
-const TensorSpec* FindByName(const std::vector<TensorSpec>& tensors,
-                             std::string_view name) {
-  for (const TensorSpec& tensor : tensors) {
-    if (tensor.name == name) return &tensor;
+std::optional<size_t> IndexByName(const std::vector<TensorSpec>& tensors,
+                                  std::string_view name) {
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    if (tensors[i].name == name) return i;
   }
-  return nullptr;
+  return std::nullopt;
+}
+
+Shape WithBatch(bool batching, const Shape& dims) {
+  if (!batching) return dims;
+  Shape full;
+  full.reserve(dims.size() + 1);
+  full.push_back(-1);
+  full.insert(full.end(), dims.begin(), dims.end());
+  return full;
+}
+
+// Prefixes `batch` (a concrete batch size) when the model batches.
+Shape WithBatchSize(bool batching, int64_t batch, const Shape& dims) {
+  Shape full = WithBatch(batching, dims);
+  if (batching) full[0] = batch;
+  return full;
+}
+
+bool AllFixed(const Shape& dims) {
+  for (int64_t d : dims) {
+    if (d < 0) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -50,12 +73,40 @@ inference::DataType ToProtoDataType(DataType type) {
   return out;
 }
 
-const TensorSpec* ModelSpec::FindInput(std::string_view name) const {
-  return FindByName(inputs, name);
+std::optional<size_t> ModelSpec::InputIndex(std::string_view name) const {
+  return IndexByName(inputs, name);
 }
 
-const TensorSpec* ModelSpec::FindOutput(std::string_view name) const {
-  return FindByName(outputs, name);
+std::optional<size_t> ModelSpec::OutputIndex(std::string_view name) const {
+  return IndexByName(outputs, name);
+}
+
+Shape ModelSpec::FullInputShape(size_t i) const {
+  return WithBatch(batching(), inputs[i].dims);
+}
+
+Shape ModelSpec::FullOutputShape(size_t o) const {
+  return WithBatch(batching(), outputs[o].dims);
+}
+
+Shape ModelSpec::BackendInputShape(size_t i, const Shape& client_shape) const {
+  const TensorSpec& spec = inputs[i];
+  if (!spec.reshape.has_value()) return client_shape;
+  return WithBatchSize(batching(), batching() ? client_shape[0] : 0,
+                       *spec.reshape);
+}
+
+Shape ModelSpec::BackendOutputShape(size_t o) const {
+  const TensorSpec& spec = outputs[o];
+  return WithBatch(batching(), spec.reshape.value_or(spec.dims));
+}
+
+Shape ModelSpec::ClientOutputShape(size_t o, const Shape& backend_shape) const {
+  const TensorSpec& spec = outputs[o];
+  // A reshape with variable dims has no single inverse: keep the backend's.
+  if (!spec.reshape.has_value() || !AllFixed(spec.dims)) return backend_shape;
+  return WithBatchSize(batching(), batching() ? backend_shape[0] : 0,
+                       spec.dims);
 }
 
 absl::StatusOr<ModelSpec> ModelSpec::FromConfig(

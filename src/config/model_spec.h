@@ -1,6 +1,8 @@
-// The parts of a finalized ModelConfig the server core needs per request,
-// as serval types (DataType, Shape) so callers do not convert proto enums.
-// A ModelSpec is an immutable value; share it freely between threads.
+// The declared inputs and outputs of a model version in serval's own types
+// (DataType, Shape), indexed by position as the backend ABI and the batcher
+// use them. Derived once from the finalized ModelConfig so that the request
+// path never touches the proto. An immutable value: share it freely between
+// threads.
 #ifndef SERVAL_CONFIG_MODEL_SPEC_H_
 #define SERVAL_CONFIG_MODEL_SPEC_H_
 
@@ -40,9 +42,21 @@ struct ModelSpec {
   std::vector<TensorSpec> inputs;
   std::vector<TensorSpec> outputs;
 
-  // nullptr when there is no tensor of that name.
-  const TensorSpec* FindInput(std::string_view name) const;
-  const TensorSpec* FindOutput(std::string_view name) const;
+  bool batching() const { return max_batch_size > 0; }
+  // Position in inputs/outputs, or nullopt when there is no such tensor.
+  std::optional<size_t> InputIndex(std::string_view name) const;
+  std::optional<size_t> OutputIndex(std::string_view name) const;
+  // Full shape a client sees: dims with a leading -1 when batching.
+  Shape FullInputShape(size_t i) const;
+  Shape FullOutputShape(size_t o) const;
+
+  // config `reshape`: the shape the backend sees for a client's input, the
+  // output shape the backend must produce (batch dim included when
+  // batching), and the client's shape of an output the backend produced.
+  // Identity when no reshape is declared.
+  Shape BackendInputShape(size_t i, const Shape& client_shape) const;
+  Shape BackendOutputShape(size_t o) const;
+  Shape ClientOutputShape(size_t o, const Shape& backend_shape) const;
 
   // Builds the spec of a validated config. Fails (INTERNAL) only on a
   // config that has not been through ValidateModelConfig.

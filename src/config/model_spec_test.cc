@@ -64,13 +64,28 @@ TEST(ModelSpecTest, BuildsFromConfig) {
   EXPECT_FALSE(spec->inputs[0].reshape.has_value());
   ASSERT_TRUE(spec->inputs[1].reshape.has_value());
   EXPECT_THAT(*spec->inputs[1].reshape, ElementsAre(2, 2));
-  ASSERT_NE(spec->FindOutput("c"), nullptr);
-  EXPECT_EQ(spec->FindOutput("c")->datatype, DataType::kBf16);
-  ASSERT_TRUE(spec->FindOutput("c")->reshape.has_value());
-  EXPECT_TRUE(spec->FindOutput("c")->reshape->empty());
-  EXPECT_EQ(spec->FindInput("b"), &spec->inputs[1]);
-  EXPECT_EQ(spec->FindInput("c"), nullptr);
-  EXPECT_EQ(spec->FindOutput("a"), nullptr);
+  ASSERT_EQ(spec->OutputIndex("c"), 0u);
+  EXPECT_EQ(spec->outputs[0].datatype, DataType::kBf16);
+  ASSERT_TRUE(spec->outputs[0].reshape.has_value());
+  EXPECT_TRUE(spec->outputs[0].reshape->empty());
+  EXPECT_EQ(spec->InputIndex("b"), 1u);
+  EXPECT_EQ(spec->InputIndex("c"), std::nullopt);
+  EXPECT_EQ(spec->OutputIndex("a"), std::nullopt);
+  EXPECT_TRUE(spec->batching());
+  EXPECT_THAT(spec->FullInputShape(0), ElementsAre(-1, -1, 4));
+}
+
+TEST(ModelSpecTest, ReshapeMapsShapesBetweenClientAndBackend) {
+  ModelSpec spec;
+  spec.max_batch_size = 8;
+  spec.inputs.push_back({"in", DataType::kFp32, {3, 4}, Shape{12}});
+  spec.outputs.push_back({"out", DataType::kFp32, {1000}, Shape{1000, 1, 1}});
+  spec.outputs.push_back({"var", DataType::kFp32, {-1}, Shape{-1, 1}});
+  EXPECT_THAT(spec.BackendInputShape(0, {5, 3, 4}), ElementsAre(5, 12));
+  EXPECT_THAT(spec.BackendOutputShape(0), ElementsAre(-1, 1000, 1, 1));
+  EXPECT_THAT(spec.ClientOutputShape(0, {5, 1000, 1, 1}), ElementsAre(5, 1000));
+  // Variable dims have no single inverse: the backend's shape is kept.
+  EXPECT_THAT(spec.ClientOutputShape(1, {5, 7, 1}), ElementsAre(5, 7, 1));
 }
 
 TEST(ModelSpecTest, UnvalidatedConfigIsInternalError) {

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "backend/backend_model.h"
-#include "backend/model_io.h"
+#include "config/model_spec.h"
 #include "config/backend_resolution.h"
 #include "metrics/metrics_options.h"
 #include "metrics/model_metrics.h"
@@ -38,7 +38,7 @@ class ModelVersion {
   const std::string& version_string() const { return version_string_; }
   const inference::ModelConfig& config() const { return config_; }
   const BackendChoice& backend() const { return backend_; }
-  const ModelIo& io() const { return model_->io(); }
+  const ModelSpec& io() const { return model_->io(); }
   Scheduler& scheduler() { return *scheduler_; }
   StatisticsRecorder& stats() { return stats_; }
   // Prometheus counters and histograms; null when recording is off

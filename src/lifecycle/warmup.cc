@@ -96,7 +96,7 @@ absl::StatusOr<std::string> ReadWarmupFile(const std::string& model_dir,
 
 absl::StatusOr<WarmupTensor> BuildTensor(
     const inference::ModelWarmup& warmup, const TensorSpec& spec,
-    const inference::ModelWarmup::Input& input, const ModelIo& io,
+    const inference::ModelWarmup::Input& input, const ModelSpec& io,
     const std::string& model_dir, std::mt19937_64& rng) {
   WarmupTensor t;
   t.name = spec.name;
@@ -157,7 +157,7 @@ absl::StatusOr<WarmupTensor> BuildTensor(
 }  // namespace
 
 absl::StatusOr<std::vector<WarmupSample>> BuildWarmupSamples(
-    const inference::ModelConfig& config, const ModelIo& io,
+    const inference::ModelConfig& config, const ModelSpec& io,
     const std::string& model_dir, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::vector<WarmupSample> samples;

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "backend/model_io.h"
+#include "config/model_spec.h"
 #include "proto/model_config.pb.h"
 #include "tensor/datatype.h"
 #include "tensor/shape.h"
@@ -41,7 +41,7 @@ struct WarmupSample {
 // must parse as serialized elements). random_data uses `seed`: floats are
 // uniform in [0, 1), BOOL is 0/1, integers and BYTES are random.
 absl::StatusOr<std::vector<WarmupSample>> BuildWarmupSamples(
-    const inference::ModelConfig& config, const ModelIo& io,
+    const inference::ModelConfig& config, const ModelSpec& io,
     const std::string& model_dir, uint64_t seed = 1);
 
 // Runs every sample `runs` times, one request at a time, through the

@@ -35,7 +35,7 @@ inference::ModelWarmup::Input* AddInput(inference::ModelWarmup* w,
   return &in;
 }
 
-ModelIo Io(const inference::ModelConfig& c) { return *ModelIoFromConfig(c); }
+ModelSpec Io(const inference::ModelConfig& c) { return *ModelSpec::FromConfig(c); }
 
 TEST(BuildWarmupSamplesTest, ZeroDataWithBatchDimension) {
   auto c = Config(8);

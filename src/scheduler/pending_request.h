@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-#include "server/inference_request.h"
+#include "request/inference_request.h"
 
 namespace serval {
 

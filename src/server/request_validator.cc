@@ -15,7 +15,7 @@ std::string Names(const std::vector<TensorSpec>& specs) {
   });
 }
 
-std::string Describe(const ModelIo& io, const TensorSpec& spec, size_t i) {
+std::string Describe(const ModelSpec& io, const TensorSpec& spec, size_t i) {
   return absl::StrCat(ToAbsl(ApiName(spec.datatype)), " ",
                       ShapeToString(io.FullInputShape(i)));
 }
@@ -25,7 +25,7 @@ absl::Status Invalid(std::string_view model, std::string_view what) {
       absl::StrCat("model '", ToAbsl(model), "': ", ToAbsl(what)));
 }
 
-absl::Status CheckInput(std::string_view model, const ModelIo& io, size_t i,
+absl::Status CheckInput(std::string_view model, const ModelSpec& io, size_t i,
                         const TensorView& in) {
   const TensorSpec& spec = io.inputs[i];
   const std::string prefix = absl::StrCat("input '", spec.name, "'");
@@ -88,7 +88,7 @@ absl::Status CheckInput(std::string_view model, const ModelIo& io, size_t i,
 }  // namespace
 
 absl::StatusOr<ValidatedRequest> ValidateRequest(
-    std::string_view model, const ModelIo& io, const InferenceRequest& request) {
+    std::string_view model, const ModelSpec& io, const InferenceRequest& request) {
   ValidatedRequest out;
   out.inputs.resize(io.inputs.size());
   std::vector<bool> seen(io.inputs.size(), false);

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "backend/model_io.h"
-#include "server/inference_request.h"
+#include "config/model_spec.h"
+#include "request/inference_request.h"
 
 namespace serval {
 
@@ -21,7 +21,7 @@ struct ValidatedRequest {
 };
 
 absl::StatusOr<ValidatedRequest> ValidateRequest(std::string_view model,
-                                                 const ModelIo& io,
+                                                 const ModelSpec& io,
                                                  const InferenceRequest& request);
 
 }  // namespace serval

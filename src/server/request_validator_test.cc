@@ -9,8 +9,8 @@ namespace serval {
 namespace {
 
 // Model "m": IN0 FP32 [-1,4], IN1 BYTES [-1,2] (batching, max 8); OUT0.
-ModelIo Io(int32_t max_batch = 8) {
-  ModelIo io;
+ModelSpec Io(int32_t max_batch = 8) {
+  ModelSpec io;
   io.max_batch_size = max_batch;
   io.inputs.push_back({"IN0", DataType::kFp32, {4}});
   io.inputs.push_back({"IN1", DataType::kBytes, {2}});
@@ -128,7 +128,7 @@ TEST(RequestValidatorTest, TruncatedBytes) {
 }
 
 TEST(RequestValidatorTest, ElementCountOverflow) {
-  ModelIo io;
+  ModelSpec io;
   io.max_batch_size = 0;
   io.inputs.push_back({"X", DataType::kFp32, {-1, -1}});
   InferenceRequest r;
@@ -138,7 +138,7 @@ TEST(RequestValidatorTest, ElementCountOverflow) {
 }
 
 TEST(RequestValidatorTest, NegativeDimension) {
-  ModelIo io;
+  ModelSpec io;
   io.inputs.push_back({"X", DataType::kFp32, {-1}});
   InferenceRequest r;
   r.inputs.push_back({"X", DataType::kFp32, {-3}, nullptr, 0});
@@ -156,7 +156,7 @@ TEST(RequestValidatorTest, UnknownAndDuplicateRequestedOutputs) {
 }
 
 TEST(RequestValidatorTest, NonBatchingModelTakesTheDeclaredShape) {
-  ModelIo io = Io(0);
+  ModelSpec io = Io(0);
   Req q;
   ExpectInvalid(ValidateRequest("m", io, q.request),
                 "input 'IN0' expects shape [4], got [2,4]");

@@ -84,7 +84,7 @@ absl::StatusOr<ModelMetadata> Server::GetModelMetadata(std::string_view model,
     for (const auto& v : *versions) m.versions.push_back(v->version_string());
   }
   m.platform = (*handle)->backend().platform;
-  const ModelIo& io = (*handle)->io();
+  const ModelSpec& io = (*handle)->io();
   for (size_t i = 0; i < io.inputs.size(); ++i) {
     m.inputs.push_back({io.inputs[i].name, io.inputs[i].datatype,
                         io.FullInputShape(i)});

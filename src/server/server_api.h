@@ -15,7 +15,7 @@
 #include "absl/status/statusor.h"
 #include "metrics/model_statistics.h"
 #include "proto/model_config.pb.h"
-#include "server/inference_request.h"
+#include "request/inference_request.h"
 #include "tensor/datatype.h"
 #include "tensor/shape.h"
 

@@ -13,7 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "proto/inference.pb.h"
-#include "server/inference_request.h"
+#include "request/inference_request.h"
 
 namespace serval {
 

@@ -16,7 +16,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "server/inference_request.h"
+#include "request/inference_request.h"
 #include "server/server_api.h"
 #include "tensor/tensor.h"
 

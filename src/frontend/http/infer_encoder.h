@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "frontend/http/infer_decoder.h"
-#include "server/inference_request.h"
+#include "request/inference_request.h"
 
 namespace serval::http {
 

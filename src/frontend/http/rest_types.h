@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "server/inference_request.h"
+#include "request/inference_request.h"
 
 namespace serval::http {
 

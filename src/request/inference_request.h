@@ -2,8 +2,8 @@
 // what it encodes from. Input tensors are views over bytes kept alive by
 // `payload_owner` (usually the request body), so the frontend copies
 // nothing. Not thread-safe; moved along the pipeline.
-#ifndef SERVAL_SERVER_INFERENCE_REQUEST_H_
-#define SERVAL_SERVER_INFERENCE_REQUEST_H_
+#ifndef SERVAL_REQUEST_INFERENCE_REQUEST_H_
+#define SERVAL_REQUEST_INFERENCE_REQUEST_H_
 
 #include <atomic>
 #include <cstdint>
@@ -78,4 +78,4 @@ using InferCallback = std::function<void(InferenceResponse)>;
 
 }  // namespace serval
 
-#endif  // SERVAL_SERVER_INFERENCE_REQUEST_H_
+#endif  // SERVAL_REQUEST_INFERENCE_REQUEST_H_
