@@ -10,27 +10,43 @@
 
 namespace serval {
 
-HostBatch::HostBatch(const ModelSpec& io, BatchScratch* scratch,
-                     std::vector<BatchEntry> entries, BatchDoneFn done)
+HostBatch::HostBatch(const ModelSpec& io)
     : io_(io),
-      scratch_(scratch),
-      entries_(std::move(entries)),
-      done_(std::move(done)),
+      input_buffers_(io.inputs.size()),
+      output_buffers_(io.outputs.size()),
+      input_shapes_(io.inputs.size()),
+      inputs_(io.inputs.size()),
       requested_mask_(io.outputs.size(), false),
       allocated_(io.outputs.size()) {}
 
-void HostBatch::Run(BackendInstance& instance, const ModelSpec& io,
-                    BatchScratch* scratch, std::vector<BatchEntry> entries,
-                    BatchDoneFn done) {
-  auto* batch = new HostBatch(io, scratch, std::move(entries), std::move(done));
-  batch->times_.start_ns = MonotonicNowNs();
-  absl::Status gathered = batch->Gather();
-  if (!gathered.ok()) {
-    batch->Complete(std::move(gathered));
-    return;
+void HostBatch::Reset(std::span<const BatchEntry> entries) {
+  entries_ = entries;
+  times_ = BatchTimes{};
+  total_batch_ = 0;
+  entry_batch_.clear();
+  requested_.clear();
+  requested_mask_.assign(io_.outputs.size(), false);
+  allocated_.assign(io_.outputs.size(), Allocated{});
+  absl::MutexLock lock(&mu_);
+  completed_ = false;
+  final_status_ = absl::OkStatus();
+}
+
+BatchResult HostBatch::Run(BackendInstance& instance,
+                           std::span<const BatchEntry> entries) {
+  Reset(entries);
+  times_.start_ns = MonotonicNowNs();
+  absl::Status gathered = Gather();
+  if (gathered.ok()) {
+    times_.input_end_ns = MonotonicNowNs();
+    instance.Execute(this);
+  } else {
+    Complete(std::move(gathered));
   }
-  batch->times_.input_end_ns = MonotonicNowNs();
-  instance.Execute(batch);
+  // The plugins built here complete inside execute, so this rarely waits.
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(&completed_));
+  return {final_status_, times_};
 }
 
 int64_t HostBatch::EntryBatchSize(const BatchEntry& entry) const {
@@ -78,8 +94,6 @@ absl::Status HostBatch::Gather() {
   }
 
   const size_t n = io_.inputs.size();
-  input_shapes_.resize(n);
-  inputs_.resize(n);
   if (entries_.size() == 1) {
     // Zero copy: the backend reads the request's own bytes.
     for (size_t i = 0; i < n; ++i) {
@@ -96,11 +110,10 @@ absl::Status HostBatch::Gather() {
 
   // One contiguous buffer per input; the scheduler only batches requests
   // whose non-batch dims agree, so concatenation is the whole job.
-  if (scratch_->inputs.size() < n) scratch_->inputs.resize(n);
   for (size_t i = 0; i < n; ++i) {
     size_t total_bytes = 0;
     for (const auto& e : entries_) total_bytes += e.inputs[i].byte_size;
-    TensorBuffer& buf = scratch_->inputs[i];
+    TensorBuffer& buf = input_buffers_[i];
     buf.Resize(total_bytes);
     size_t offset = 0;
     for (const auto& e : entries_) {
@@ -192,11 +205,8 @@ absl::Status HostBatch::OutputBuffer(const char* name, int32_t datatype,
     *buffer = entries_[0].outputs->back().data.data();
     return absl::OkStatus();
   }
-  if (scratch_->outputs.size() < io_.outputs.size()) {
-    scratch_->outputs.resize(io_.outputs.size());
-  }
-  scratch_->outputs[*index].Resize(byte_size);
-  *buffer = scratch_->outputs[*index].data();
+  output_buffers_[*index].Resize(byte_size);
+  *buffer = output_buffers_[*index].data();
   return absl::OkStatus();
 }
 
@@ -218,7 +228,7 @@ absl::Status HostBatch::Scatter() {
     if (!allocated_[o].allocated || io_.outputs[o].datatype != DataType::kBytes) {
       continue;
     }
-    const char* data = entries_.size() == 1 ? nullptr : scratch_->outputs[o].data();
+    const char* data = entries_.size() == 1 ? nullptr : output_buffers_[o].data();
     if (entries_.size() == 1) {
       for (const auto& out : *entries_[0].outputs) {
         if (out.name == io_.outputs[o].name) data = out.data.data();
@@ -248,7 +258,7 @@ absl::Status HostBatch::Scatter() {
     if (!allocated_[o].allocated) continue;
     const TensorSpec& spec = io_.outputs[o];
     const Allocated& a = allocated_[o];
-    const char* src = scratch_->outputs[o].data();
+    const char* src = output_buffers_[o].data();
     size_t offset = 0;
     const bool bytes = spec.datatype == DataType::kBytes;
     const int64_t per_item_elements =
@@ -294,10 +304,9 @@ void HostBatch::Complete(absl::Status status) {
     for (auto& e : entries_) e.outputs->clear();
   }
   times_.end_ns = MonotonicNowNs();
-  BatchDoneFn done = std::move(done_);
-  BatchTimes times = times_;
-  delete this;
-  done(std::move(status), times);
+  absl::MutexLock lock(&mu_);
+  final_status_ = std::move(status);
+  completed_ = true;
 }
 
 }  // namespace serval

@@ -1,21 +1,25 @@
 // HostBatch: the host side of a ServalBatch. It presents k requests to a
 // backend as one batch: inputs gathered along the batch dimension (one copy
-// into instance-owned scratch buffers, none at all when k == 1), outputs
-// allocated on request and scattered back per request on completion.
+// into buffers the HostBatch keeps between batches, none at all when
+// k == 1), outputs allocated on request and scattered back per request on
+// completion.
 //
-// Lifetime: created by HostBatch::Run, owned by the backend from execute()
-// until batch_complete, which reports through `done` and deletes the batch.
-// Not thread-safe: the backend uses one batch from one thread at a time.
+// One HostBatch per backend instance, reused for every batch of that
+// instance (an instance runs one batch at a time). Run hands the batch to
+// the backend, which owns it until batch_complete, and returns once the
+// backend has completed it, on whatever thread it did. Not thread-safe
+// otherwise: the backend uses a batch from one thread at a time.
 #ifndef SERVAL_BACKEND_HOST_BATCH_H_
 #define SERVAL_BACKEND_HOST_BATCH_H_
 
 #include <cstdint>
-#include <functional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "config/model_spec.h"
 #include "serval/backend.h"
 #include "request/inference_request.h"
@@ -37,12 +41,6 @@ struct BatchEntry {
   std::vector<OutputTensor>* outputs = nullptr;
 };
 
-// Reusable buffers of one instance (an instance runs one batch at a time).
-struct BatchScratch {
-  std::vector<TensorBuffer> inputs;
-  std::vector<TensorBuffer> outputs;
-};
-
 // Monotonic timestamps of a batch's phases, in nanoseconds.
 struct BatchTimes {
   uint64_t start_ns = 0;
@@ -51,16 +49,22 @@ struct BatchTimes {
   uint64_t end_ns = 0;
 };
 
-using BatchDoneFn = std::function<void(absl::Status, const BatchTimes&)>;
+struct BatchResult {
+  absl::Status status;
+  BatchTimes times;
+};
 
 class HostBatch {
  public:
-  // Gathers the entries and executes them on `instance`. `done` runs
-  // exactly once (possibly before Run returns, possibly on another thread)
-  // after outputs were scattered into each entry.
-  static void Run(BackendInstance& instance, const ModelSpec& io,
-                  BatchScratch* scratch, std::vector<BatchEntry> entries,
-                  BatchDoneFn done);
+  // `spec` must outlive the HostBatch.
+  explicit HostBatch(const ModelSpec& spec);
+  HostBatch(const HostBatch&) = delete;
+  HostBatch& operator=(const HostBatch&) = delete;
+
+  // Gathers the entries, executes them on `instance` and waits until the
+  // backend completed the batch; outputs are then scattered into each
+  // entry. The entries must stay valid until Run returns.
+  BatchResult Run(BackendInstance& instance, std::span<const BatchEntry> entries);
 
   // The ABI callbacks (see include/serval/backend.h).
   uint32_t request_count() const { return entries_.size(); }
@@ -70,7 +74,7 @@ class HostBatch {
                             const int64_t* shape, uint32_t rank,
                             uint64_t byte_size, void** buffer);
   void ReportTimes(uint64_t input_end_ns, uint64_t infer_end_ns);
-  // Scatters, reports through done_, and deletes this.
+  // Scatters and wakes Run. The backend must not touch the batch after.
   void Complete(absl::Status status);
 
   static HostBatch* FromAbi(ServalBatch* b) {
@@ -79,9 +83,7 @@ class HostBatch {
   ServalBatch* ToAbi() { return reinterpret_cast<ServalBatch*>(this); }
 
  private:
-  HostBatch(const ModelSpec& io, BatchScratch* scratch,
-            std::vector<BatchEntry> entries, BatchDoneFn done);
-
+  void Reset(std::span<const BatchEntry> entries);
   absl::Status Gather();
   absl::Status Scatter();
   bool EntryWants(const BatchEntry& entry, const std::string& name) const;
@@ -95,9 +97,10 @@ class HostBatch {
   };
 
   const ModelSpec& io_;
-  BatchScratch* scratch_;
-  std::vector<BatchEntry> entries_;
-  BatchDoneFn done_;
+  // Gather and scatter buffers, kept between batches.
+  std::vector<TensorBuffer> input_buffers_;
+  std::vector<TensorBuffer> output_buffers_;
+  std::span<const BatchEntry> entries_;
   BatchTimes times_;
   int64_t total_batch_ = 0;
   std::vector<int64_t> entry_batch_;           // batch size per entry
@@ -106,6 +109,11 @@ class HostBatch {
   std::vector<const char*> requested_;         // union, model order
   std::vector<bool> requested_mask_;           // per model output
   std::vector<Allocated> allocated_;           // per model output
+
+  // Completion hand-off from the backend's thread to Run.
+  absl::Mutex mu_;
+  bool completed_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status final_status_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace serval

@@ -3,7 +3,6 @@
 #include "backend/host_batch.h"
 
 #include <cstring>
-#include <future>
 
 #include "backend/backend_model.h"
 #include "backend/sync_runner.h"
@@ -68,15 +67,11 @@ struct Item {
 TEST_F(HostBatchTest, GathersAndScattersSeveralRequests) {
   Item a(1, 100), b(3, 200), c(2, 300);
   c.requested = {"OS"};
-  BatchScratch scratch;
-  std::promise<absl::Status> done;
-  HostBatch::Run(*instance_, model_->io(), &scratch,
-                 {a.Entry(), b.Entry(), c.Entry()},
-                 [&](absl::Status s, const BatchTimes& t) {
-                   EXPECT_LE(t.start_ns, t.end_ns);
-                   done.set_value(s);
-                 });
-  ASSERT_TRUE(done.get_future().get().ok());
+  HostBatch batch(model_->io());
+  std::vector<BatchEntry> entries = {a.Entry(), b.Entry(), c.Entry()};
+  BatchResult result = batch.Run(*instance_, entries);
+  ASSERT_TRUE(result.status.ok()) << result.status;
+  EXPECT_LE(result.times.start_ns, result.times.end_ns);
   for (Item* item : {&a, &b}) {
     ASSERT_EQ(item->outputs.size(), 2u);
     EXPECT_EQ(item->outputs[0].name, "OA");
@@ -90,6 +85,21 @@ TEST_F(HostBatchTest, GathersAndScattersSeveralRequests) {
   EXPECT_EQ(c.outputs[0].name, "OS");
   EXPECT_EQ(std::string(c.outputs[0].data.data(), c.outputs[0].data.size()),
             c.strings);
+}
+
+TEST_F(HostBatchTest, ReusedBatchForgetsThePreviousOne) {
+  HostBatch batch(model_->io());
+  Item a(1, 100), b(3, 200);
+  std::vector<BatchEntry> two = {a.Entry(), b.Entry()};
+  ASSERT_TRUE(batch.Run(*instance_, two).status.ok());
+  Item c(2, 300);
+  c.requested = {"OA"};
+  std::vector<BatchEntry> one = {c.Entry()};
+  BatchResult result = batch.Run(*instance_, one);
+  ASSERT_TRUE(result.status.ok()) << result.status;
+  ASSERT_EQ(c.outputs.size(), 1u);
+  EXPECT_EQ(c.outputs[0].shape, (Shape{2, 2}));
+  EXPECT_EQ(std::memcmp(c.outputs[0].data.data(), c.ints.data(), 16), 0);
 }
 
 TEST_F(HostBatchTest, SyncRunnerMatchesInputsByName) {

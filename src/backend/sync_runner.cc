@@ -1,7 +1,5 @@
 #include "backend/sync_runner.h"
 
-#include <future>
-
 #include "absl/strings/str_cat.h"
 #include "backend/host_batch.h"
 
@@ -29,19 +27,13 @@ absl::StatusOr<std::vector<OutputTensor>> RunBatchSync(
     }
   }
   std::vector<OutputTensor> outputs;
-  BatchScratch scratch;
-  std::promise<absl::Status> done;
-  auto future = done.get_future();
-  std::vector<BatchEntry> entries(1);
-  entries[0].inputs = ordered;
-  entries[0].requested_outputs = requested_outputs;
-  entries[0].outputs = &outputs;
-  HostBatch::Run(instance, io, &scratch, std::move(entries),
-                 [&done](absl::Status s, const BatchTimes&) {
-                   done.set_value(std::move(s));
-                 });
-  absl::Status s = future.get();
-  if (!s.ok()) return s;
+  BatchEntry entry;
+  entry.inputs = ordered;
+  entry.requested_outputs = requested_outputs;
+  entry.outputs = &outputs;
+  HostBatch batch(io);
+  BatchResult result = batch.Run(instance, std::span<const BatchEntry>(&entry, 1));
+  if (!result.status.ok()) return result.status;
   return outputs;
 }
 

@@ -1,6 +1,7 @@
-// Runs one batch synchronously through the real host implementation. For
-// warm-up, tests and the offline benchmark; the server itself goes through
-// the scheduler. Blocks the calling thread until the backend completes.
+// Runs one batch synchronously through the real host implementation
+// (HostBatch), without a scheduler: for the plugin tests and the offline
+// benchmark. The server, warm-up included, goes through the scheduler.
+// Blocks the calling thread until the backend completes.
 #ifndef SERVAL_BACKEND_SYNC_RUNNER_H_
 #define SERVAL_BACKEND_SYNC_RUNNER_H_
 

@@ -7,9 +7,10 @@
 #include "config/autocomplete_merge.h"
 #include "config/config_finalizer.h"
 #include "config/config_parser.h"
+#include "common/status_macros.h"
 #include "lifecycle/process_memory.h"
-#include "lifecycle/reaper.h"
 #include "lifecycle/warmup.h"
+#include "scheduler/backend_executor.h"
 #include "repository/version_policy.h"
 
 namespace serval {
@@ -32,53 +33,50 @@ void DetectBackend(const ScannedModel& model, inference::ModelConfig* config) {
 }
 
 absl::Status WithModel(const std::string& model, const absl::Status& s) {
-  return absl::Status(s.code(),
-                      absl::StrCat("model '", model, "': ", s.message()));
+  return Annotate(s, absl::StrCat("model '", model, "'"));
 }
 
 absl::Status WithVersion(const std::string& model, int64_t version,
                          const absl::Status& s) {
-  return absl::Status(s.code(), absl::StrCat("model '", model, "' version ",
-                                             version, ": ", s.message()));
+  return Annotate(s, absl::StrCat("model '", model, "' version ", version));
 }
 
 }  // namespace
 
-absl::StatusOr<PreparedModel> PrepareModel(
-    const LoadContext& context, const ScannedModel& model,
-    const inference::ModelConfig* config_override) {
+BackendVersionLoader::BackendVersionLoader(BackendLoaderOptions options)
+    : options_(std::move(options)), registry_(options_.backend_directory) {}
+
+absl::StatusOr<PreparedModel> BackendVersionLoader::Prepare(
+    const ScannedModel& model, const inference::ModelConfig* config_override) {
   PreparedModel p;
   if (config_override != nullptr) {
     p.config = *config_override;
   } else {
-    auto read = ReadModelConfig(model.path);
-    if (!read.ok()) return read.status();
-    if (read->has_value()) p.config = std::move(**read);
+    ASSIGN_OR_RETURN(auto read, ReadModelConfig(model.path));
+    if (read.has_value()) p.config = std::move(*read);
   }
   DetectBackend(model, &p.config);
 
-  auto choice = ResolveBackend(p.config);
-  if (!choice.ok()) return choice.status();
-  p.backend = std::move(*choice);
-  auto library = context.registry->Get(p.backend.plugin);
-  if (!library.ok()) return WithModel(model.name, library.status());
-  p.library = std::move(*library);
+  ASSIGN_OR_RETURN(p.backend, ResolveBackend(p.config));
+  ASSIGN_OR_RETURN(p.library, registry_.Get(p.backend.plugin),
+                   WithModel(model.name, _));
 
-  auto selection = SelectVersions(p.config.version_policy(), model.versions);
-  if (!selection.ok()) return WithModel(model.name, selection.status());
-  if (!selection->missing.empty()) {
+  ASSIGN_OR_RETURN(auto selection,
+                   SelectVersions(p.config.version_policy(), model.versions),
+                   WithModel(model.name, _));
+  if (!selection.missing.empty()) {
     p.warnings.push_back(absl::StrCat(
         "model '", model.name, "': version_policy names version(s) ",
-        absl::StrJoin(selection->missing, ", "), " which are not on disk"));
+        absl::StrJoin(selection.missing, ", "), " which are not on disk"));
   }
-  if (selection->versions.empty()) {
+  if (selection.versions.empty()) {
     return absl::NotFoundError(
         absl::StrCat("model '", model.name,
                      "': no version on disk matches its version_policy"
                      " (on disk: ",
                      absl::StrJoin(model.versions, ", "), ")"));
   }
-  p.versions = std::move(selection->versions);
+  p.versions = std::move(selection.versions);
 
   // The backend reads what the user left out from the newest model file.
   if (!p.backend.model_filename.empty()) {
@@ -87,26 +85,25 @@ absl::StatusOr<PreparedModel> PrepareModel(
                                  .string();
     std::error_code ec;
     if (fs::exists(file, ec)) {
-      auto json = AutocompleteFromBackend(*p.library, file, p.config);
-      if (!json.ok()) return WithModel(model.name, json.status());
-      if (!json->empty()) {
-        absl::Status merged =
-            MergeAutoCompleteJson(*json, p.backend.plugin, &p.config);
-        if (!merged.ok()) return WithModel(model.name, merged);
+      ASSIGN_OR_RETURN(auto json,
+                       AutocompleteFromBackend(*p.library, file, p.config),
+                       WithModel(model.name, _));
+      if (!json.empty()) {
+        RETURN_IF_ERROR(MergeAutoCompleteJson(json, p.backend.plugin, &p.config),
+                        WithModel(model.name, _));
       }
     }
   }
 
   FinalizeOptions finalize;
   finalize.model_name = model.name;
-  finalize.defaults = context.defaults;
-  auto warnings = FinalizeModelConfig(finalize, &p.config);
-  if (!warnings.ok()) return warnings.status();
-  p.warnings.insert(p.warnings.end(), warnings->begin(), warnings->end());
+  finalize.defaults = options_.defaults;
+  ASSIGN_OR_RETURN(auto warnings, FinalizeModelConfig(finalize, &p.config));
+  p.warnings.insert(p.warnings.end(), warnings.begin(), warnings.end());
   return p;
 }
 
-absl::StatusOr<ModelHandle> LoadVersion(
+absl::StatusOr<ModelHandle> BackendVersionLoader::Load(
     const ScannedModel& model, const PreparedModel& prepared, int64_t version,
     std::shared_ptr<const void> files_owner) {
   const int64_t rss_before = ResidentBytes();
@@ -135,8 +132,8 @@ absl::StatusOr<ModelHandle> LoadVersion(
   }
   options.instance_count = std::max<uint32_t>(1, total);
 
-  auto backend_model = BackendModel::Create(prepared.library, options);
-  if (!backend_model.ok()) return backend_model.status();
+  ASSIGN_OR_RETURN(std::shared_ptr<BackendModel> backend_model,
+                   BackendModel::Create(prepared.library, options));
 
   std::vector<std::unique_ptr<BackendInstance>> instances;
   uint32_t index = 0;
@@ -147,35 +144,40 @@ absl::StatusOr<ModelHandle> LoadVersion(
     if (devices.empty()) devices.push_back(gpu ? 0 : -1);
     for (int32_t device : devices) {
       for (int32_t c = 0; c < g.count(); ++c) {
-        auto instance = (*backend_model)
-                            ->CreateInstance(
-                                gpu ? SERVAL_INSTANCE_GPU : SERVAL_INSTANCE_CPU,
-                                device, index++);
-        if (!instance.ok()) return instance.status();
-        instances.push_back(std::move(*instance));
+        ASSIGN_OR_RETURN(
+            auto instance,
+            backend_model->CreateInstance(
+                gpu ? SERVAL_INSTANCE_GPU : SERVAL_INSTANCE_CPU, device,
+                index++));
+        instances.push_back(std::move(instance));
       }
     }
   }
   if (instances.empty()) {
-    auto instance =
-        (*backend_model)->CreateInstance(SERVAL_INSTANCE_CPU, -1, 0);
-    if (!instance.ok()) return instance.status();
-    instances.push_back(std::move(*instance));
+    ASSIGN_OR_RETURN(auto instance,
+                     backend_model->CreateInstance(SERVAL_INSTANCE_CPU, -1, 0));
+    instances.push_back(std::move(instance));
   }
 
-  ModelHandle handle(
-      new ModelVersion(model.name, version, prepared.config, prepared.backend,
-                       std::move(*backend_model)),
-      [](ModelVersion* v) { Reaper::Get().Post([v] { delete v; }); });
-  handle->set_files_owner(std::move(files_owner));
-  handle->StartScheduler(std::move(instances));
+  ModelVersionOptions vo;
+  vo.name = model.name;
+  vo.version = version;
+  vo.config = prepared.config;
+  vo.backend = prepared.backend;
+  vo.spec = backend_model->io();
+  vo.metrics = options_.metrics;
+  auto created = std::make_unique<ModelVersion>(std::move(vo));
+  created->set_files_owner(std::move(files_owner));
+  created->StartScheduler(std::make_unique<BackendExecutor>(
+      std::move(backend_model), std::move(instances)));
+  ModelHandle handle = MakeModelHandle(std::move(created), options_.reaper);
 
-  auto samples = BuildWarmupSamples(prepared.config, handle->io(), model.path);
-  if (!samples.ok()) {
-    return WithVersion(model.name, version, samples.status());
-  }
-  absl::Status warmed = RunWarmup(*handle, *samples);
-  if (!warmed.ok()) return WithVersion(model.name, version, warmed);
+  ASSIGN_OR_RETURN(
+      auto samples,
+      BuildWarmupSamples(prepared.config, handle->spec(), model.path),
+      WithVersion(model.name, version, _));
+  RETURN_IF_ERROR(RunWarmup(*handle, samples),
+                  WithVersion(model.name, version, _));
 
   const int64_t rss_after = ResidentBytes();
   if (rss_before >= 0 && rss_after >= 0) {

@@ -10,9 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/absl_compat.h"
+#include "common/status_macros.h"
 #include "config/config_json.h"
-#include "lifecycle/model_loader.h"
-#include "lifecycle/reaper.h"
 #include "repository/model_name.h"
 #include "spdlog/spdlog.h"
 
@@ -79,8 +78,7 @@ absl::StatusOr<ModelControlMode> ParseModelControlMode(std::string_view name) {
 
 ModelManager::ModelManager(ManagerOptions options)
     : options_(std::move(options)),
-      registry_(options_.backend_directory),
-      pool_(std::make_unique<LoadPool>(options_.load_threads)) {}
+      pool_(std::make_unique<ThreadPool>(options_.load_threads)) {}
 
 ModelManager::~ModelManager() {
   BeginShutdown();
@@ -96,6 +94,7 @@ void ModelManager::SetModelProblem(const std::string& model,
                 ToStd(status.message()));
   absl::MutexLock lock(&mu_);
   models_[model].problem = std::string(status.message());
+  PublishLocked();
 }
 
 void ModelManager::RecordPrepareFailure(const std::string& model,
@@ -110,6 +109,7 @@ void ModelManager::RecordPrepareFailure(const std::string& model,
       serving ? "the last load failed, the previous versions keep serving: "
               : "",
       status.message());
+  PublishLocked();
   spdlog::error("model '{}' failed to load: {}", model, record.problem);
 }
 
@@ -121,8 +121,7 @@ std::shared_ptr<absl::Mutex> ModelManager::LoadLock(const std::string& model) {
 }
 
 absl::Status ModelManager::LoadAll() {
-  auto scan = ScanRepositories(options_.repositories);
-  if (!scan.ok()) return scan.status();
+  ASSIGN_OR_RETURN(auto scan, ScanRepositories(options_.repositories));
 
   // Which models to load: all, or those --load-model names in explicit mode.
   if (options_.control_mode != ModelControlMode::kExplicit &&
@@ -144,14 +143,14 @@ absl::Status ModelManager::LoadAll() {
     return all || wanted.count(name) > 0;
   };
 
-  std::vector<std::function<absl::Status()>> tasks;
-  for (const auto& problem : scan->problems) {
+  std::vector<absl::AnyInvocable<absl::Status() &&>> tasks;
+  for (const auto& problem : scan.problems) {
     if (!is_wanted(problem.name)) continue;
     SetModelProblem(problem.name, problem.status);
     absl::MutexLock lock(&mu_);
     required_.insert(problem.name);
   }
-  for (const auto& model : scan->models) {
+  for (const auto& model : scan.models) {
     if (!is_wanted(model.name)) continue;
     {
       absl::MutexLock lock(&mu_);
@@ -163,8 +162,8 @@ absl::Status ModelManager::LoadAll() {
   }
   if (!all) {
     for (const auto& name : wanted) {
-      if (FindScanned(*scan, name) != nullptr ||
-          FindProblem(*scan, name) != nullptr) {
+      if (FindScanned(scan, name) != nullptr ||
+          FindProblem(scan, name) != nullptr) {
         continue;
       }
       SetModelProblem(name, absl::NotFoundError(absl::StrCat(
@@ -174,7 +173,7 @@ absl::Status ModelManager::LoadAll() {
       required_.insert(name);
     }
   }
-  pool_->RunAllAndWait(std::move(tasks));
+  RunAllAndWait(*pool_, std::move(tasks));
   return absl::OkStatus();
 }
 
@@ -186,10 +185,9 @@ absl::Status ModelManager::Install(const ModelSource& source) {
     return absl::UnavailableError(absl::StrCat(
         "cannot load model '", name, "': the server is shutting down"));
   }
-  LoadContext context{&registry_, options_.defaults};
-  auto prepared =
-      PrepareModel(context, source.model,
-                   source.config_override ? &*source.config_override : nullptr);
+  auto prepared = options_.loader->Prepare(
+      source.model,
+      source.config_override ? &*source.config_override : nullptr);
   if (!prepared.ok()) {
     // The versions already serving (if any) stay; Index() tells why.
     RecordPrepareFailure(name, prepared.status());
@@ -200,7 +198,8 @@ absl::Status ModelManager::Install(const ModelSource& source) {
 
   std::vector<LoadedVersion> loaded;
   for (int64_t v : prepared->versions) {
-    auto handle = LoadVersion(source.model, *prepared, v, source.files_owner);
+    auto handle =
+        options_.loader->Load(source.model, *prepared, v, source.files_owner);
     if (handle.ok()) {
       spdlog::info(
           "model '{}' version {} loaded and warmed up (backend {}, resident "
@@ -266,6 +265,7 @@ absl::Status ModelManager::Switch(const std::string& model,
       }
       if (l.handle.ok()) to_release.push_back(std::move(*l.handle));
     }
+    PublishLocked();
     spdlog::error("model '{}': {}", model, record.problem);
     return first_error;
   }
@@ -283,6 +283,7 @@ absl::Status ModelManager::Switch(const std::string& model,
       r.reason = std::string(l.handle.status().message());
     }
   }
+  PublishLocked();
   std::vector<int64_t> ready;
   for (const auto& [v, r] : record.versions) {
     if (r.state == VersionState::kReady) ready.push_back(v);
@@ -290,6 +291,19 @@ absl::Status ModelManager::Switch(const std::string& model,
   spdlog::info("model '{}' now serves version(s) [{}]", model,
                fmt::join(ready, ", "));
   return first_error;
+}
+
+void ModelManager::PublishLocked() {
+  absl::flat_hash_map<std::string, ServingMap::Model> models;
+  for (const auto& [name, record] : models_) {
+    ServingMap::Model& m = models[name];
+    m.problem = record.problem;
+    for (const auto& [v, r] : record.versions) {
+      if (r.state == VersionState::kReady) m.ready.push_back(r.handle);
+    }
+  }
+  serving_.store(std::make_shared<const ServingMap>(std::move(models)),
+                 std::memory_order_release);
 }
 
 std::vector<ModelHandle> ModelManager::RetireLocked(const std::string& model,
@@ -333,6 +347,7 @@ absl::Status ModelManager::Unload(const std::string& model,
       r.reason = reason;
     }
     it->second.problem = reason;
+    PublishLocked();
   }
   spdlog::info("model '{}' {}; {} version(s) finish their in-flight requests",
                model, reason, to_release.size());
@@ -343,10 +358,9 @@ absl::StatusOr<ModelManager::ModelSource> ModelManager::SourceForApi(
     const std::string& model, const LoadRequest& request) {
   ModelSource source;
   if (!request.config_json.empty()) {
-    auto config = ModelConfigFromJson(request.config_json,
-                                      "the load request's 'config' parameter");
-    if (!config.ok()) return config.status();
-    source.config_override = std::move(*config);
+    ASSIGN_OR_RETURN(source.config_override,
+                     ModelConfigFromJson(request.config_json,
+                                         "the load request's 'config' parameter"));
   }
   std::vector<std::string> roots = options_.repositories;
   if (!request.files.empty()) {
@@ -354,19 +368,18 @@ absl::StatusOr<ModelManager::ModelSource> ModelManager::SourceForApi(
       return absl::InvalidArgumentError(
           "uploaded model files need a 'config' parameter as well");
     }
-    auto dir = WriteUploadedModel(UploadRoot(), model, request.files,
-                                  options_.upload_limits);
-    if (!dir.ok()) return dir.status();
-    roots = {(*dir)->path()};
-    source.files_owner = *dir;
+    ASSIGN_OR_RETURN(auto dir, WriteUploadedModel(UploadRoot(), model,
+                                                  request.files,
+                                                  options_.upload_limits));
+    roots = {dir->path()};
+    source.files_owner = dir;
   }
-  auto scan = ScanRepositories(roots);
-  if (!scan.ok()) return scan.status();
-  if (const ScannedModel* found = FindScanned(*scan, model)) {
+  ASSIGN_OR_RETURN(auto scan, ScanRepositories(roots));
+  if (const ScannedModel* found = FindScanned(scan, model)) {
     source.model = *found;
     return source;
   }
-  if (const ModelProblem* problem = FindProblem(*scan, model)) {
+  if (const ModelProblem* problem = FindProblem(scan, model)) {
     return problem->status;
   }
   return absl::NotFoundError(absl::StrCat(
@@ -385,8 +398,7 @@ absl::Status ModelManager::LoadFromApi(std::string_view model,
   if (shutting_down_.load()) {
     return absl::UnavailableError("the server is shutting down");
   }
-  absl::Status valid = ValidateModelName(model);
-  if (!valid.ok()) return valid;
+  RETURN_IF_ERROR(ValidateModelName(model));
   const std::string name(model);
   auto source = SourceForApi(name, request);
   if (!source.ok()) {
@@ -394,8 +406,9 @@ absl::Status ModelManager::LoadFromApi(std::string_view model,
                   ToStd(source.status().message()));
     return source.status();
   }
-  return pool_->RunAndWait(
-      [this, source = std::move(*source)] { return Install(source); });
+  return RunAndWait(*pool_, [this, source = std::move(*source)] {
+    return Install(source);
+  });
 }
 
 absl::Status ModelManager::UnloadFromApi(std::string_view model,
@@ -411,10 +424,10 @@ absl::Status ModelManager::UnloadFromApi(std::string_view model,
 }
 
 absl::Status ModelManager::ReloadScanned(const ScannedModel& model) {
-  return pool_->RunAndWait(
-      [this, source = ModelSource{model, std::nullopt, nullptr}] {
-        return Install(source);
-      });
+  return RunAndWait(*pool_,
+                    [this, source = ModelSource{model, std::nullopt, nullptr}] {
+                      return Install(source);
+                    });
 }
 
 void ModelManager::UnloadRemoved(const std::string& model) {
@@ -435,90 +448,18 @@ const std::string& ModelManager::UploadRoot() {
   return owned_upload_root_->path();
 }
 
-absl::StatusOr<ModelHandle> ModelManager::Get(std::string_view model,
-                                              int64_t version) const {
-  absl::MutexLock lock(&mu_);
-  auto it = models_.find(model);
-  if (it == models_.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("model '", ToAbsl(model), "' is not found"));
-  }
-  const ModelRecord& record = it->second;
-  if (version < 0) {
-    for (auto v = record.versions.rbegin(); v != record.versions.rend(); ++v) {
-      if (v->second.state == VersionState::kReady) return v->second.handle;
-    }
-    return absl::UnavailableError(
-        absl::StrCat("model '", ToAbsl(model), "' has no ready version",
-                     record.problem.empty() ? "" : ": ", record.problem));
-  }
-  auto v = record.versions.find(version);
-  if (v == record.versions.end() || v->second.state != VersionState::kReady) {
-    std::vector<int64_t> ready;
-    for (const auto& [n, r] : record.versions) {
-      if (r.state == VersionState::kReady) ready.push_back(n);
-    }
-    return absl::NotFoundError(
-        absl::StrCat("model '", ToAbsl(model), "' has no ready version ",
-                     version, " (ready versions: ",
-                     ready.empty() ? "none" : absl::StrJoin(ready, ", "), ")"));
-  }
-  return v->second.handle;
-}
-
-absl::StatusOr<std::vector<ModelHandle>> ModelManager::ReadyVersions(
-    std::string_view model) const {
-  absl::MutexLock lock(&mu_);
-  auto it = models_.find(model);
-  if (it == models_.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("model '", ToAbsl(model), "' is not found"));
-  }
-  std::vector<ModelHandle> out;
-  for (const auto& [n, r] : it->second.versions) {
-    if (r.state == VersionState::kReady) out.push_back(r.handle);
-  }
-  return out;
-}
-
-std::vector<ModelHandle> ModelManager::AllReady() const {
-  absl::MutexLock lock(&mu_);
-  std::vector<ModelHandle> out;
-  for (const auto& [name, record] : models_) {
-    for (const auto& [n, r] : record.versions) {
-      if (r.state == VersionState::kReady) out.push_back(r.handle);
-    }
-  }
-  return out;
-}
-
 bool ModelManager::RequiredModelsReady() const {
+  std::shared_ptr<const ServingMap> serving = Serving();
   absl::MutexLock lock(&mu_);
   for (const auto& name : required_) {
-    auto it = models_.find(name);
-    if (it == models_.end()) return false;
-    bool ready = false;
-    for (const auto& [v, r] : it->second.versions) {
-      ready = ready || r.state == VersionState::kReady;
-    }
-    if (!ready) return false;
+    if (!serving->Get(name, -1).ok()) return false;
   }
   return true;
 }
 
 std::vector<VersionStatus> ModelManager::Index() const {
-  // Models on disk that were never loaded are listed too (as Triton does),
-  // so that explicit mode shows what could be loaded. Scanned unlocked.
-  auto scan = ScanRepositories(options_.repositories);
   absl::MutexLock lock(&mu_);
   std::map<std::pair<std::string, int64_t>, VersionStatus> rows;
-  if (scan.ok()) {
-    for (const auto& m : scan->models) {
-      if (models_.count(m.name) > 0) continue;
-      rows[{m.name, -1}] = {m.name, -1, VersionState::kUnavailable,
-                            "not loaded"};
-    }
-  }
   for (const auto& [name, record] : models_) {
     if (record.versions.empty()) {
       rows[{name, -1}] = {name, -1, VersionState::kUnavailable, record.problem};
@@ -533,23 +474,29 @@ std::vector<VersionStatus> ModelManager::Index() const {
       rows[{name, v}] = std::move(s);
     }
   }
-  // Versions still finishing their requests; the expired ones are gone.
-  std::vector<Retiring> live;
-  for (auto& r : retiring_) {
+  // Versions still finishing their requests (the expired ones are skipped;
+  // RetireLocked forgets them).
+  for (const Retiring& r : retiring_) {
     ModelHandle h = r.handle.lock();
     if (!h) continue;
-    live.push_back(r);
     auto [it, added] = rows.try_emplace({r.model, r.version});
     VersionStatus& s = it->second;
     if (!added && s.state == VersionState::kReady) continue;
     s = {r.model, r.version, VersionState::kUnloading,
          "finishing in-flight requests", h->load_memory_bytes()};
   }
-  retiring_ = std::move(live);
   std::vector<VersionStatus> out;
   out.reserve(rows.size());
   for (auto& [key, s] : rows) out.push_back(std::move(s));
   return out;
+}
+
+std::vector<std::string> ModelManager::ListRepository() const {
+  std::vector<std::string> names;
+  auto scan = ScanRepositories(options_.repositories);
+  if (!scan.ok()) return names;
+  for (const auto& m : scan->models) names.push_back(m.name);
+  return names;
 }
 
 void ModelManager::StopAll() {
@@ -563,10 +510,9 @@ void ModelManager::StopAll() {
         r.reason = "server is shutting down";
       }
     }
+    PublishLocked();
   }
   for (auto& h : handles) h->StopScheduler();
-  handles.clear();
-  Reaper::Get().Drain();
 }
 
 }  // namespace serval

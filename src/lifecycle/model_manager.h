@@ -2,14 +2,16 @@
 // requests use; loads, reloads and unloads them.
 //
 // A (re)load prepares the model's configuration, then loads and warms up
-// every version its version policy selects on a LoadPool thread while the
-// versions already loaded keep serving; then it switches all at once, under
-// the lock, to the new set. Requests hold ModelHandles, so a replaced or
-// unloaded version finishes its in-flight requests and is destroyed (on the
-// reaper thread) when the last one completes. If any version of a reload
-// fails while older versions serve, nothing is switched: the old versions
-// keep serving and the failure is reported in Index() and the log. Loads of
-// one model are serialized; different models load in parallel.
+// every version its version policy selects (through the injected
+// VersionLoader, on one of the manager's load threads) while the versions
+// already loaded keep serving; then it switches all at once, under the
+// lock, to the new set and publishes a new ServingMap. Requests resolve
+// models through the published map without locking, and hold ModelHandles,
+// so a replaced or unloaded version finishes its in-flight requests and is
+// destroyed when the last one completes. If any version of a reload fails
+// while older versions serve, nothing is switched: the old versions keep
+// serving and the failure is reported in Index() and the log. Loads of one
+// model are serialized; different models load in parallel.
 //
 // Thread-safe. See docs/lifecycle.md.
 #ifndef SERVAL_LIFECYCLE_MODEL_MANAGER_H_
@@ -28,11 +30,11 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "backend/backend_registry.h"
-#include "config/config_defaults.h"
-#include "lifecycle/load_pool.h"
+#include "common/executor.h"
 #include "lifecycle/model_upload.h"
 #include "lifecycle/model_version.h"
+#include "lifecycle/serving_map.h"
+#include "lifecycle/version_loader.h"
 #include "proto/model_config.pb.h"
 #include "repository/repository_scanner.h"
 
@@ -61,9 +63,9 @@ struct VersionStatus {
 
 struct ManagerOptions {
   std::vector<std::string> repositories;
-  std::string backend_directory;
+  // Does the loading; required, and must outlive the manager.
+  VersionLoader* loader = nullptr;
   int load_threads = 4;
-  DefaultsOptions defaults;
   ModelControlMode control_mode = ModelControlMode::kNone;
   // Explicit mode: the models loaded at start-up; "*" means all of them.
   std::vector<std::string> startup_models;
@@ -109,19 +111,25 @@ class ModelManager {
   absl::Status ReloadScanned(const ScannedModel& model);
   void UnloadRemoved(const std::string& model);
 
-  // version -1: the newest ready version. UNAVAILABLE when a known model
-  // has no ready version, NOT_FOUND for an unknown model or version.
+  // What serves now; lock-free. Hold the returned map for as long as a
+  // consistent view is needed (one request's lookups), no longer.
+  std::shared_ptr<const ServingMap> Serving() const {
+    return serving_.load(std::memory_order_acquire);
+  }
+  // Shorthands over Serving().
   absl::StatusOr<ModelHandle> Get(std::string_view model,
-                                  int64_t version) const;
-  // Ready versions of a model, ascending; NOT_FOUND for an unknown model.
-  absl::StatusOr<std::vector<ModelHandle>> ReadyVersions(
-      std::string_view model) const;
-  std::vector<ModelHandle> AllReady() const;
-  // Every known version with its state; versions still finishing requests
-  // after an unload or a switch show as UNLOADING; models in the repository
-  // that were never loaded show once, UNAVAILABLE "not loaded". Sorted by
-  // model, version.
+                                  int64_t version) const {
+    return Serving()->Get(model, version);
+  }
+  std::vector<ModelHandle> AllReady() const { return Serving()->AllReady(); }
+
+  // Every version the manager knows with its state; versions still
+  // finishing requests after an unload or a switch show as UNLOADING.
+  // Sorted by model, version. Reads memory only.
   std::vector<VersionStatus> Index() const;
+  // The names of the models in the repositories now (scans the file
+  // system), for an index that shows what could be loaded.
+  std::vector<std::string> ListRepository() const;
   // True when every model the start-up load tried has a ready version.
   bool RequiredModelsReady() const;
 
@@ -132,7 +140,8 @@ class ModelManager {
 
   // Refuses loads from now on (UNAVAILABLE); loads in progress finish.
   void BeginShutdown() { shutting_down_.store(true); }
-  // Stops every scheduler (queued requests still run) and drops the handles.
+  // Stops every scheduler (queued requests still run) and drops the
+  // handles; the versions are destroyed once their last request is done.
   void StopAll();
 
  private:
@@ -179,6 +188,8 @@ class ModelManager {
   std::vector<ModelHandle> RetireLocked(const std::string& model,
                                         ModelRecord& record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Builds and publishes the ServingMap of models_.
+  void PublishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<ModelSource> SourceForApi(const std::string& model,
                                            const LoadRequest& request);
   std::shared_ptr<absl::Mutex> LoadLock(const std::string& model)
@@ -191,12 +202,13 @@ class ModelManager {
   const std::string& UploadRoot() ABSL_LOCKS_EXCLUDED(upload_mu_);
 
   ManagerOptions options_;
-  BackendRegistry registry_;
   std::atomic<bool> shutting_down_{false};
+  std::atomic<std::shared_ptr<const ServingMap>> serving_{
+      std::make_shared<const ServingMap>()};
 
   mutable absl::Mutex mu_;
   std::map<std::string, ModelRecord, std::less<>> models_ ABSL_GUARDED_BY(mu_);
-  mutable std::vector<Retiring> retiring_ ABSL_GUARDED_BY(mu_);
+  std::vector<Retiring> retiring_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::shared_ptr<absl::Mutex>> load_locks_
       ABSL_GUARDED_BY(mu_);
   std::set<std::string, std::less<>> required_ ABSL_GUARDED_BY(mu_);
@@ -206,7 +218,7 @@ class ModelManager {
       ABSL_GUARDED_BY(upload_mu_);
 
   // Last member: destroyed (joined) first, before what its tasks use.
-  std::unique_ptr<LoadPool> pool_;
+  std::unique_ptr<ThreadPool> pool_;
 };
 
 }  // namespace serval

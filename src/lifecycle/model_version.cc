@@ -2,19 +2,20 @@
 
 #include <utility>
 
-#include "scheduler/backend_executor.h"
+#include "scheduler/scheduler_options.h"
 
 namespace serval {
 
-ModelVersion::ModelVersion(std::string name, int64_t version,
-                           inference::ModelConfig config, BackendChoice backend,
-                           std::shared_ptr<BackendModel> model)
-    : name_(std::move(name)),
-      version_(version),
-      version_string_(std::to_string(version)),
-      config_(std::move(config)),
-      backend_(std::move(backend)),
-      model_(std::move(model)) {}
+ModelVersion::ModelVersion(ModelVersionOptions options)
+    : name_(std::move(options.name)),
+      version_(options.version),
+      version_string_(std::to_string(options.version)),
+      config_(std::move(options.config)),
+      backend_(std::move(options.backend)),
+      spec_(std::move(options.spec)),
+      clock_(options.clock),
+      metrics_enabled_(options.metrics.enabled),
+      metrics_(options.metrics) {}
 
 ModelVersion::~ModelVersion() {
   // Workers first: they use the instances and the model.
@@ -22,14 +23,11 @@ ModelVersion::~ModelVersion() {
   scheduler_.reset();
 }
 
-void ModelVersion::StartScheduler(
-    std::vector<std::unique_ptr<BackendInstance>> instances) {
-  const size_t count = instances.size();
-  auto executor =
-      std::make_unique<BackendExecutor>(model_, std::move(instances));
+void ModelVersion::StartScheduler(std::unique_ptr<BatchExecutor> executor) {
+  const size_t count = executor->instance_count();
   scheduler_ = std::make_unique<Scheduler>(
       SchedulerOptions::FromConfig(config_, count), std::move(executor),
-      &stats_, Clock::Real(), metrics());
+      &stats_, clock_, metrics());
 }
 
 void ModelVersion::StopScheduler() {

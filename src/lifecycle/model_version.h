@@ -1,7 +1,9 @@
-// A loaded, servable model version: its final config, backend model,
-// scheduler and statistics. Shared through ModelHandle: every request holds
-// a handle, so a version lives until its last request completes, and is
-// then destroyed on the reaper thread (never on one of its own workers).
+// A loaded, servable model version: its final config and spec, its
+// scheduler (which owns the executor and through it the backend model and
+// instances) and its statistics. Shared through ModelHandle: every request
+// holds a handle, so a version lives until its last request completes; the
+// loader gives the handle a deleter that destroys the version on the
+// reaper executor (never on one of its own workers).
 #ifndef SERVAL_LIFECYCLE_MODEL_VERSION_H_
 #define SERVAL_LIFECYCLE_MODEL_VERSION_H_
 
@@ -9,9 +11,9 @@
 #include <memory>
 #include <string>
 
-#include "backend/backend_model.h"
-#include "config/model_spec.h"
+#include "common/clock.h"
 #include "config/backend_resolution.h"
+#include "config/model_spec.h"
 #include "metrics/metrics_options.h"
 #include "metrics/model_metrics.h"
 #include "metrics/model_statistics.h"
@@ -20,16 +22,27 @@
 
 namespace serval {
 
+struct ModelVersionOptions {
+  std::string name;
+  int64_t version = 1;
+  inference::ModelConfig config;
+  BackendChoice backend;
+  ModelSpec spec;
+  // Prometheus recording; disabled: metrics() is null.
+  MetricsOptions metrics;
+  const Clock* clock = Clock::Real();
+};
+
 class ModelVersion {
  public:
-  ModelVersion(std::string name, int64_t version, inference::ModelConfig config,
-               BackendChoice backend, std::shared_ptr<BackendModel> model);
+  explicit ModelVersion(ModelVersionOptions options);
   ~ModelVersion();
   ModelVersion(const ModelVersion&) = delete;
   ModelVersion& operator=(const ModelVersion&) = delete;
 
-  // Takes the instances; starts the workers. Called once by the loader.
-  void StartScheduler(std::vector<std::unique_ptr<BackendInstance>> instances);
+  // Takes the executor (one worker per instance); starts the workers.
+  // Called once by the loader.
+  void StartScheduler(std::unique_ptr<BatchExecutor> executor);
   // Refuses new requests and runs the queued ones; idempotent.
   void StopScheduler();
 
@@ -38,7 +51,7 @@ class ModelVersion {
   const std::string& version_string() const { return version_string_; }
   const inference::ModelConfig& config() const { return config_; }
   const BackendChoice& backend() const { return backend_; }
-  const ModelSpec& io() const { return model_->io(); }
+  const ModelSpec& spec() const { return spec_; }
   Scheduler& scheduler() { return *scheduler_; }
   StatisticsRecorder& stats() { return stats_; }
   // Prometheus counters and histograms; null when recording is off
@@ -62,14 +75,15 @@ class ModelVersion {
   const std::string version_string_;
   const inference::ModelConfig config_;
   const BackendChoice backend_;
+  const ModelSpec spec_;
+  const Clock* const clock_;
   int64_t load_memory_bytes_ = -1;
-  // Declared before model_ so that it is released after it.
+  // Declared before scheduler_ so that it is released after it (and with it
+  // the backend model reading those files).
   std::shared_ptr<const void> files_owner_;
-  std::shared_ptr<BackendModel> model_;
   StatisticsRecorder stats_;
-  // Options are fixed for the process before any version is created.
-  const bool metrics_enabled_ = ProcessMetricsOptions().enabled;
-  ModelMetrics metrics_{ProcessMetricsOptions()};
+  const bool metrics_enabled_;
+  ModelMetrics metrics_;
   std::unique_ptr<Scheduler> scheduler_;
 };
 

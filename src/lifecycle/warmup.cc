@@ -3,13 +3,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <iterator>
 #include <memory>
 #include <random>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "config/model_spec.h"
 #include "lifecycle/model_version.h"
 #include "scheduler/pending_request.h"
@@ -186,32 +186,53 @@ absl::StatusOr<std::vector<WarmupSample>> BuildWarmupSamples(
   return samples;
 }
 
+namespace {
+
+// Takes back one warm-up request at a time and hands its status to the
+// load thread waiting in Wait.
+class WarmupOwner final : public RequestOwner {
+ public:
+  void Complete(PendingPtr request) override {
+    absl::MutexLock lock(&mu_);
+    status_ = std::move(request->response.status);
+    done_ = true;
+  }
+  absl::Status Wait() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&done_));
+    done_ = false;
+    return std::move(status_);
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status status_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
 absl::Status RunWarmup(ModelVersion& version,
                        const std::vector<WarmupSample>& samples) {
+  WarmupOwner owner;
   for (const WarmupSample& sample : samples) {
-    // Shared with the request: its views point into these bytes.
-    auto owned = std::make_shared<WarmupSample>(sample);
     for (uint32_t run = 0; run < sample.runs; ++run) {
+      // The sample outlives the request: the views point into its bytes.
       auto pending = std::make_unique<PendingRequest>();
-      for (const WarmupTensor& t : owned->inputs) {
-        pending->inputs.push_back(
+      for (const WarmupTensor& t : sample.inputs) {
+        pending->request.inputs.push_back(
             {t.name, t.datatype, t.shape, t.bytes.data(), t.bytes.size()});
       }
       pending->batch_size = sample.batch_size;
       pending->request.model_name = version.name();
       pending->request.model_version = version.version();
       pending->request.id = absl::StrCat("warmup:", sample.name, ":", run);
-      pending->request.payload_owner = owned;
       pending->response.model_name = version.name();
       pending->response.model_version = version.version();
       pending->response.id = pending->request.id;
-      auto done = std::make_shared<std::promise<absl::Status>>();
-      auto result = done->get_future();
-      pending->done = [done](InferenceResponse response) {
-        done->set_value(std::move(response.status));
-      };
+      pending->owner = &owner;
       version.scheduler().Enqueue(std::move(pending));
-      absl::Status status = result.get();
+      absl::Status status = owner.Wait();
       if (!status.ok()) {
         return absl::Status(
             status.code(),

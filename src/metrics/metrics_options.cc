@@ -9,14 +9,6 @@
 #include "common/absl_compat.h"
 
 namespace serval {
-namespace {
-
-MetricsOptions& Mutable() {
-  static MetricsOptions* options = new MetricsOptions();
-  return *options;
-}
-
-}  // namespace
 
 std::vector<double> MetricsOptions::DefaultLatencyBuckets() {
   // 100 us to 10 s in 1-2.5-5 steps: fine enough for a fast CPU model at
@@ -50,11 +42,5 @@ absl::StatusOr<std::vector<double>> ParseBuckets(std::string_view text) {
   if (out.empty()) return absl::InvalidArgumentError("no bucket bounds given");
   return out;
 }
-
-void SetProcessMetricsOptions(MetricsOptions options) {
-  Mutable() = std::move(options);
-}
-
-const MetricsOptions& ProcessMetricsOptions() { return Mutable(); }
 
 }  // namespace serval

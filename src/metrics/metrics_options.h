@@ -1,6 +1,5 @@
-// Process-wide metrics settings, chosen once by `serval serve` before any
-// model loads (each model version reads them when it is created). Set
-// before other threads start; read-only afterwards, so reads need no lock.
+// Metrics settings, chosen once by `serval serve` and handed to whatever
+// records (each model version copies them when it is created). Plain data.
 #ifndef SERVAL_METRICS_METRICS_OPTIONS_H_
 #define SERVAL_METRICS_METRICS_OPTIONS_H_
 
@@ -25,9 +24,6 @@ struct MetricsOptions {
 
 // Parses "0.0001,0.001,0.01": positive, strictly ascending, finite.
 absl::StatusOr<std::vector<double>> ParseBuckets(std::string_view text);
-
-void SetProcessMetricsOptions(MetricsOptions options);
-const MetricsOptions& ProcessMetricsOptions();
 
 }  // namespace serval
 

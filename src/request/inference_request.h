@@ -1,13 +1,14 @@
 // The in-process form of one inference: what a frontend decodes into and
-// what it encodes from. Input tensors are views over bytes kept alive by
-// `payload_owner` (usually the request body), so the frontend copies
-// nothing. Not thread-safe; moved along the pipeline.
+// what it encodes from, and the interface through which it learns the
+// answer. Input tensors are views over bytes the requester keeps alive
+// until it is answered (usually the request body), or over buffers the
+// request owns, so the frontend copies nothing. Not thread-safe; moved
+// along the pipeline.
 #ifndef SERVAL_REQUEST_INFERENCE_REQUEST_H_
 #define SERVAL_REQUEST_INFERENCE_REQUEST_H_
 
 #include <atomic>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@ namespace serval {
 class CancellationFlag {
  public:
   void Cancel() { cancelled_.store(true, std::memory_order_relaxed); }
+  void Reset() { cancelled_.store(false, std::memory_order_relaxed); }
   bool IsCancelled() const {
     return cancelled_.load(std::memory_order_relaxed);
   }
@@ -43,10 +45,16 @@ struct InferenceRequest {
   std::vector<TensorView> inputs;
   // Names of the outputs wanted; empty means all model outputs.
   std::vector<std::string> requested_outputs;
-  // Keeps the bytes under `inputs` alive until the request completes.
+  // Bytes the request owns, for inputs a frontend had to convert (JSON
+  // numbers); views in `inputs` may point into them. Moving the request
+  // keeps them where they are.
+  std::vector<TensorBuffer> owned_data;
+  // Optional: keeps borrowed input bytes alive when the requester does not
+  // itself outlive the request.
   std::shared_ptr<const void> payload_owner;
-  // Optional; set by frontends that can detect a client going away.
-  std::shared_ptr<CancellationFlag> cancellation;
+  // Optional; owned by the requester, which keeps it alive until it is
+  // answered. Set by frontends that can detect a client going away.
+  const CancellationFlag* cancellation = nullptr;
 };
 
 struct OutputTensor {
@@ -73,8 +81,17 @@ struct InferenceResponse {
   RequestTimings timings;
 };
 
-// Invoked exactly once per request, on any server thread; it must not block.
-using InferCallback = std::function<void(InferenceResponse)>;
+// Implemented by whoever asks for an inference (a frontend's connection or
+// call, an ensemble step, a warm-up run). It must stay alive until
+// OnInferComplete has been called, exactly once, on any server thread; the
+// call must not block.
+class InferCompletion {
+ public:
+  virtual void OnInferComplete(InferenceResponse response) = 0;
+
+ protected:
+  ~InferCompletion() = default;
+};
 
 }  // namespace serval
 

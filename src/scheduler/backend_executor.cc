@@ -7,23 +7,28 @@ namespace serval {
 BackendExecutor::BackendExecutor(
     std::shared_ptr<BackendModel> model,
     std::vector<std::unique_ptr<BackendInstance>> instances)
-    : model_(std::move(model)),
-      instances_(std::move(instances)),
-      scratch_(instances_.size()) {}
+    : model_(std::move(model)) {
+  slots_.reserve(instances.size());
+  for (auto& instance : instances) {
+    Slot slot;
+    slot.instance = std::move(instance);
+    slot.batch = std::make_unique<HostBatch>(model_->io());
+    slots_.push_back(std::move(slot));
+  }
+}
 
-void BackendExecutor::Execute(size_t instance, std::span<PendingPtr> batch,
-                              BatchDoneFn done) {
-  std::vector<BatchEntry> entries;
-  entries.reserve(batch.size());
+BatchResult BackendExecutor::Execute(size_t instance,
+                                     std::span<PendingPtr> batch) {
+  Slot& slot = slots_[instance];
+  slot.entries.clear();
   for (auto& r : batch) {
     BatchEntry e;
-    e.inputs = r->inputs;
+    e.inputs = r->request.inputs;
     e.requested_outputs = r->request.requested_outputs;
     e.outputs = &r->response.outputs;
-    entries.push_back(e);
+    slot.entries.push_back(e);
   }
-  HostBatch::Run(*instances_[instance], model_->io(), &scratch_[instance],
-                 std::move(entries), std::move(done));
+  return slot.batch->Run(*slot.instance, slot.entries);
 }
 
 }  // namespace serval

@@ -1,6 +1,6 @@
 // BatchExecutor over real backend instances: turns a batch of pending
 // requests into a HostBatch on the instance's plugin. Owns the instances
-// and one set of reusable gather/scatter buffers per instance.
+// and, per instance, the HostBatch and entry list it reuses for every batch.
 #ifndef SERVAL_SCHEDULER_BACKEND_EXECUTOR_H_
 #define SERVAL_SCHEDULER_BACKEND_EXECUTOR_H_
 
@@ -17,14 +17,17 @@ class BackendExecutor : public BatchExecutor {
  public:
   BackendExecutor(std::shared_ptr<BackendModel> model,
                   std::vector<std::unique_ptr<BackendInstance>> instances);
-  size_t instance_count() const override { return instances_.size(); }
-  void Execute(size_t instance, std::span<PendingPtr> batch,
-               BatchDoneFn done) override;
+  size_t instance_count() const override { return slots_.size(); }
+  BatchResult Execute(size_t instance, std::span<PendingPtr> batch) override;
 
  private:
+  struct Slot {
+    std::unique_ptr<BackendInstance> instance;
+    std::unique_ptr<HostBatch> batch;
+    std::vector<BatchEntry> entries;
+  };
   std::shared_ptr<BackendModel> model_;
-  std::vector<std::unique_ptr<BackendInstance>> instances_;
-  std::vector<BatchScratch> scratch_;
+  std::vector<Slot> slots_;
 };
 
 }  // namespace serval

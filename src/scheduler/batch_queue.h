@@ -42,7 +42,6 @@ class BatchQueue {
 
   // Feeds the execution-time estimate used for deadline-aware dropping.
   void RecordExecution(uint64_t duration_ns);
-  uint64_t EstimatedExecutionNs() const { return estimate_ns_; }
 
   // Removes every queued request (shutdown), each with `status` set.
   std::vector<PendingPtr> DrainAll(const absl::Status& status);

@@ -20,7 +20,7 @@ PendingPtr Req(int64_t batch = 1, int64_t width = 4, uint32_t priority = 0,
   v.name = "IN";
   v.datatype = DataType::kFp32;
   v.shape = {batch, width};
-  r->inputs.push_back(v);
+  r->request.inputs.push_back(v);
   r->batch_size = batch;
   return r;
 }
@@ -103,7 +103,7 @@ TEST(BatchQueueTest, IncompatibleShapesAreNotBatchedTogether) {
   ASSERT_EQ(d.batch.size(), 2u);  // stops at the first incompatible one
   auto d2 = q.Next(0);
   ASSERT_EQ(d2.batch.size(), 1u);
-  EXPECT_EQ(d2.batch[0]->inputs[0].shape[1], 5);
+  EXPECT_EQ(d2.batch[0]->request.inputs[0].shape[1], 5);
   EXPECT_EQ(q.Next(0).batch.size(), 1u);
 }
 
@@ -230,11 +230,11 @@ TEST(BatchQueueTest, DeadlineThatCannotBeMetIsDroppedAtDequeue) {
 TEST(BatchQueueTest, CancelledRequestsAreNotExecuted) {
   BatchQueue q(Batching(4));
   auto r = Req();
-  r->request.cancellation = std::make_shared<CancellationFlag>();
-  auto flag = r->request.cancellation;
+  CancellationFlag flag;
+  r->request.cancellation = &flag;
   AddOk(q, std::move(r), 0);
   AddOk(q, Req(), 0);
-  flag->Cancel();
+  flag.Cancel();
   auto d = q.Next(0);
   ASSERT_EQ(d.dropped.size(), 1u);
   EXPECT_EQ(d.dropped[0]->response.status.code(), absl::StatusCode::kCancelled);

@@ -1,6 +1,5 @@
 #include "scheduler/scheduler.h"
 
-#include <future>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -52,8 +51,7 @@ void Scheduler::Enqueue(PendingPtr request) {
   request->response.status = std::move(rejected);
   stats_->RecordFailure(0);
   if (metrics_) metrics_->RecordRequest(outcome, RequestTimes{});
-  auto done = std::move(request->done);
-  done(std::move(request->response));
+  Deliver(std::move(request));
 }
 
 void Scheduler::Stop() {
@@ -133,13 +131,8 @@ void Scheduler::RunBatch(size_t instance, std::vector<PendingPtr> batch) {
     r->response.timings.queue_ns = start - r->enqueue_ns;
     items += r->batch_size;
   }
-  std::promise<std::pair<absl::Status, BatchTimes>> promise;
-  auto result = promise.get_future();
-  executor_->Execute(instance, std::span<PendingPtr>(batch),
-                     [&promise](absl::Status s, const BatchTimes& t) {
-                       promise.set_value({std::move(s), t});
-                     });
-  auto [status, times] = result.get();
+  auto [status, times] =
+      executor_->Execute(instance, std::span<PendingPtr>(batch));
 
   const uint64_t input_ns = times.input_end_ns - times.start_ns;
   const uint64_t infer_ns = times.infer_end_ns - times.input_end_ns;
@@ -197,8 +190,8 @@ void Scheduler::Finish(PendingPtr r, RequestOutcome outcome) {
 }
 
 void Scheduler::Deliver(PendingPtr r) {
-  auto done = std::move(r->done);
-  done(std::move(r->response));
+  RequestOwner* owner = r->owner;
+  owner->Complete(std::move(r));
 }
 
 }  // namespace serval

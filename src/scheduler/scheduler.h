@@ -26,14 +26,13 @@
 namespace serval {
 
 // Executes batches on numbered instances. Execute is called by the worker
-// of `instance` only, one batch at a time; it writes each request's
-// response.outputs and calls done exactly once, from any thread.
+// of `instance` only, one batch at a time, and returns once the batch is
+// complete, having written each request's response.outputs on success.
 class BatchExecutor {
  public:
   virtual ~BatchExecutor() = default;
   virtual size_t instance_count() const = 0;
-  virtual void Execute(size_t instance, std::span<PendingPtr> batch,
-                       BatchDoneFn done) = 0;
+  virtual BatchResult Execute(size_t instance, std::span<PendingPtr> batch) = 0;
 };
 
 class Scheduler {
@@ -47,7 +46,8 @@ class Scheduler {
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  // Admits the request or completes it at once with an error.
+  // Admits the request or hands it back to its owner at once with an error.
+  // The request must have an owner.
   void Enqueue(PendingPtr request);
 
   // Refuses new requests, runs what is queued, and joins the workers.
@@ -67,7 +67,7 @@ class Scheduler {
       ABSL_LOCKS_EXCLUDED(mu_);
   void Finish(PendingPtr request, RequestOutcome outcome)
       ABSL_LOCKS_EXCLUDED(mu_, order_mu_);
-  void Deliver(PendingPtr request);
+  static void Deliver(PendingPtr request);
 
   const bool preserve_ordering_;
   std::unique_ptr<BatchExecutor> executor_;

@@ -64,10 +64,12 @@ SchedulerOptions SchedulerOptions::FromConfig(
 
 bool CompatibleShapes(const PendingRequest& a, const PendingRequest& b,
                       bool batching) {
-  if (a.inputs.size() != b.inputs.size()) return false;
-  for (size_t i = 0; i < a.inputs.size(); ++i) {
-    const Shape& sa = a.inputs[i].shape;
-    const Shape& sb = b.inputs[i].shape;
+  const auto& ai = a.request.inputs;
+  const auto& bi = b.request.inputs;
+  if (ai.size() != bi.size()) return false;
+  for (size_t i = 0; i < ai.size(); ++i) {
+    const Shape& sa = ai[i].shape;
+    const Shape& sb = bi[i].shape;
     if (sa.size() != sb.size()) return false;
     for (size_t d = batching ? 1 : 0; d < sa.size(); ++d) {
       if (sa[d] != sb[d]) return false;

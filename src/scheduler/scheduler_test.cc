@@ -3,6 +3,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <future>
+#include <cstring>
 #include <mutex>
 #include <set>
 
@@ -17,8 +18,7 @@ class FakeExecutor : public BatchExecutor {
   explicit FakeExecutor(size_t instances, bool hold = false)
       : instances_(instances), hold_(hold) {}
   size_t instance_count() const override { return instances_; }
-  void Execute(size_t instance, std::span<PendingPtr> batch,
-               BatchDoneFn done) override {
+  BatchResult Execute(size_t instance, std::span<PendingPtr> batch) override {
     std::unique_lock<std::mutex> lock(mu_);
     batch_sizes_.push_back(batch.size());
     instances_used_.insert(instance);
@@ -37,9 +37,7 @@ class FakeExecutor : public BatchExecutor {
     if (hold_) cv_.wait(lock, [&] { return released_ > 0 || release_all_; });
     if (released_ > 0) --released_;
     --running_;
-    lock.unlock();
-    BatchTimes t{1, 2, 3, 4};
-    done(absl::OkStatus(), t);
+    return {absl::OkStatus(), BatchTimes{1, 2, 3, 4}};
   }
   void WaitRunning(int n) {
     std::unique_lock<std::mutex> lock(mu_);
@@ -76,18 +74,18 @@ class FakeExecutor : public BatchExecutor {
   std::set<size_t> instances_used_;
 };
 
-struct Collector {
+// Owns every test request: records each response and the tag (the
+// request id) of the request it answers, in delivery order.
+struct Collector : RequestOwner {
   std::mutex mu;
   std::condition_variable cv;
   std::vector<InferenceResponse> responses;
   std::vector<std::string> order;
-  InferCallback Callback(std::string tag) {
-    return [this, tag](InferenceResponse r) {
-      std::lock_guard<std::mutex> lock(mu);
-      responses.push_back(std::move(r));
-      order.push_back(tag);
-      cv.notify_all();
-    };
+  void Complete(PendingPtr r) override {
+    std::lock_guard<std::mutex> lock(mu);
+    responses.push_back(std::move(r->response));
+    order.push_back(r->request.id);
+    cv.notify_all();
   }
   void WaitFor(size_t n) {
     std::unique_lock<std::mutex> lock(mu);
@@ -96,15 +94,16 @@ struct Collector {
   }
 };
 
-PendingPtr Req(InferCallback done) {
+PendingPtr Req(Collector& owner, std::string tag) {
   auto r = std::make_unique<PendingRequest>();
   r->request.model_name = "m";
+  r->request.id = std::move(tag);
   TensorView v;
   v.name = "IN";
   v.datatype = DataType::kFp32;
   v.shape = {1, 4};
-  r->inputs.push_back(v);
-  r->done = std::move(done);
+  r->request.inputs.push_back(v);
+  r->owner = &owner;
   return r;
 }
 
@@ -122,7 +121,7 @@ TEST(SchedulerTest, EveryRequestCompletesExactlyOnce) {
   Collector c;
   {
     Scheduler s(Opts(4, /*queue=*/1000), std::move(exec), &stats);
-    for (int i = 0; i < 200; ++i) s.Enqueue(Req(c.Callback("r")));
+    for (int i = 0; i < 200; ++i) s.Enqueue(Req(c, "r"));
     c.WaitFor(200);
   }
   EXPECT_EQ(c.responses.size(), 200u);
@@ -138,9 +137,9 @@ TEST(SchedulerTest, QueuedRequestsAreBatchedWhileTheInstanceIsBusy) {
   FakeExecutor* fake = exec.get();
   Collector c;
   Scheduler s(Opts(8), std::move(exec), &stats);
-  s.Enqueue(Req(c.Callback("first")));
+  s.Enqueue(Req(c, "first"));
   fake->WaitRunning(1);  // the only instance is now busy
-  for (int i = 0; i < 5; ++i) s.Enqueue(Req(c.Callback("queued")));
+  for (int i = 0; i < 5; ++i) s.Enqueue(Req(c, "queued"));
   fake->ReleaseAll();
   c.WaitFor(6);
   auto sizes = fake->batch_sizes();
@@ -159,9 +158,9 @@ TEST(SchedulerTest, FullQueueFailsFastWhileAdmittedRequestsSucceed) {
   FakeExecutor* fake = exec.get();
   Collector c;
   Scheduler s(Opts(0, /*queue=*/3), std::move(exec), &stats);
-  s.Enqueue(Req(c.Callback("running")));
+  s.Enqueue(Req(c, "running"));
   fake->WaitRunning(1);
-  for (int i = 0; i < 10; ++i) s.Enqueue(Req(c.Callback("x")));
+  for (int i = 0; i < 10; ++i) s.Enqueue(Req(c, "x"));
   c.WaitFor(7);  // 7 rejected at once, without the instance moving
   {
     std::lock_guard<std::mutex> lock(c.mu);
@@ -183,11 +182,11 @@ TEST(SchedulerTest, OverloadedTellsAheadWhenAnEnqueueWouldBeRefused) {
   Collector c;
   Scheduler s(Opts(0, /*queue=*/2), std::move(exec), &stats);
   EXPECT_FALSE(s.Overloaded());
-  s.Enqueue(Req(c.Callback("running")));
+  s.Enqueue(Req(c, "running"));
   fake->WaitRunning(1);
-  s.Enqueue(Req(c.Callback("q1")));
+  s.Enqueue(Req(c, "q1"));
   EXPECT_FALSE(s.Overloaded());
-  s.Enqueue(Req(c.Callback("q2")));
+  s.Enqueue(Req(c, "q2"));
   EXPECT_TRUE(s.Overloaded());  // the next Enqueue would get UNAVAILABLE
   fake->ReleaseAll();
   c.WaitFor(3);
@@ -202,8 +201,8 @@ TEST(SchedulerTest, PreserveOrderingDeliversInArrivalOrder) {
   o.preserve_ordering = true;
   Collector c;
   Scheduler s(o, std::move(exec), &stats);
-  s.Enqueue(Req(c.Callback("a")));
-  s.Enqueue(Req(c.Callback("b")));
+  s.Enqueue(Req(c, "a"));
+  s.Enqueue(Req(c, "b"));
   fake->WaitRunning(2);  // both instances busy, one request each
   fake->Release(1);      // whichever finishes first...
   fake->ReleaseAll();
@@ -217,7 +216,7 @@ TEST(SchedulerTest, WorkIsSpreadOverInstances) {
   FakeExecutor* fake = exec.get();
   Collector c;
   Scheduler s(Opts(0), std::move(exec), &stats);
-  for (int i = 0; i < 3; ++i) s.Enqueue(Req(c.Callback("r")));
+  for (int i = 0; i < 3; ++i) s.Enqueue(Req(c, "r"));
   fake->WaitRunning(3);  // three requests run at once, one per instance
   EXPECT_EQ(fake->instances_used().size(), 3u);
   fake->ReleaseAll();
@@ -230,17 +229,43 @@ TEST(SchedulerTest, StopRunsQueuedRequestsAndRefusesNewOnes) {
   FakeExecutor* fake = exec.get();
   Collector c;
   Scheduler s(Opts(0), std::move(exec), &stats);
-  s.Enqueue(Req(c.Callback("r")));
+  s.Enqueue(Req(c, "r"));
   fake->WaitRunning(1);
-  s.Enqueue(Req(c.Callback("r")));
+  s.Enqueue(Req(c, "r"));
   auto stopped = std::async(std::launch::async, [&] { s.Stop(); });
   fake->ReleaseAll();
   stopped.get();
   c.WaitFor(2);
   for (auto& r : c.responses) EXPECT_TRUE(r.status.ok());
-  s.Enqueue(Req(c.Callback("late")));
+  s.Enqueue(Req(c, "late"));
   c.WaitFor(3);
   EXPECT_EQ(c.responses.back().status.code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(SchedulerTest, RequestsPastTheirTimeoutOnTheInjectedClockAreDropped) {
+  // Time is the fake clock's: the timeout passes without the test sleeping.
+  FakeClock clock;
+  StatisticsRecorder stats;
+  auto exec = std::make_unique<FakeExecutor>(1, /*hold=*/true);
+  FakeExecutor* fake = exec.get();
+  Collector c;
+  Scheduler s(Opts(0), std::move(exec), &stats, &clock);
+  s.Enqueue(Req(c, "running"));
+  fake->WaitRunning(1);
+  auto late = Req(c, "late");
+  late->request.timeout_us = 1000;
+  s.Enqueue(std::move(late));
+  clock.Advance(2'000'000);  // 2 ms later on the scheduler's clock
+  fake->ReleaseAll();
+  c.WaitFor(2);
+  std::lock_guard<std::mutex> lock(c.mu);
+  ASSERT_EQ(c.order, (std::vector<std::string>{"running", "late"}));
+  EXPECT_TRUE(c.responses[0].status.ok());
+  EXPECT_EQ(c.responses[1].status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(c.responses[1].status.message().find("timed out"),
+            std::string::npos)
+      << c.responses[1].status;
+  EXPECT_EQ(fake->batch_sizes().size(), 1u);  // never executed
 }
 
 }  // namespace

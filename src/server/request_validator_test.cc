@@ -31,7 +31,7 @@ struct Req {
   }
 };
 
-void ExpectInvalid(const absl::StatusOr<ValidatedRequest>& r,
+void ExpectInvalid(const absl::StatusOr<int64_t>& r,
                    const std::string& fragment) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
@@ -45,9 +45,9 @@ TEST(RequestValidatorTest, AcceptsAValidRequestAndOrdersInputs) {
   std::swap(q.request.inputs[0], q.request.inputs[1]);
   auto r = ValidateRequest("m", Io(), q.request);
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->batch_size, 2);
-  EXPECT_EQ(r->inputs[0].name, "IN0");
-  EXPECT_EQ(r->inputs[1].name, "IN1");
+  EXPECT_EQ(*r, 2);
+  EXPECT_EQ(q.request.inputs[0].name, "IN0");
+  EXPECT_EQ(q.request.inputs[1].name, "IN1");
 }
 
 TEST(RequestValidatorTest, UnknownInput) {
@@ -170,7 +170,23 @@ TEST(RequestValidatorTest, NonBatchingModelTakesTheDeclaredShape) {
   r.inputs.push_back({"IN1", DataType::kBytes, {2}, b.data(), b.size()});
   auto v = ValidateRequest("m", io, r);
   ASSERT_TRUE(v.ok()) << v.status();
-  EXPECT_EQ(v->batch_size, 1);
+  EXPECT_EQ(*v, 1);
+}
+
+TEST(RequestValidatorTest, OrdersThreeInputsGivenBackwards) {
+  ModelSpec io;
+  for (const char* name : {"A", "B", "C"}) {
+    io.inputs.push_back({name, DataType::kInt8, {1}});
+  }
+  const char byte = 0;
+  InferenceRequest r;
+  for (const char* name : {"C", "A", "B"}) {
+    r.inputs.push_back({name, DataType::kInt8, {1}, &byte, 1});
+  }
+  ASSERT_TRUE(ValidateRequest("m", io, r).ok());
+  EXPECT_EQ(r.inputs[0].name, "A");
+  EXPECT_EQ(r.inputs[1].name, "B");
+  EXPECT_EQ(r.inputs[2].name, "C");
 }
 
 }  // namespace

@@ -11,16 +11,15 @@
 
 #include "CLI/CLI.hpp"
 #include "common/absl_compat.h"
+#include "common/executor.h"
 #include "common/logging.h"
 #include "frontend/grpc/grpc_options.h"
-#include "frontend/grpc/grpc_server.h"
 #include "frontend/http/http_options.h"
-#include "frontend/http/http_server.h"
+#include "lifecycle/model_loader.h"
 #include "lifecycle/model_manager.h"
 #include "lifecycle/repository_poller.h"
-#include "metrics/metrics_exporter.h"
-#include "metrics/metrics_http_server.h"
 #include "metrics/metrics_options.h"
+#include "server/frontends.h"
 #include "server/server.h"
 #include "spdlog/spdlog.h"
 
@@ -60,13 +59,12 @@ std::string DefaultBackendDirectory() {
   return (exe.parent_path() / "backends").string();
 }
 
-// Graceful shutdown: not ready and refusing new work at once, then the
-// requests already admitted finish (bounded by --exit-timeout-secs), then
-// the frontends close. A second SIGTERM/SIGINT during the drain cuts it
+// Graceful shutdown, first part: not ready and refusing new work at once,
+// then the requests already admitted finish (bounded by
+// --exit-timeout-secs). A second SIGTERM/SIGINT during the drain cuts it
 // short (the signals stay blocked, so it is taken by sigtimedwait).
-void Shutdown(const ServeOptions& o, const sigset_t& signals, Server& server,
-              RepositoryPoller* poller, GrpcServer* grpc_server,
-              http::HttpServer* http_server) {
+void Drain(const ServeOptions& o, const sigset_t& signals, Server& server,
+           RepositoryPoller* poller) {
   server.BeginShutdown();
   if (poller != nullptr) poller->Stop();
   const auto deadline = std::chrono::steady_clock::now() +
@@ -88,38 +86,11 @@ void Shutdown(const ServeOptions& o, const sigset_t& signals, Server& server,
     // write them before the connections close.
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  if (grpc_server != nullptr) grpc_server->Stop(std::chrono::seconds(1));
-  if (http_server != nullptr) http_server->Stop();
 }
 
-// The /metrics listener. Scrapes read the live model versions from the
-// manager and the process-wide in-flight count from the server.
-absl::StatusOr<std::unique_ptr<MetricsHttpServer>> StartMetrics(
-    const ServeOptions& o, ModelManager& manager, Server& server,
-    const http::HttpServer* http_server, const GrpcServer* grpc_server) {
-  std::vector<ListenerPort> listeners;
-  if (http_server) listeners.push_back({"http", http_server->port()});
-  if (grpc_server) {
-    listeners.push_back({"grpc", static_cast<uint16_t>(grpc_server->port())});
-  }
-  auto exporter = std::make_shared<MetricsExporter>(std::move(listeners),
-                                                    GpuMonitor::Load());
-  return MetricsHttpServer::Start(
-      {o.metrics_address, static_cast<uint16_t>(o.metrics_port)},
-      [exporter, &manager, &server] {
-        std::vector<ModelHandle> handles = manager.AllReady();
-        std::vector<ModelMetricsSource> models;
-        models.reserve(handles.size());
-        for (const auto& h : handles) {
-          models.push_back({h->name(), h->version_string(), h->metrics(),
-                            h->scheduler().QueueSize(),
-                            h->scheduler().InFlight()});
-        }
-        return exporter->Render(models, server.InFlight());
-      });
-}
-
-int Serve(ServeOptions& o) {
+// Checks the flags that need more than CLI11 can say, and initializes
+// logging. Returns the exit code to stop with, or 0 to go on.
+int Prepare(ServeOptions& o, MetricsOptions* metrics) {
   absl::Status logging = InitLogging(
       o.log_level, o.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
   if (!logging.ok()) {
@@ -128,9 +99,7 @@ int Serve(ServeOptions& o) {
   }
   if (o.backend_directory.empty()) o.backend_directory = DefaultBackendDirectory();
   SetAccessLogEnabled(o.log_access);
-  // Before any model version exists: each reads them when created.
-  MetricsOptions metrics_options;
-  metrics_options.enabled = o.allow_metrics;
+  metrics->enabled = o.allow_metrics;
   if (!o.metrics_latency_buckets.empty()) {
     auto buckets = ParseBuckets(o.metrics_latency_buckets);
     if (!buckets.ok()) {
@@ -138,9 +107,14 @@ int Serve(ServeOptions& o) {
                        ToStd(buckets.status().message()));
       return 2;
     }
-    metrics_options.latency_buckets_s = std::move(*buckets);
+    metrics->latency_buckets_s = std::move(*buckets);
   }
-  SetProcessMetricsOptions(std::move(metrics_options));
+  return 0;
+}
+
+int Serve(ServeOptions& o) {
+  MetricsOptions metrics;
+  if (int exit_code = Prepare(o, &metrics); exit_code != 0) return exit_code;
 
   // Signals are taken synchronously by this thread; every thread started
   // after this point inherits the blocked mask.
@@ -150,9 +124,18 @@ int Serve(ServeOptions& o) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // Composition root. Declaration order is destruction order reversed:
+  // the reaper (which destroys retired model versions) outlives everything
+  // that may drop the last handle of one.
+  ThreadPool reaper(1);
+  BackendLoaderOptions lo;
+  lo.backend_directory = o.backend_directory;
+  lo.metrics = metrics;
+  lo.reaper = &reaper;
+  BackendVersionLoader loader(lo);
   ManagerOptions mo;
   mo.repositories = o.repositories;
-  mo.backend_directory = o.backend_directory;
+  mo.loader = &loader;
   mo.load_threads = o.load_threads;
   mo.control_mode = *ParseModelControlMode(o.control_mode);  // CLI-checked
   mo.startup_models = o.load_models;
@@ -167,40 +150,17 @@ int Serve(ServeOptions& o) {
                o.backend_directory, o.control_mode);
 
   // Frontends first: live at once, ready (200) only after the start-up load.
-  std::unique_ptr<http::HttpServer> http_server;
-  if (o.allow_http) {
-    auto started = http::HttpServer::Start(o.http, &server);
-    if (!started.ok()) {
-      spdlog::critical("HTTP frontend: {}", ToStd(started.status().message()));
-      return 1;
-    }
-    http_server = std::move(*started);
-  }
-  std::unique_ptr<GrpcServer> grpc_server;
-  if (o.grpc.enabled) {
-    auto started = GrpcServer::Start(o.grpc, &server);
-    if (!started.ok()) {
-      spdlog::critical("gRPC frontend: {}", ToStd(started.status().message()));
-      if (http_server) http_server->Stop();
-      return 1;
-    }
-    grpc_server = std::move(*started);
-  }
-  // Declared after the manager and server it reads: destroyed before them.
-  std::unique_ptr<MetricsHttpServer> metrics_server;
-  if (o.allow_metrics) {
-    auto started = StartMetrics(o, manager, server, http_server.get(),
-                                grpc_server.get());
-    if (!started.ok()) {
-      spdlog::critical("metrics endpoint: {}",
-                       ToStd(started.status().message()));
-      if (grpc_server) grpc_server->Stop();
-      if (http_server) http_server->Stop();
-      return 1;
-    }
-    metrics_server = std::move(*started);
-    spdlog::info("metrics endpoint listening on {}:{}/metrics",
-                 o.metrics_address, metrics_server->port());
+  FrontendOptions fo;
+  fo.allow_http = o.allow_http;
+  fo.http = o.http;
+  fo.grpc = o.grpc;
+  fo.allow_metrics = o.allow_metrics;
+  fo.metrics_address = o.metrics_address;
+  fo.metrics_port = o.metrics_port;
+  auto frontends = Frontends::Start(fo, &server, &manager);
+  if (!frontends.ok()) {
+    spdlog::critical("{}", ToStd(frontends.status().message()));
+    return 1;
   }
 
   std::unique_ptr<RepositoryPoller> poller;
@@ -214,8 +174,6 @@ int Serve(ServeOptions& o) {
   if (!loaded.ok()) {
     spdlog::critical("cannot read the model repository: {}",
                      ToStd(loaded.message()));
-    if (grpc_server) grpc_server->Stop();
-    if (http_server) http_server->Stop();
     return 1;
   }
   if (poller) poller->Start();
@@ -233,9 +191,8 @@ int Serve(ServeOptions& o) {
   spdlog::info("received {}, shutting down: draining in-flight requests for "
                "up to {} s",
                strsignal(signal_number), o.exit_timeout_secs);
-  Shutdown(o, signals, server, poller.get(), grpc_server.get(),
-           http_server.get());
-  if (metrics_server) metrics_server->Stop();
+  Drain(o, signals, server, poller.get());
+  (*frontends)->Stop();
   manager.StopAll();
   spdlog::info("serval stopped");
   spdlog::default_logger()->flush();

@@ -1,6 +1,8 @@
 #include "server/server.h"
 
 #include <algorithm>
+#include <set>
+#include <tuple>
 #include <thread>
 #include <utility>
 
@@ -8,7 +10,7 @@
 #include "common/absl_compat.h"
 #include "common/clock.h"
 #include "common/logging.h"
-#include "scheduler/pending_request.h"
+#include "common/status_macros.h"
 #include "server/request_validator.h"
 
 namespace serval {
@@ -25,15 +27,8 @@ void LogFailure(const InferenceResponse& r) {
                              r.status.ToString()));
 }
 
-void Fail(InferenceRequest& request, int64_t version, absl::Status status,
-          InferCallback& done) {
-  InferenceResponse r;
-  r.status = std::move(status);
-  r.model_name = std::move(request.model_name);
-  r.model_version = version;
-  r.id = std::move(request.id);
-  LogFailure(r);
-  done(std::move(r));
+ModelRef RefTo(const ModelHandle& h) {
+  return ModelRef(h, &h->name(), h->version(), &h->spec());
 }
 
 }  // namespace
@@ -75,16 +70,15 @@ ServerMetadata Server::GetServerMetadata() const {
 
 absl::StatusOr<ModelMetadata> Server::GetModelMetadata(std::string_view model,
                                                        int64_t version) const {
-  auto handle = manager_->Get(model, version);
-  if (!handle.ok()) return handle.status();
-  auto versions = manager_->ReadyVersions(model);
+  std::shared_ptr<const ServingMap> serving = manager_->Serving();
+  ASSIGN_OR_RETURN(ModelHandle handle, serving->Get(model, version));
   ModelMetadata m;
-  m.name = (*handle)->name();
-  if (versions.ok()) {
-    for (const auto& v : *versions) m.versions.push_back(v->version_string());
-  }
-  m.platform = (*handle)->backend().platform;
-  const ModelSpec& io = (*handle)->io();
+  m.name = handle->name();
+  ASSIGN_OR_RETURN(std::vector<ModelHandle> ready,
+                   serving->ReadyVersions(model));
+  for (const auto& v : ready) m.versions.push_back(v->version_string());
+  m.platform = handle->backend().platform;
+  const ModelSpec& io = handle->spec();
   for (size_t i = 0; i < io.inputs.size(); ++i) {
     m.inputs.push_back({io.inputs[i].name, io.inputs[i].datatype,
                         io.FullInputShape(i)});
@@ -98,31 +92,28 @@ absl::StatusOr<ModelMetadata> Server::GetModelMetadata(std::string_view model,
 
 absl::StatusOr<bool> Server::IsModelReady(std::string_view model,
                                           int64_t version) const {
-  auto versions = manager_->ReadyVersions(model);
-  if (!versions.ok()) return versions.status();
-  return manager_->Get(model, version).ok();
+  std::shared_ptr<const ServingMap> serving = manager_->Serving();
+  RETURN_IF_ERROR(serving->ReadyVersions(model).status());
+  return serving->Get(model, version).ok();
 }
 
 absl::StatusOr<inference::ModelConfig> Server::GetModelConfig(
     std::string_view model, int64_t version) const {
-  auto handle = manager_->Get(model, version);
-  if (!handle.ok()) return handle.status();
-  return (*handle)->config();
+  ASSIGN_OR_RETURN(ModelHandle handle, manager_->Get(model, version));
+  return handle->config();
 }
 
 absl::StatusOr<std::vector<ModelStatistics>> Server::GetModelStatistics(
     std::string_view model, int64_t version) const {
+  std::shared_ptr<const ServingMap> serving = manager_->Serving();
   std::vector<ModelHandle> handles;
   if (model.empty()) {
-    handles = manager_->AllReady();
+    handles = serving->AllReady();
   } else if (version >= 0) {
-    auto h = manager_->Get(model, version);
-    if (!h.ok()) return h.status();
-    handles.push_back(std::move(*h));
+    ASSIGN_OR_RETURN(ModelHandle h, serving->Get(model, version));
+    handles.push_back(std::move(h));
   } else {
-    auto hs = manager_->ReadyVersions(model);
-    if (!hs.ok()) return hs.status();
-    handles = std::move(*hs);
+    ASSIGN_OR_RETURN(handles, serving->ReadyVersions(model));
   }
   std::vector<ModelStatistics> out;
   for (const auto& h : handles) {
@@ -133,8 +124,22 @@ absl::StatusOr<std::vector<ModelStatistics>> Server::GetModelStatistics(
 }
 
 std::vector<RepositoryEntry> Server::GetRepositoryIndex(bool ready_only) const {
+  std::vector<VersionStatus> known = manager_->Index();
+  // Models on disk that were never loaded are listed too (as Triton does),
+  // so that explicit mode shows what could be loaded.
+  std::set<std::string, std::less<>> seen;
+  for (const auto& s : known) seen.insert(s.model);
+  for (auto& name : manager_->ListRepository()) {
+    if (seen.insert(name).second) {
+      known.push_back({name, -1, VersionState::kUnavailable, "not loaded"});
+    }
+  }
+  std::sort(known.begin(), known.end(), [](const VersionStatus& a,
+                                           const VersionStatus& b) {
+    return std::tie(a.model, a.version) < std::tie(b.model, b.version);
+  });
   std::vector<RepositoryEntry> out;
-  for (const auto& s : manager_->Index()) {
+  for (const auto& s : known) {
     if (ready_only && s.state != VersionState::kReady) continue;
     out.push_back({s.model, s.version >= 0 ? std::to_string(s.version) : "",
                    std::string(VersionStateName(s.state)), s.reason,
@@ -161,71 +166,80 @@ absl::Status Server::UnloadModel(std::string_view model,
   return manager_->UnloadFromApi(model, unload_dependents);
 }
 
-absl::Status Server::CheckAdmission(std::string_view model, int64_t version) {
-  auto handle = manager_->Get(model, version);
-  if (!handle.ok() || !(*handle)->scheduler().Overloaded()) {
+absl::StatusOr<ModelRef> Server::Resolve(std::string_view model,
+                                         int64_t version) const {
+  ASSIGN_OR_RETURN(ModelHandle handle, manager_->Get(model, version));
+  return RefTo(handle);
+}
+
+absl::Status Server::CheckAdmission(const ModelRef& model) {
+  ModelVersion* version = model.handle().get();
+  if (version == nullptr || !version->scheduler().Overloaded()) {
     return absl::OkStatus();
   }
   // Counted like the scheduler's own queue-full refusals.
-  (*handle)->stats().RecordFailure(0);
-  if (ModelMetrics* metrics = (*handle)->metrics()) {
+  version->stats().RecordFailure(0);
+  if (ModelMetrics* metrics = version->metrics()) {
     metrics->RecordRequest(RequestOutcome::kQueueFull, RequestTimes{});
   }
   return absl::UnavailableError(absl::StrCat(
-      "model '", (*handle)->name(),
+      "model '", version->name(),
       "' is overloaded: its queue is full; retry later"));
 }
 
-void Server::Infer(InferenceRequest request, InferCallback done) {
+void Server::Infer(const ModelRef& model, InferenceRequest request,
+                   InferCompletion* done) {
   if (request.id.empty()) request.id = NextRequestId();
-  // Counted before the check: WaitForDrain then sees every request that
-  // got past it (both atomics are sequentially consistent).
+  // Counted before the checks: WaitForDrain then sees every request that
+  // got past them (both atomics are sequentially consistent).
   in_flight_.fetch_add(1);
+  auto pending = std::make_unique<PendingRequest>();
+  pending->owner = this;
+  pending->done = done;
   // The clock is read only while the access log is on.
-  const uint64_t start_ns = AccessLogEnabled() ? MonotonicNowNs() : 0;
-  auto answered = [this, start_ns, done = std::move(done)](
-                      InferenceResponse response) mutable {
-    if (start_ns != 0 && AccessLogEnabled()) {
-      LogAccess(response.id, response.model_name, response.model_version,
-                response.status, MonotonicNowNs() - start_ns);
-    }
-    done(std::move(response));
-    in_flight_.fetch_sub(1);
-  };
-  InferCallback finish = std::move(answered);
+  pending->start_ns = AccessLogEnabled() ? MonotonicNowNs() : 0;
+  InferenceResponse& response = pending->response;
+  response.model_name = model.name();
+  response.model_version = model.version();
+  response.id = request.id;
+  ModelVersion* version = model.handle().get();
   if (shutting_down_.load()) {
-    Fail(request, request.model_version,
-         absl::UnavailableError("the server is shutting down"), finish);
-    return;
-  }
-  auto handle = manager_->Get(request.model_name, request.model_version);
-  if (!handle.ok()) {
-    Fail(request, request.model_version, handle.status(), finish);
-    return;
-  }
-  ModelVersion& version = **handle;
-  auto validated = ValidateRequest(version.name(), version.io(), request);
-  if (!validated.ok()) {
-    if (ModelMetrics* m = version.metrics()) {
+    response.status = absl::UnavailableError("the server is shutting down");
+  } else if (version == nullptr) {
+    response.status = absl::InternalError(
+        "model reference was not resolved by this server");
+  } else if (auto batch = ValidateRequest(version->name(), version->spec(),
+                                          request);
+             !batch.ok()) {
+    if (ModelMetrics* m = version->metrics()) {
       m->RecordRequest(RequestOutcome::kInvalid, RequestTimes{});
     }
-    Fail(request, version.version(), validated.status(), finish);
+    response.status = batch.status();
+  } else {
+    request.model_name = version->name();
+    request.model_version = version->version();
+    pending->batch_size = *batch;
+    pending->request = std::move(request);
+    // The version outlives its requests: the request holds it.
+    pending->keep_alive = model.handle();
+    version->scheduler().Enqueue(std::move(pending));
     return;
   }
-  auto pending = std::make_unique<PendingRequest>();
-  pending->inputs = std::move(validated->inputs);
-  pending->batch_size = validated->batch_size;
-  pending->response.model_name = version.name();
-  pending->response.model_version = version.version();
-  pending->response.id = request.id;
-  pending->request = std::move(request);
-  // The handle rides with the request: the version outlives its requests.
-  pending->done = [handle = *handle, done = std::move(finish)](
-                      InferenceResponse response) mutable {
-    if (!response.status.ok()) LogFailure(response);
-    done(std::move(response));
-  };
-  version.scheduler().Enqueue(std::move(pending));
+  Complete(std::move(pending));
+}
+
+void Server::Complete(PendingPtr request) {
+  const InferenceResponse& response = request->response;
+  if (!response.status.ok()) LogFailure(response);
+  if (request->start_ns != 0 && AccessLogEnabled()) {
+    LogAccess(response.id, response.model_name, response.model_version,
+              response.status, MonotonicNowNs() - request->start_ns);
+  }
+  request->done->OnInferComplete(std::move(request->response));
+  // The request's views and the version it held go before it stops
+  // counting as in flight.
+  request.reset();
+  in_flight_.fetch_sub(1);
 }
 
 absl::StatusOr<LogSettings> Server::GetLogSettings() const {

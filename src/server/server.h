@@ -1,7 +1,9 @@
 // Server: the ServerApi implementation over the model manager. It resolves
-// model handles, validates requests, and hands them to the version's
-// scheduler; responses come back through the request's callback with the
-// handle held until then. Thread-safe.
+// model versions through the manager's published ServingMap, validates
+// requests and hands them to the version's scheduler; as the requests'
+// RequestOwner it gets each back when it is done, logs it and delivers the
+// response to the requester's completion, holding the version until then.
+// Thread-safe.
 #ifndef SERVAL_SERVER_SERVER_H_
 #define SERVAL_SERVER_SERVER_H_
 
@@ -11,6 +13,7 @@
 #include <string>
 
 #include "lifecycle/model_manager.h"
+#include "scheduler/pending_request.h"
 #include "server/server_api.h"
 
 namespace serval {
@@ -24,7 +27,7 @@ struct ServerOptions {
   bool strict_readiness = false;
 };
 
-class Server : public ServerApi {
+class Server final : public ServerApi, private RequestOwner {
  public:
   explicit Server(ModelManager* manager, ServerOptions options = {});
 
@@ -55,14 +58,19 @@ class Server : public ServerApi {
                          const LoadOptions& options) override;
   absl::Status UnloadModel(std::string_view model,
                            bool unload_dependents) override;
-  void Infer(InferenceRequest request, InferCallback done) override;
-  absl::Status CheckAdmission(std::string_view model, int64_t version) override;
+  absl::StatusOr<ModelRef> Resolve(std::string_view model,
+                                   int64_t version) const override;
+  absl::Status CheckAdmission(const ModelRef& model) override;
+  void Infer(const ModelRef& model, InferenceRequest request,
+             InferCompletion* done) override;
   absl::StatusOr<LogSettings> GetLogSettings() const override;
   absl::StatusOr<LogSettings> UpdateLogSettings(
       const LogSettingsUpdate& update) override;
 
  private:
   std::string NextRequestId();
+  // RequestOwner: every request Infer queued (or refused) ends here.
+  void Complete(PendingPtr request) override;
 
   ModelManager* manager_;
   const ServerOptions options_;

@@ -1,11 +1,18 @@
 // ServerApi: the one facade frontends (HTTP, gRPC, tools) may call. It
 // hides the model manager and schedulers. All methods are thread-safe and
-// never block on model execution; Infer completes through its callback.
+// never block on model execution; Infer completes through the requester's
+// InferCompletion.
+//
+// An inference is three calls, each cheap: Resolve finds the model version
+// once (no lock), CheckAdmission refuses early under overload (before a
+// frontend decodes a large body), and Infer queues the request on the
+// version Resolve found.
 #ifndef SERVAL_SERVER_SERVER_API_H_
 #define SERVAL_SERVER_SERVER_API_H_
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "config/model_spec.h"
 #include "metrics/model_statistics.h"
 #include "proto/model_config.pb.h"
 #include "request/inference_request.h"
@@ -20,6 +28,36 @@
 #include "tensor/shape.h"
 
 namespace serval {
+
+// The servable model version of the server core; frontends only carry it.
+class ModelVersion;
+
+// A model version resolved for one request: keeps the version alive from
+// admission until the request is handed to Infer, and tells a frontend what
+// it needs to decode (the declared inputs). Cheap to copy.
+class ModelRef {
+ public:
+  ModelRef() = default;
+  // For ServerApi implementations: `name` and `spec` must live as long as
+  // `version` (test doubles pass a null version and their own storage).
+  ModelRef(std::shared_ptr<ModelVersion> version, const std::string* name,
+           int64_t number, const ModelSpec* spec)
+      : version_(std::move(version)),
+        name_(name),
+        number_(number),
+        spec_(spec) {}
+
+  const std::string& name() const { return *name_; }
+  int64_t version() const { return number_; }
+  const ModelSpec& spec() const { return *spec_; }
+  const std::shared_ptr<ModelVersion>& handle() const { return version_; }
+
+ private:
+  std::shared_ptr<ModelVersion> version_;
+  const std::string* name_ = nullptr;
+  int64_t number_ = -1;
+  const ModelSpec* spec_ = nullptr;
+};
 
 struct ServerMetadata {
   std::string name;
@@ -104,18 +142,25 @@ class ServerApi {
   virtual absl::Status UnloadModel(std::string_view model,
                                    bool unload_dependents) = 0;
 
-  // Validates and enqueues the request. `done` is called exactly once, with
-  // an error status for a request that fails validation, is rejected or
-  // fails in the backend.
-  virtual void Infer(InferenceRequest request, InferCallback done) = 0;
+  // The model version a request for (model, version) runs on; version -1
+  // means the latest ready one. NOT_FOUND / UNAVAILABLE as for metadata.
+  virtual absl::StatusOr<ModelRef> Resolve(std::string_view model,
+                                           int64_t version) const = 0;
 
-  // Cheap early refusal, before a frontend decodes a request body: UNAVAILABLE
-  // when a request without priority for this model would be refused as
-  // queue-full right now (counted as such). OK otherwise, including for
-  // unknown models: Infer reports those.
-  virtual absl::Status CheckAdmission(std::string_view model, int64_t version) {
+  // Cheap early refusal, before a frontend decodes a request body:
+  // UNAVAILABLE when a request without priority for this model would be
+  // refused as queue-full right now (counted as such); OK otherwise.
+  virtual absl::Status CheckAdmission(const ModelRef& model) {
     return absl::OkStatus();
   }
+
+  // Validates the request against `model` and queues it there.
+  // done->OnInferComplete is called exactly once, with an error status for a
+  // request that fails validation, is refused or fails in the backend; `done`
+  // must stay alive until then. request.model_name and model_version are
+  // taken from `model`.
+  virtual void Infer(const ModelRef& model, InferenceRequest request,
+                     InferCompletion* done) = 0;
 
   // Run-time logging settings. Not pure so that test doubles need not
   // implement them; the real server overrides both. UpdateLogSettings

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "lifecycle/model_loader.h"
 
 namespace serval {
 namespace {
@@ -35,9 +36,13 @@ class ServerTest : public ::testing::Test {
     fs::create_directories(root_ / "ident" / "2");
     Write(root_ / "broken" / "config.pbtxt", "name: \"broken\" backend: \"nosuch\"");
     fs::create_directories(root_ / "broken" / "1");
+    BackendLoaderOptions lo;
+    lo.backend_directory = SERVAL_TEST_BACKEND_DIR;
+    lo.reaper = &reaper_;
+    loader_ = std::make_unique<BackendVersionLoader>(lo);
     ManagerOptions o;
     o.repositories = {root_.string()};
-    o.backend_directory = SERVAL_TEST_BACKEND_DIR;
+    o.loader = loader_.get();
     manager_ = std::make_unique<ModelManager>(o);
     ASSERT_TRUE(manager_->LoadAll().ok());
     server_ = std::make_unique<Server>(manager_.get());
@@ -48,12 +53,24 @@ class ServerTest : public ::testing::Test {
     fs::remove_all(root_);
   }
 
+  // Keeps the response of one request for the test thread.
+  struct Answer final : InferCompletion {
+    std::promise<InferenceResponse> promise;
+    void OnInferComplete(InferenceResponse r) override {
+      promise.set_value(std::move(r));
+    }
+  };
+
   InferenceResponse InferSync(InferenceRequest r) {
-    std::promise<InferenceResponse> p;
-    server_->Infer(std::move(r), [&](InferenceResponse resp) {
-      p.set_value(std::move(resp));
-    });
-    return p.get_future().get();
+    auto model = server_->Resolve(r.model_name, r.model_version);
+    if (!model.ok()) {
+      InferenceResponse failed;
+      failed.status = model.status();
+      return failed;
+    }
+    Answer answer;
+    server_->Infer(*model, std::move(r), &answer);
+    return answer.promise.get_future().get();
   }
 
   static InferenceRequest Request(const std::vector<float>& data,
@@ -69,6 +86,8 @@ class ServerTest : public ::testing::Test {
   }
 
   fs::path root_;
+  ThreadPool reaper_{1};
+  std::unique_ptr<BackendVersionLoader> loader_;
   std::unique_ptr<ModelManager> manager_;
   std::unique_ptr<Server> server_;
 };
@@ -94,12 +113,18 @@ TEST_F(ServerTest, LatestVersionPolicyLoadsOnlyTheNewest) {
       << r.status;
 }
 
-TEST_F(ServerTest, UnknownModelIsNotFoundAndKeepsTheId) {
-  InferenceRequest r;
-  r.model_name = "nope";
+TEST_F(ServerTest, UnknownModelIsNotFound) {
+  EXPECT_EQ(server_->Resolve("nope", -1).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(ServerTest, FailuresKeepTheClientsId) {
+  std::vector<float> data(3, 1.f);
+  InferenceRequest r = Request(data);
   r.id = "req-7";
+  r.inputs[0].shape = {1, 3};
   auto resp = InferSync(std::move(r));
-  EXPECT_EQ(resp.status.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(resp.status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(resp.id, "req-7");
 }
 
@@ -130,15 +155,15 @@ TEST_F(ServerTest, BrokenModelIsReportedAndOthersServe) {
 TEST_F(ServerTest, ConcurrentRequestsAreBatchedAndAllAnswered) {
   constexpr int kRequests = 32;
   std::vector<std::vector<float>> data(kRequests);
-  std::vector<std::promise<InferenceResponse>> done(kRequests);
+  std::vector<Answer> done(kRequests);
+  auto model = server_->Resolve("ident", -1);
+  ASSERT_TRUE(model.ok());
   for (int i = 0; i < kRequests; ++i) {
     data[i] = std::vector<float>(4, static_cast<float>(i));
-    server_->Infer(Request(data[i]), [&done, i](InferenceResponse r) {
-      done[i].set_value(std::move(r));
-    });
+    server_->Infer(*model, Request(data[i]), &done[i]);
   }
   for (int i = 0; i < kRequests; ++i) {
-    auto r = done[i].get_future().get();
+    auto r = done[i].promise.get_future().get();
     ASSERT_TRUE(r.status.ok()) << r.status;
     float v;
     std::memcpy(&v, r.outputs[0].data.data(), 4);

@@ -37,7 +37,7 @@ std::vector<FieldCount> FieldCounts(const InferTensorContents& c) {
 // integer narrowing can fail; bool and floating types convert exactly).
 template <typename Dst, typename Src>
 absl::StatusOr<TensorBuffer> PackNumbers(
-    std::string_view what, DataType type,
+    DataType type,
     const google::protobuf::RepeatedField<Src>& values) {
   TensorBuffer out(static_cast<size_t>(values.size()) * sizeof(Dst));
   char* dst = out.data();
@@ -48,7 +48,7 @@ absl::StatusOr<TensorBuffer> PackNumbers(
       if (std::cmp_less(v, std::numeric_limits<Dst>::min()) ||
           std::cmp_greater(v, std::numeric_limits<Dst>::max())) {
         return absl::InvalidArgumentError(
-            absl::StrCat(ToAbsl(what), ": value ", v, " at index ", i,
+            absl::StrCat("value ", v, " at index ", i,
                          " does not fit ", ToAbsl(ApiName(type))));
       }
     }
@@ -73,31 +73,31 @@ TensorBuffer PackBytes(
   return out;
 }
 
-absl::StatusOr<TensorBuffer> PackField(std::string_view what, DataType type,
+absl::StatusOr<TensorBuffer> PackField(DataType type,
                                        const InferTensorContents& c) {
   switch (type) {
     case DataType::kBool:
-      return PackNumbers<uint8_t>(what, type, c.bool_contents());
+      return PackNumbers<uint8_t>(type, c.bool_contents());
     case DataType::kInt8:
-      return PackNumbers<int8_t>(what, type, c.int_contents());
+      return PackNumbers<int8_t>(type, c.int_contents());
     case DataType::kInt16:
-      return PackNumbers<int16_t>(what, type, c.int_contents());
+      return PackNumbers<int16_t>(type, c.int_contents());
     case DataType::kInt32:
-      return PackNumbers<int32_t>(what, type, c.int_contents());
+      return PackNumbers<int32_t>(type, c.int_contents());
     case DataType::kInt64:
-      return PackNumbers<int64_t>(what, type, c.int64_contents());
+      return PackNumbers<int64_t>(type, c.int64_contents());
     case DataType::kUint8:
-      return PackNumbers<uint8_t>(what, type, c.uint_contents());
+      return PackNumbers<uint8_t>(type, c.uint_contents());
     case DataType::kUint16:
-      return PackNumbers<uint16_t>(what, type, c.uint_contents());
+      return PackNumbers<uint16_t>(type, c.uint_contents());
     case DataType::kUint32:
-      return PackNumbers<uint32_t>(what, type, c.uint_contents());
+      return PackNumbers<uint32_t>(type, c.uint_contents());
     case DataType::kUint64:
-      return PackNumbers<uint64_t>(what, type, c.uint64_contents());
+      return PackNumbers<uint64_t>(type, c.uint64_contents());
     case DataType::kFp32:
-      return PackNumbers<float>(what, type, c.fp32_contents());
+      return PackNumbers<float>(type, c.fp32_contents());
     case DataType::kFp64:
-      return PackNumbers<double>(what, type, c.fp64_contents());
+      return PackNumbers<double>(type, c.fp64_contents());
     case DataType::kBytes:
       return PackBytes(c.bytes_contents());
     default:
@@ -142,12 +142,12 @@ std::string_view TypedContentsField(DataType type) {
 }
 
 absl::StatusOr<TensorBuffer> PackTypedContents(
-    std::string_view what, DataType type, int64_t element_count,
+    DataType type, int64_t element_count,
     const InferTensorContents& contents) {
   const std::string_view field = TypedContentsField(type);
   if (field.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        ToAbsl(what), ": ", ToAbsl(ApiName(type)),
+        ToAbsl(ApiName(type)),
         " has no typed contents field; send it in raw_input_contents"));
   }
   int count = 0;
@@ -156,20 +156,20 @@ absl::StatusOr<TensorBuffer> PackTypedContents(
       count = f.size;
     } else if (f.size > 0) {
       return absl::InvalidArgumentError(absl::StrCat(
-          ToAbsl(what), ": datatype ", ToAbsl(ApiName(type)),
+          "datatype ", ToAbsl(ApiName(type)),
           " expects its values in contents.", ToAbsl(field), ", got ", f.size,
           " values in contents.", ToAbsl(f.name)));
     }
   }
   if (count != element_count) {
     return absl::InvalidArgumentError(
-        absl::StrCat(ToAbsl(what), ": expected ", element_count,
+        absl::StrCat("expected ", element_count,
                      " values in contents.", ToAbsl(field), ", got ", count));
   }
-  return PackField(what, type, contents);
+  return PackField(type, contents);
 }
 
-absl::Status CheckRawContents(std::string_view what, DataType type,
+absl::Status CheckRawContents(DataType type,
                               std::span<const int64_t> shape,
                               std::string_view raw) {
   if (type == DataType::kBytes) {
@@ -178,12 +178,11 @@ absl::Status CheckRawContents(std::string_view what, DataType type,
     absl::StatusOr<int64_t> got = CountBytesElements(raw);
     if (!got.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          ToAbsl(what),
-          ": malformed BYTES raw contents: ", got.status().message()));
+          "malformed BYTES raw contents: ", got.status().message()));
     }
     if (*got != *expected) {
       return absl::InvalidArgumentError(absl::StrCat(
-          ToAbsl(what), ": shape ", ShapeToString(shape), " needs ", *expected,
+          "shape ", ShapeToString(shape), " needs ", *expected,
           " BYTES elements, raw contents hold ", *got));
     }
     return absl::OkStatus();
@@ -192,7 +191,7 @@ absl::Status CheckRawContents(std::string_view what, DataType type,
   if (!expected.ok()) return expected.status();
   if (static_cast<int64_t>(raw.size()) != *expected) {
     return absl::InvalidArgumentError(absl::StrCat(
-        ToAbsl(what), ": ", ToAbsl(ApiName(type)), " ", ShapeToString(shape),
+        ToAbsl(ApiName(type)), " ", ShapeToString(shape),
         " needs ", *expected, " bytes of raw contents, got ", raw.size()));
   }
   return absl::OkStatus();

@@ -23,18 +23,18 @@ bool HasTypedContents(const inference::InferTensorContents& contents);
 // empty for FP16 and BF16, which only travel as raw bytes.
 std::string_view TypedContentsField(DataType type);
 
-// Packs the typed contents of one tensor. `what` names the tensor in error
-// messages (e.g. "model 'm' input 'x'"). Fails when values sit in a field
+// Packs the typed contents of one tensor. Fails when values sit in a field
 // other than the one for `type`, when the count differs from
 // `element_count`, or when a value does not fit the datatype (300 as UINT8).
+// Messages do not name the tensor: callers add that (Annotate).
 absl::StatusOr<TensorBuffer> PackTypedContents(
-    std::string_view what, DataType type, int64_t element_count,
+    DataType type, int64_t element_count,
     const inference::InferTensorContents& contents);
 
 // Checks raw bytes: exactly ByteSize(type, shape) for fixed-size types,
 // well-formed length-prefixed elements of the right count for BYTES.
-absl::Status CheckRawContents(std::string_view what, DataType type,
-                              std::span<const int64_t> shape,
+// Messages do not name the tensor.
+absl::Status CheckRawContents(DataType type, std::span<const int64_t> shape,
                               std::string_view raw);
 
 }  // namespace serval

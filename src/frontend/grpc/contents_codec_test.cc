@@ -23,7 +23,7 @@ TEST(PackTypedContentsTest, NarrowsIntContentsToInt8) {
   c.add_int_contents(-128);
   c.add_int_contents(127);
   absl::StatusOr<TensorBuffer> b =
-      PackTypedContents("t", DataType::kInt8, 2, c);
+      PackTypedContents(DataType::kInt8, 2, c);
   ASSERT_TRUE(b.ok()) << b.status();
   EXPECT_EQ(Unpack<int8_t>(*b), (std::vector<int8_t>{-128, 127}));
 }
@@ -32,7 +32,7 @@ TEST(PackTypedContentsTest, RefusesValueOutsideUint8) {
   inference::InferTensorContents c;
   c.add_uint_contents(300);
   absl::StatusOr<TensorBuffer> b =
-      PackTypedContents("input 'x'", DataType::kUint8, 1, c);
+      PackTypedContents(DataType::kUint8, 1, c);
   EXPECT_EQ(b.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(b.status().message(), HasSubstr("value 300"));
   EXPECT_THAT(b.status().message(), HasSubstr("UINT8"));
@@ -42,28 +42,28 @@ TEST(PackTypedContentsTest, PacksEveryNumericType) {
   inference::InferTensorContents c;
   c.add_fp32_contents(1.5f);
   c.add_fp32_contents(-2.0f);
-  EXPECT_EQ(Unpack<float>(*PackTypedContents("t", DataType::kFp32, 2, c)),
+  EXPECT_EQ(Unpack<float>(*PackTypedContents(DataType::kFp32, 2, c)),
             (std::vector<float>{1.5f, -2.0f}));
   inference::InferTensorContents d;
   d.add_fp64_contents(0.25);
-  EXPECT_EQ(Unpack<double>(*PackTypedContents("t", DataType::kFp64, 1, d)),
+  EXPECT_EQ(Unpack<double>(*PackTypedContents(DataType::kFp64, 1, d)),
             std::vector<double>{0.25});
   inference::InferTensorContents u;
   u.add_uint64_contents(~uint64_t{0});
-  EXPECT_EQ(Unpack<uint64_t>(*PackTypedContents("t", DataType::kUint64, 1, u)),
+  EXPECT_EQ(Unpack<uint64_t>(*PackTypedContents(DataType::kUint64, 1, u)),
             std::vector<uint64_t>{~uint64_t{0}});
   inference::InferTensorContents i;
   i.add_int64_contents(-5);
-  EXPECT_EQ(Unpack<int64_t>(*PackTypedContents("t", DataType::kInt64, 1, i)),
+  EXPECT_EQ(Unpack<int64_t>(*PackTypedContents(DataType::kInt64, 1, i)),
             std::vector<int64_t>{-5});
   inference::InferTensorContents s;
   s.add_uint_contents(65535);
-  EXPECT_EQ(Unpack<uint16_t>(*PackTypedContents("t", DataType::kUint16, 1, s)),
+  EXPECT_EQ(Unpack<uint16_t>(*PackTypedContents(DataType::kUint16, 1, s)),
             std::vector<uint16_t>{65535});
   inference::InferTensorContents b;
   b.add_bool_contents(true);
   b.add_bool_contents(false);
-  EXPECT_EQ(Unpack<uint8_t>(*PackTypedContents("t", DataType::kBool, 2, b)),
+  EXPECT_EQ(Unpack<uint8_t>(*PackTypedContents(DataType::kBool, 2, b)),
             (std::vector<uint8_t>{1, 0}));
 }
 
@@ -72,7 +72,7 @@ TEST(PackTypedContentsTest, SerializesBytesWithLengthPrefixes) {
   c.add_bytes_contents("ab");
   c.add_bytes_contents("");
   absl::StatusOr<TensorBuffer> b =
-      PackTypedContents("t", DataType::kBytes, 2, c);
+      PackTypedContents(DataType::kBytes, 2, c);
   ASSERT_TRUE(b.ok());
   std::string expected;
   AppendBytesElement("ab", &expected);
@@ -84,7 +84,7 @@ TEST(PackTypedContentsTest, NamesTheExpectedAndTheGivenField) {
   inference::InferTensorContents c;
   c.add_fp32_contents(1.0f);
   absl::StatusOr<TensorBuffer> b =
-      PackTypedContents("input 'x'", DataType::kInt32, 1, c);
+      PackTypedContents(DataType::kInt32, 1, c);
   EXPECT_EQ(b.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(b.status().message(), HasSubstr("int_contents"));
   EXPECT_THAT(b.status().message(), HasSubstr("fp32_contents"));
@@ -94,7 +94,7 @@ TEST(PackTypedContentsTest, RefusesWrongCount) {
   inference::InferTensorContents c;
   c.add_int64_contents(1);
   absl::StatusOr<TensorBuffer> b =
-      PackTypedContents("input 'x'", DataType::kInt64, 3, c);
+      PackTypedContents(DataType::kInt64, 3, c);
   EXPECT_THAT(b.status().message(), HasSubstr("expected 3 values"));
   EXPECT_THAT(b.status().message(), HasSubstr("got 1"));
 }
@@ -102,7 +102,7 @@ TEST(PackTypedContentsTest, RefusesWrongCount) {
 TEST(PackTypedContentsTest, Fp16AndBf16OnlyTravelRaw) {
   inference::InferTensorContents c;
   for (DataType t : {DataType::kFp16, DataType::kBf16}) {
-    absl::StatusOr<TensorBuffer> b = PackTypedContents("input 'x'", t, 0, c);
+    absl::StatusOr<TensorBuffer> b = PackTypedContents(t, 0, c);
     EXPECT_EQ(b.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(b.status().message(), HasSubstr("raw_input_contents"));
   }
@@ -111,9 +111,9 @@ TEST(PackTypedContentsTest, Fp16AndBf16OnlyTravelRaw) {
 TEST(CheckRawContentsTest, ChecksByteSize) {
   const int64_t shape[] = {2, 3};
   EXPECT_TRUE(
-      CheckRawContents("t", DataType::kFp32, shape, std::string(24, '\0'))
+      CheckRawContents(DataType::kFp32, shape, std::string(24, '\0'))
           .ok());
-  absl::Status s = CheckRawContents("input 'x'", DataType::kFp32, shape,
+  absl::Status s = CheckRawContents(DataType::kFp32, shape,
                                     std::string(20, '\0'));
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(s.message(), HasSubstr("needs 24 bytes"));
@@ -125,11 +125,11 @@ TEST(CheckRawContentsTest, ChecksBytesElements) {
   std::string raw;
   AppendBytesElement("hello", &raw);
   AppendBytesElement("", &raw);
-  EXPECT_TRUE(CheckRawContents("t", DataType::kBytes, shape, raw).ok());
+  EXPECT_TRUE(CheckRawContents(DataType::kBytes, shape, raw).ok());
   const int64_t three[] = {3};
-  EXPECT_THAT(CheckRawContents("t", DataType::kBytes, three, raw).message(),
+  EXPECT_THAT(CheckRawContents(DataType::kBytes, three, raw).message(),
               HasSubstr("needs 3 BYTES elements"));
-  EXPECT_THAT(CheckRawContents("t", DataType::kBytes, shape,
+  EXPECT_THAT(CheckRawContents(DataType::kBytes, shape,
                                raw.substr(0, raw.size() - 1))
                   .message(),
               HasSubstr("malformed BYTES"));

@@ -10,14 +10,16 @@
 
 namespace serval {
 
-GrpcServer::GrpcServer(GrpcOptions options, ServerApi* server)
+GrpcServer::GrpcServer(GrpcOptions options, ServerApi* server,
+                       Executor* blocking)
     : options_(std::move(options)),
       server_(server),
-      service_(server, &runner_) {}
+      service_(server, blocking) {}
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
-    GrpcOptions options, ServerApi* server) {
-  std::unique_ptr<GrpcServer> self(new GrpcServer(std::move(options), server));
+    GrpcOptions options, ServerApi* server, Executor* blocking) {
+  std::unique_ptr<GrpcServer> self(
+      new GrpcServer(std::move(options), server, blocking));
   const GrpcOptions& opts = self->options_;
   // Process-wide switch, read when a server is built.
   grpc::EnableDefaultHealthCheckService(true);
@@ -82,7 +84,6 @@ void GrpcServer::Stop(std::chrono::milliseconds grace) {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + grace);
     grpc_server_->Wait();
   }
-  runner_.Stop();
 }
 
 }  // namespace serval

@@ -1,8 +1,9 @@
 // The gRPC frontend: inference.GRPCInferenceService plus grpc.health.v1
 // (gRPC's default health service, whose status follows
-// ServerApi::IsReady()). Owns the gRPC server, a thread that refreshes the
-// health status and a thread for repository load/unload. Start/Stop are
-// not meant to be called concurrently; everything else is gRPC's.
+// ServerApi::IsReady()). Owns the gRPC server and a thread that refreshes
+// the health status; repository load/unload run on an executor it is given.
+// Start/Stop are not meant to be called concurrently; everything else is
+// gRPC's.
 #ifndef SERVAL_FRONTEND_GRPC_GRPC_SERVER_H_
 #define SERVAL_FRONTEND_GRPC_GRPC_SERVER_H_
 
@@ -12,7 +13,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "frontend/grpc/blocking_runner.h"
+#include "common/executor.h"
 #include "frontend/grpc/grpc_options.h"
 #include "frontend/grpc/inference_service.h"
 #include "grpcpp/grpcpp.h"
@@ -22,11 +23,11 @@ namespace serval {
 
 class GrpcServer {
  public:
-  // Listens on options.address:options.port. `server` is not owned and
-  // must stay alive and serving until Stop() returns: Stop() waits for
-  // in-flight requests, which complete through it.
-  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(GrpcOptions options,
-                                                           ServerApi* server);
+  // Listens on options.address:options.port. `server` and `blocking` are
+  // not owned and must stay alive and running until Stop() returns: Stop()
+  // waits for in-flight calls, which complete through them.
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
+      GrpcOptions options, ServerApi* server, Executor* blocking);
 
   ~GrpcServer();
   GrpcServer(const GrpcServer&) = delete;
@@ -40,14 +41,13 @@ class GrpcServer {
   void Stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
 
  private:
-  GrpcServer(GrpcOptions options, ServerApi* server);
+  GrpcServer(GrpcOptions options, ServerApi* server, Executor* blocking);
   // Keeps the health status equal to server_->IsReady() until Stop();
   // `serving` is the status last set.
   void PollHealth(bool serving);
 
   const GrpcOptions options_;
   ServerApi* const server_;
-  BlockingRunner runner_;
   InferenceService service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   int port_ = 0;

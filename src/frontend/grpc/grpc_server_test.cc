@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
+#include "common/absl_compat.h"
+#include "common/executor.h"
 #include "gmock/gmock.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
@@ -84,9 +86,18 @@ class FakeServer : public ServerApi {
                            bool unload_dependents) override {
     return absl::OkStatus();
   }
-  void Infer(InferenceRequest request, InferCallback done) override {
+  absl::StatusOr<ModelRef> Resolve(std::string_view model,
+                                   int64_t version) const override {
+    if (model == "echo") return ModelRef(nullptr, &echo_name_, 1, &spec_);
+    if (model == "hold") return ModelRef(nullptr, &hold_name_, 1, &spec_);
+    return absl::NotFoundError(
+        absl::StrCat("unknown model '", ToAbsl(model), "'"));
+  }
+  void Infer(const ModelRef& model, InferenceRequest request,
+             InferCompletion* done) override {
+    request.model_name = model.name();
     absl::MutexLock lock(&mu_);
-    queue_.push_back({std::move(request), std::move(done)});
+    queue_.push_back({std::move(request), done});
   }
 
   std::atomic<bool> ready_{true};
@@ -98,8 +109,11 @@ class FakeServer : public ServerApi {
  private:
   struct Item {
     InferenceRequest request;
-    InferCallback done;
+    InferCompletion* done = nullptr;
   };
+  const std::string echo_name_ = "echo";
+  const std::string hold_name_ = "hold";
+  const ModelSpec spec_;
 
   void Work() {
     while (true) {
@@ -123,7 +137,7 @@ class FakeServer : public ServerApi {
         if (item.request.cancellation->IsCancelled()) ++cancelled_seen_;
         InferenceResponse r;
         r.status = absl::CancelledError("request cancelled");
-        item.done(std::move(r));
+        item.done->OnInferComplete(std::move(r));
         continue;
       }
       InferenceResponse r;
@@ -148,10 +162,11 @@ class FakeServer : public ServerApi {
       {
         absl::MutexLock lock(&mu_);
         last_request_ = std::move(item.request);
-        last_request_.payload_owner.reset();
         last_request_.inputs.clear();
+        last_request_.owned_data.clear();
+        last_request_.cancellation = nullptr;
       }
-      item.done(std::move(r));
+      item.done->OnInferComplete(std::move(r));
     }
   }
 
@@ -166,7 +181,7 @@ class GrpcServerTest : public ::testing::Test {
     options.address = "127.0.0.1";
     options.port = 0;
     absl::StatusOr<std::unique_ptr<GrpcServer>> s =
-        GrpcServer::Start(options, &fake_);
+        GrpcServer::Start(options, &fake_, &blocking_);
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = *std::move(s);
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
@@ -226,6 +241,7 @@ class GrpcServerTest : public ::testing::Test {
   }
 
   FakeServer fake_;
+  ThreadPool blocking_{1};
   std::unique_ptr<GrpcServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
@@ -542,7 +558,7 @@ TEST_F(GrpcServerTest, BusyPortIsAnError) {
   options.address = "127.0.0.1";
   options.port = server_->port();
   absl::StatusOr<std::unique_ptr<GrpcServer>> second =
-      GrpcServer::Start(options, &fake_);
+      GrpcServer::Start(options, &fake_, &blocking_);
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
 }
 

@@ -5,10 +5,10 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/absl_compat.h"
+#include "common/status_macros.h"
 #include "frontend/grpc/contents_codec.h"
 #include "tensor/shape.h"
 
@@ -17,13 +17,6 @@ namespace {
 
 using inference::InferParameter;
 using inference::ModelInferRequest;
-
-// What payload_owner holds: the request message's owner plus the buffers
-// typed contents were packed into.
-struct DecodedPayload {
-  std::shared_ptr<const void> message_owner;
-  std::vector<TensorBuffer> packed;
-};
 
 absl::StatusOr<uint64_t> NonNegativeInteger(const std::string& model,
                                             const std::string& key,
@@ -86,21 +79,23 @@ absl::Status ApplyDeadline(std::chrono::system_clock::time_point deadline,
 }
 
 // Decodes input `i`: a view into the message's raw contents, or into a
-// buffer added to `payload` for typed contents.
+// buffer added to `packed` for typed contents.
 absl::StatusOr<TensorView> DecodeInput(const ModelInferRequest& message, int i,
-                                       DecodedPayload* payload) {
+                                       std::vector<TensorBuffer>* packed_data) {
   const std::string& model = message.model_name();
   const ModelInferRequest::InferInputTensor& in = message.inputs(i);
   if (in.name().empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("model '", model, "': input ", i, " has no name"));
   }
-  const std::string what =
-      absl::StrCat("model '", model, "' input '", in.name(), "'");
+  // Formatted only on failure.
+  const auto what = [&] {
+    return absl::StrCat("model '", model, "' input '", in.name(), "'");
+  };
   std::optional<DataType> type = DataTypeFromApiName(in.datatype());
   if (!type.has_value()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(what, ": unknown datatype '", in.datatype(), "'"));
+        absl::StrCat(what(), ": unknown datatype '", in.datatype(), "'"));
   }
   TensorView view;
   view.name = in.name();
@@ -109,22 +104,20 @@ absl::StatusOr<TensorView> DecodeInput(const ModelInferRequest& message, int i,
   absl::StatusOr<int64_t> count = ElementCount(view.shape);
   if (!count.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(what, ": invalid shape ", ShapeToString(view.shape), ": ",
+        absl::StrCat(what(), ": invalid shape ", ShapeToString(view.shape), ": ",
                      count.status().message()));
   }
   const bool typed = HasTypedContents(in.contents());
   if (message.raw_input_contents_size() > 0) {
     if (typed) {
       return absl::InvalidArgumentError(
-          absl::StrCat(what,
+          absl::StrCat(what(),
                        ": has typed contents while the request also uses "
                        "raw_input_contents; use one or the other"));
     }
     const std::string& raw = message.raw_input_contents(i);
-    if (absl::Status s = CheckRawContents(what, *type, view.shape, raw);
-        !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(CheckRawContents(*type, view.shape, raw),
+                    Annotate(_, what()));
     view.data = raw.data();
     view.byte_size = raw.size();
     return view;
@@ -132,15 +125,15 @@ absl::StatusOr<TensorView> DecodeInput(const ModelInferRequest& message, int i,
   if (!typed && *count == 0) return view;  // an empty tensor needs no data
   if (!typed) {
     return absl::InvalidArgumentError(absl::StrCat(
-        what, ": no data; expected ", *count, " ", ToAbsl(ApiName(*type)),
+        what(), ": no data; expected ", *count, " ", ToAbsl(ApiName(*type)),
         " values in contents or raw_input_contents"));
   }
   absl::StatusOr<TensorBuffer> packed =
-      PackTypedContents(what, *type, *count, in.contents());
-  if (!packed.ok()) return packed.status();
-  payload->packed.push_back(*std::move(packed));
-  view.data = payload->packed.back().data();
-  view.byte_size = payload->packed.back().size();
+      PackTypedContents(*type, *count, in.contents());
+  if (!packed.ok()) return Annotate(packed.status(), what());
+  packed_data->push_back(*std::move(packed));
+  view.data = packed_data->back().data();
+  view.byte_size = packed_data->back().size();
   return view;
 }
 
@@ -157,7 +150,7 @@ absl::StatusOr<int64_t> ParseModelVersion(const std::string& version) {
 }
 
 absl::StatusOr<InferenceRequest> DecodeInferRequest(
-    const ModelInferRequest& message, std::shared_ptr<const void> message_owner,
+    const ModelInferRequest& message,
     std::chrono::system_clock::time_point deadline) {
   const std::string& model = message.model_name();
   if (model.empty()) {
@@ -181,18 +174,22 @@ absl::StatusOr<InferenceRequest> DecodeInferRequest(
                      " entries but the request has ", message.inputs_size(),
                      " inputs; send one entry per input, in input order"));
   }
-  auto payload = std::make_shared<DecodedPayload>();
-  payload->message_owner = std::move(message_owner);
-  payload->packed.reserve(message.inputs_size());
-  absl::flat_hash_set<std::string> seen;
+  // Reserved so that views into earlier buffers stay valid.
+  request.owned_data.reserve(message.inputs_size());
   request.inputs.reserve(message.inputs_size());
   for (int i = 0; i < message.inputs_size(); ++i) {
     const std::string& name = message.inputs(i).name();
-    if (!name.empty() && !seen.insert(name).second) {
+    // A linear scan: requests have few inputs, and it allocates nothing.
+    bool repeated = false;
+    for (int j = 0; j < i && !repeated; ++j) {
+      repeated = message.inputs(j).name() == name;
+    }
+    if (!name.empty() && repeated) {
       return absl::InvalidArgumentError(absl::StrCat(
           "model '", model, "' input '", name, "': given more than once"));
     }
-    absl::StatusOr<TensorView> view = DecodeInput(message, i, payload.get());
+    absl::StatusOr<TensorView> view =
+        DecodeInput(message, i, &request.owned_data);
     if (!view.ok()) return view.status();
     request.inputs.push_back(*std::move(view));
   }
@@ -203,7 +200,6 @@ absl::StatusOr<InferenceRequest> DecodeInferRequest(
   if (absl::Status s = ApplyDeadline(deadline, model, &request); !s.ok()) {
     return s;
   }
-  request.payload_owner = std::move(payload);
   return request;
 }
 

@@ -1,7 +1,7 @@
 // Translates between the gRPC inference messages and the server core's
 // InferenceRequest / InferenceResponse. Decoding copies no raw tensor
 // bytes: input views point into the request message, which the caller
-// keeps alive through `message_owner`. Stateless and thread-safe.
+// keeps alive until the request is answered. Stateless and thread-safe.
 #ifndef SERVAL_FRONTEND_GRPC_INFER_CODEC_H_
 #define SERVAL_FRONTEND_GRPC_INFER_CODEC_H_
 
@@ -21,13 +21,11 @@ namespace serval {
 absl::StatusOr<int64_t> ParseModelVersion(const std::string& version);
 
 // Decodes `message`. Raw input views point into `message`; typed contents
-// are packed into buffers owned together with `message_owner` by the
-// result's payload_owner. `message_owner` must keep `message` alive.
-// `deadline` (the gRPC call's; time_point::max() for none) caps the
-// request's timeout; a deadline already past is DEADLINE_EXCEEDED.
+// are packed into buffers the request owns (owned_data). `deadline` (the
+// gRPC call's; time_point::max() for none) caps the request's timeout; a
+// deadline already past is DEADLINE_EXCEEDED.
 absl::StatusOr<InferenceRequest> DecodeInferRequest(
     const inference::ModelInferRequest& message,
-    std::shared_ptr<const void> message_owner,
     std::chrono::system_clock::time_point deadline =
         std::chrono::system_clock::time_point::max());
 

@@ -31,7 +31,7 @@ TEST(DecodeInferRequestTest, RawInputsAreViewsIntoTheMessage) {
   auto m = RawFp32Request();
   m->set_model_version("3");
   m->add_outputs()->set_name("y");
-  absl::StatusOr<InferenceRequest> r = DecodeInferRequest(*m, m);
+  absl::StatusOr<InferenceRequest> r = DecodeInferRequest(*m);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->model_name, "m");
   EXPECT_EQ(r->model_version, 3);
@@ -42,12 +42,8 @@ TEST(DecodeInferRequestTest, RawInputsAreViewsIntoTheMessage) {
   EXPECT_EQ(r->inputs[0].data, m->raw_input_contents(0).data());
   EXPECT_EQ(r->inputs[0].byte_size, 8u);
   EXPECT_EQ(r->requested_outputs, std::vector<std::string>{"y"});
-  // The payload keeps the message alive after the caller lets go.
-  std::weak_ptr<ModelInferRequest> weak = m;
-  m.reset();
-  EXPECT_FALSE(weak.expired());
-  r->payload_owner.reset();
-  EXPECT_TRUE(weak.expired());
+  // Raw contents are views: nothing was copied into the request.
+  EXPECT_TRUE(r->owned_data.empty());
 }
 
 TEST(DecodeInferRequestTest, TypedContentsArePacked) {
@@ -58,7 +54,7 @@ TEST(DecodeInferRequestTest, TypedContentsArePacked) {
   in->set_datatype("INT16");
   in->add_shape(3);
   for (int v : {-1, 0, 7}) in->mutable_contents()->add_int_contents(v);
-  absl::StatusOr<InferenceRequest> r = DecodeInferRequest(*m, m);
+  absl::StatusOr<InferenceRequest> r = DecodeInferRequest(*m);
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->inputs[0].byte_size, 6u);
   int16_t got[3];
@@ -74,7 +70,7 @@ TEST(DecodeInferRequestTest, EmptyTensorNeedsNoData) {
   in->set_name("x");
   in->set_datatype("FP16");
   in->add_shape(0);
-  absl::StatusOr<InferenceRequest> r = DecodeInferRequest(*m, m);
+  absl::StatusOr<InferenceRequest> r = DecodeInferRequest(*m);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->inputs[0].byte_size, 0u);
 }
@@ -82,7 +78,7 @@ TEST(DecodeInferRequestTest, EmptyTensorNeedsNoData) {
 TEST(DecodeInferRequestTest, MixingTypedAndRawIsInvalid) {
   auto m = RawFp32Request();
   m->mutable_inputs(0)->mutable_contents()->add_fp32_contents(1.0f);
-  absl::StatusOr<InferenceRequest> r = DecodeInferRequest(*m, m);
+  absl::StatusOr<InferenceRequest> r = DecodeInferRequest(*m);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(r.status().message(), HasSubstr("input 'x'"));
   EXPECT_THAT(r.status().message(), HasSubstr("raw_input_contents"));
@@ -91,7 +87,7 @@ TEST(DecodeInferRequestTest, MixingTypedAndRawIsInvalid) {
 TEST(DecodeInferRequestTest, RawCountMustMatchInputs) {
   auto m = RawFp32Request();
   m->add_raw_input_contents("extra");
-  EXPECT_THAT(DecodeInferRequest(*m, m).status().message(),
+  EXPECT_THAT(DecodeInferRequest(*m).status().message(),
               HasSubstr("raw_input_contents has 2 entries"));
 }
 
@@ -100,22 +96,22 @@ TEST(DecodeInferRequestTest, ReadsPriorityAndTimeout) {
   (*m->mutable_parameters())["priority"].set_int64_param(2);
   (*m->mutable_parameters())["timeout"].set_int64_param(1500);
   (*m->mutable_parameters())["something_else"].set_string_param("x");
-  absl::StatusOr<InferenceRequest> r = DecodeInferRequest(*m, m);
+  absl::StatusOr<InferenceRequest> r = DecodeInferRequest(*m);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->priority, 2u);
   EXPECT_EQ(r->timeout_us, 1500u);
 
   (*m->mutable_parameters())["priority"].set_uint64_param(4);
-  EXPECT_EQ(DecodeInferRequest(*m, m)->priority, 4u);
+  EXPECT_EQ(DecodeInferRequest(*m)->priority, 4u);
 }
 
 TEST(DecodeInferRequestTest, RefusesBadParameters) {
   auto m = RawFp32Request();
   (*m->mutable_parameters())["priority"].set_string_param("high");
-  EXPECT_THAT(DecodeInferRequest(*m, m).status().message(),
+  EXPECT_THAT(DecodeInferRequest(*m).status().message(),
               HasSubstr("'priority' must be an int64_param or uint64_param"));
   (*m->mutable_parameters())["priority"].set_int64_param(-1);
-  EXPECT_THAT(DecodeInferRequest(*m, m).status().message(),
+  EXPECT_THAT(DecodeInferRequest(*m).status().message(),
               HasSubstr("must not be negative"));
 }
 
@@ -123,13 +119,13 @@ TEST(DecodeInferRequestTest, DeadlineCapsTimeout) {
   auto m = RawFp32Request();
   (*m->mutable_parameters())["timeout"].set_int64_param(60'000'000);
   absl::StatusOr<InferenceRequest> r = DecodeInferRequest(
-      *m, m, std::chrono::system_clock::now() + std::chrono::seconds(2));
+      *m, std::chrono::system_clock::now() + std::chrono::seconds(2));
   ASSERT_TRUE(r.ok());
   EXPECT_GT(r->timeout_us, 1'000'000u);
   EXPECT_LE(r->timeout_us, 2'000'000u);
 
   r = DecodeInferRequest(
-      *m, m, std::chrono::system_clock::now() - std::chrono::milliseconds(1));
+      *m, std::chrono::system_clock::now() - std::chrono::milliseconds(1));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
 }
 
@@ -161,7 +157,7 @@ TEST(DecodeInferRequestTest, RefusesMalformedRequests) {
   for (const Case& c : cases) {
     auto m = RawFp32Request();
     c.mutate(m.get());
-    absl::StatusOr<InferenceRequest> r = DecodeInferRequest(*m, m);
+    absl::StatusOr<InferenceRequest> r = DecodeInferRequest(*m);
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument)
         << c.fragment;
     EXPECT_THAT(r.status().message(), HasSubstr(c.fragment));

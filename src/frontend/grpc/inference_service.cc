@@ -35,8 +35,8 @@ absl::StatusOr<int64_t> ModelVersionOf(const std::string& name,
 
 }  // namespace
 
-InferenceService::InferenceService(ServerApi* server, BlockingRunner* runner)
-    : server_(server), runner_(runner) {
+InferenceService::InferenceService(ServerApi* server, Executor* blocking)
+    : server_(server), blocking_(blocking) {
   SetMessageAllocatorFor_ModelInfer(&infer_allocator_);
 }
 
@@ -167,9 +167,9 @@ grpc::ServerUnaryReactor* InferenceService::RepositoryModelLoad(
     reactor->Finish(ToGrpcStatus(options.status()));
     return reactor;
   }
-  // Loading can take seconds: it runs on the runner's thread. `request`
+  // Loading can take seconds: it runs on the blocking executor. `request`
   // stays valid until Finish.
-  runner_->Post([this, reactor, request, opts = *std::move(options)] {
+  blocking_->Post([this, reactor, request, opts = *std::move(options)] {
     reactor->Finish(
         ToGrpcStatus(server_->LoadModel(request->model_name(), opts)));
   });
@@ -191,7 +191,7 @@ grpc::ServerUnaryReactor* InferenceService::RepositoryModelUnload(
     reactor->Finish(ToGrpcStatus(dependents.status()));
     return reactor;
   }
-  runner_->Post([this, reactor, request, dependents = *dependents] {
+  blocking_->Post([this, reactor, request, dependents = *dependents] {
     reactor->Finish(
         ToGrpcStatus(server_->UnloadModel(request->model_name(), dependents)));
   });

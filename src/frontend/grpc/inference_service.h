@@ -4,7 +4,7 @@
 #ifndef SERVAL_FRONTEND_GRPC_INFERENCE_SERVICE_H_
 #define SERVAL_FRONTEND_GRPC_INFERENCE_SERVICE_H_
 
-#include "frontend/grpc/blocking_runner.h"
+#include "common/executor.h"
 #include "frontend/grpc/infer_reactor.h"
 #include "proto/inference.grpc.pb.h"
 #include "server/server_api.h"
@@ -15,8 +15,8 @@ class InferenceService final
     : public inference::GRPCInferenceService::CallbackService {
  public:
   // Neither pointer is owned; both must outlive the gRPC server the
-  // service is registered with. Repository load/unload run on `runner`.
-  InferenceService(ServerApi* server, BlockingRunner* runner);
+  // service is registered with. Repository load/unload run on `blocking`.
+  InferenceService(ServerApi* server, Executor* blocking);
 
   grpc::ServerUnaryReactor* ServerLive(
       grpc::CallbackServerContext* context,
@@ -68,7 +68,7 @@ class InferenceService final
 
  private:
   ServerApi* const server_;
-  BlockingRunner* const runner_;
+  Executor* const blocking_;
   InferMessageAllocator infer_allocator_;
 };
 

@@ -7,12 +7,25 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "frontend/grpc/infer_codec.h"
+#include "frontend/grpc/infer_reactor.h"
 
 namespace serval {
 namespace {
 
 using inference::ModelInferRequest;
 using inference::ModelStreamInferResponse;
+
+class StreamInferReactor;
+
+// One request of a stream: its message (the request's inputs point into
+// it) and its completion, alive from the read until it is answered.
+struct StreamRequest final : InferCompletion {
+  explicit StreamRequest(StreamInferReactor* r) : reactor(r) {}
+  void OnInferComplete(InferenceResponse response) override;
+
+  StreamInferReactor* const reactor;
+  ModelInferRequest message;
+};
 
 // Reads are chained one at a time; each decoded request runs concurrently
 // with later reads. Writes are serialized through `queue_` (gRPC allows one
@@ -39,13 +52,13 @@ class StreamInferReactor
       if (finish) Finish(grpc::Status::OK);
       return;
     }
-    std::shared_ptr<ModelInferRequest> message = std::move(next_read_);
+    std::unique_ptr<StreamRequest> request = std::move(next_read_);
     {
       absl::MutexLock lock(&mu_);
       ++pending_;
     }
     StartNextRead();
-    Process(std::move(message));
+    Process(std::move(request));
   }
 
   void OnWriteDone(bool ok) override {
@@ -74,37 +87,39 @@ class StreamInferReactor
     }
   }
 
-  void OnCancel() override { cancellation_->Cancel(); }
+  void OnCancel() override { cancellation_.Cancel(); }
   void OnDone() override { delete this; }
+
+  // A request of this stream was answered (any thread); frees it.
+  void Answered(std::unique_ptr<StreamRequest> request,
+                InferenceResponse result) {
+    if (!result.status.ok()) {
+      const std::string& id =
+          result.id.empty() ? request->message.id() : result.id;
+      Deliver(ErrorResponse(request->message, result.status, id));
+      return;
+    }
+    auto response = std::make_unique<ModelStreamInferResponse>();
+    EncodeInferResponse(result, response->mutable_infer_response());
+    Deliver(std::move(response));
+  }
 
  private:
   void StartNextRead() {
-    next_read_ = std::make_shared<ModelInferRequest>();
-    StartRead(next_read_.get());
+    next_read_ = std::make_unique<StreamRequest>(this);
+    StartRead(&next_read_->message);
   }
 
-  void Process(std::shared_ptr<ModelInferRequest> message) {
-    const ModelInferRequest& msg = *message;
-    absl::StatusOr<InferenceRequest> decoded =
-        DecodeInferRequest(msg, message, context_->deadline());
-    if (!decoded.ok()) {
-      Deliver(ErrorResponse(msg, decoded.status(), msg.id()));
-      return;
+  void Process(std::unique_ptr<StreamRequest> request) {
+    const ModelInferRequest& msg = request->message;
+    // Until it is answered the request owns itself (StreamRequest).
+    StreamRequest* owned = request.release();
+    absl::Status submitted = SubmitInfer(server_, msg, context_->deadline(),
+                                         &cancellation_, owned);
+    if (!submitted.ok()) {
+      std::unique_ptr<StreamRequest> failed(owned);
+      Deliver(ErrorResponse(failed->message, submitted, failed->message.id()));
     }
-    decoded->cancellation = cancellation_;
-    // `message` stays referenced by payload_owner until completion, so
-    // the callback may read it.
-    server_->Infer(*std::move(decoded), [this,
-                                         message](InferenceResponse result) {
-      if (!result.status.ok()) {
-        const std::string& id = result.id.empty() ? message->id() : result.id;
-        Deliver(ErrorResponse(*message, result.status, id));
-        return;
-      }
-      auto response = std::make_unique<ModelStreamInferResponse>();
-      EncodeInferResponse(result, response->mutable_infer_response());
-      Deliver(std::move(response));
-    });
   }
 
   static std::unique_ptr<ModelStreamInferResponse> ErrorResponse(
@@ -155,11 +170,10 @@ class StreamInferReactor
   ServerApi* const server_;
   grpc::CallbackServerContext* const context_;
   // One flag for the whole stream: cancelling the call cancels every
-  // request still in flight on it.
-  const std::shared_ptr<CancellationFlag> cancellation_ =
-      std::make_shared<CancellationFlag>();
+  // request still in flight on it. The stream outlives its requests.
+  CancellationFlag cancellation_;
   // Only touched by the read chain (constructor and OnReadDone).
-  std::shared_ptr<ModelInferRequest> next_read_;
+  std::unique_ptr<StreamRequest> next_read_;
 
   absl::Mutex mu_;
   int pending_ ABSL_GUARDED_BY(mu_) = 0;
@@ -170,6 +184,10 @@ class StreamInferReactor
   std::deque<std::unique_ptr<ModelStreamInferResponse>> queue_
       ABSL_GUARDED_BY(mu_);
 };
+
+void StreamRequest::OnInferComplete(InferenceResponse response) {
+  reactor->Answered(std::unique_ptr<StreamRequest>(this), std::move(response));
+}
 
 }  // namespace
 

@@ -1,6 +1,6 @@
 // Test double of ServerApi for the HTTP frontend's unit tests: one model
-// "m" (two inputs), answers with canned metadata/stats, and either echoes
-// inputs back as outputs named "<input>_out", fails, or holds the callback
+// "m" (input "a"), answers with canned metadata/stats, and either echoes
+// inputs back as outputs named "<input>_out", fails, or holds the request
 // for the test to complete. Thread-safe where the server tests need it.
 #ifndef SERVAL_FRONTEND_HTTP_FAKE_SERVER_API_H_
 #define SERVAL_FRONTEND_HTTP_FAKE_SERVER_API_H_
@@ -29,6 +29,10 @@ class FakeServerApi : public ServerApi {
     metadata.outputs = {{"a_out", DataType::kFp32, {-1, 2}}};
     config.set_name("m");
     config.set_max_batch_size(8);
+    spec.name = "m";
+    spec.max_batch_size = 8;
+    spec.inputs.push_back({"a", DataType::kFp32, {2}});
+    spec.outputs.push_back({"a_out", DataType::kFp32, {2}});
   }
 
   bool IsLive() const override { return live; }
@@ -79,13 +83,34 @@ class FakeServerApi : public ServerApi {
     return load_status;
   }
 
-  void Infer(InferenceRequest request, InferCallback done) override {
+  absl::StatusOr<ModelRef> Resolve(std::string_view model,
+                                   int64_t version) const override {
+    if (absl::Status s = Check(model, version); !s.ok()) return s;
+    return ModelRef(nullptr, &spec.name, 1, &spec);
+  }
+  absl::Status CheckAdmission(const ModelRef& model) override {
+    std::lock_guard<std::mutex> lock(mu);
+    return admission;
+  }
+
+  void Infer(const ModelRef& model, InferenceRequest request,
+             InferCompletion* done) override {
     std::unique_lock<std::mutex> lock(mu);
-    last_request = request;
+    request.model_name = model.name();
+    request.model_version = model.version();
+    // What the tests read of it; the tensor bytes stay with `request`.
+    last_request = InferenceRequest();
+    last_request.model_name = request.model_name;
+    last_request.model_version = request.model_version;
+    last_request.id = request.id;
+    last_request.priority = request.priority;
+    last_request.timeout_us = request.timeout_us;
+    last_request.requested_outputs = request.requested_outputs;
+    last_request.cancellation = request.cancellation;
     ++infer_calls;
     if (mode == Mode::kHold) {
       held_request = std::move(request);
-      held = std::move(done);
+      held = done;
       return;
     }
     const Mode m = mode;
@@ -94,10 +119,10 @@ class FakeServerApi : public ServerApi {
     if (m == Mode::kFail) {
       InferenceResponse r;
       r.status = fail;
-      done(std::move(r));
+      done->OnInferComplete(std::move(r));
       return;
     }
-    done(Echo(request));
+    done->OnInferComplete(Echo(request));
   }
 
   static InferenceResponse Echo(const InferenceRequest& request) {
@@ -125,16 +150,16 @@ class FakeServerApi : public ServerApi {
 
   // Completes a held request with an echo; false when none is held.
   bool CompleteHeld() {
-    InferCallback done;
+    InferCompletion* done = nullptr;
     std::optional<InferenceRequest> request;
     {
       std::lock_guard<std::mutex> lock(mu);
-      if (!held) return false;
-      done = std::move(held);
+      if (held == nullptr) return false;
+      done = held;
       held = nullptr;
       request = std::move(held_request);
     }
-    done(Echo(*request));
+    done->OnInferComplete(Echo(*request));
     return true;
   }
 
@@ -150,6 +175,8 @@ class FakeServerApi : public ServerApi {
   bool model_ready = true;
   ModelMetadata metadata;
   inference::ModelConfig config;
+  ModelSpec spec;
+  absl::Status admission;
   std::vector<ModelStatistics> stats;
   absl::Status load_status;
   Mode mode = Mode::kEcho;
@@ -163,7 +190,7 @@ class FakeServerApi : public ServerApi {
   InferenceRequest last_request;
   int infer_calls = 0;
   std::optional<InferenceRequest> held_request;
-  InferCallback held;
+  InferCompletion* held = nullptr;
 
  private:
   absl::Status Check(std::string_view model, int64_t version) const {

@@ -27,9 +27,6 @@ struct HttpOptions {
   int read_timeout_s = 60;
   // Time allowed to write one response to a slow reader.
   int write_timeout_s = 60;
-  // Threads that run blocking repository calls (load/unload), so that a
-  // model load never occupies an I/O thread.
-  int blocking_threads = 2;
 };
 
 // Registers --http-* flags writing into `options`, which must outlive

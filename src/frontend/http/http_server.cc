@@ -9,26 +9,24 @@
 
 namespace serval::http {
 
-HttpServer::HttpServer(HttpOptions options, ServerApi* api)
+HttpServer::HttpServer(HttpOptions options, ServerApi* api,
+                       Executor* blocking)
     : options_(std::move(options)),
       io_(std::make_shared<asio::io_context>()),
       stopped_(std::make_shared<std::atomic<bool>>(false)),
       registry_(std::make_shared<SessionRegistry>()),
       acceptor_(*io_),
-      blocking_(static_cast<size_t>(std::max(1, options_.blocking_threads))),
-      handler_(api, [this](std::function<void()> fn) {
-        asio::post(blocking_, std::move(fn));
-      }) {}
+      handler_(api, blocking) {}
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
-    HttpOptions options, ServerApi* api) {
+    HttpOptions options, ServerApi* api, Executor* blocking) {
   beast::error_code ec;
   const auto address = asio::ip::make_address(options.address, ec);
   if (ec) {
     return absl::InvalidArgumentError(absl::StrCat(
         "invalid --http-address '", options.address, "': ", ec.message()));
   }
-  std::unique_ptr<HttpServer> server(new HttpServer(options, api));
+  std::unique_ptr<HttpServer> server(new HttpServer(options, api, blocking));
   const asio::ip::tcp::endpoint endpoint(address, options.port);
   auto& acceptor = server->acceptor_;
   acceptor.open(endpoint.protocol(), ec);
@@ -69,7 +67,7 @@ void HttpServer::Accept() {
   // concurrently while connections spread over all I/O threads.
   acceptor_.async_accept(
       asio::make_strand(*io_),
-      [this](beast::error_code ec, asio::ip::tcp::socket socket) {
+      [this](beast::error_code ec, SessionSocket socket) {
         if (ec == asio::error::operation_aborted || !acceptor_.is_open()) {
           return;
         }
@@ -99,8 +97,6 @@ void HttpServer::Stop() {
       beast::error_code ignored;
       acceptor_.close(ignored);
     });
-    // Repository calls in progress finish first: they use handler_.
-    blocking_.join();
     registry_->CloseAll([](HttpSession& s) { s.CloseSoon(); });
     {
       // With the acceptor and every connection closed the I/O threads run

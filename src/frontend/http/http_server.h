@@ -1,8 +1,8 @@
 // The HTTP/REST frontend: a Boost.Beast HTTP/1.1 server speaking the
-// KServe v2 protocol (see docs/http.md). Owns its I/O threads, its
-// listening socket and a small pool for blocking repository calls. Does
-// not own the ServerApi, which must outlive Stop(). Stop() is thread-safe
-// and idempotent.
+// KServe v2 protocol (see docs/http.md). Owns its I/O threads and its
+// listening socket. Does not own the ServerApi or the executor it runs
+// blocking repository calls on, which must outlive Stop(). Stop() is
+// thread-safe and idempotent.
 #ifndef SERVAL_FRONTEND_HTTP_HTTP_SERVER_H_
 #define SERVAL_FRONTEND_HTTP_HTTP_SERVER_H_
 
@@ -16,6 +16,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/executor.h"
 #include "frontend/http/asio.h"
 #include "frontend/http/http_options.h"
 #include "frontend/http/rest_handler.h"
@@ -29,7 +30,7 @@ class HttpServer {
   // Binds, listens and starts the I/O threads. UNAVAILABLE when the port
   // cannot be bound, INVALID_ARGUMENT for a bad address.
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
-      HttpOptions options, ServerApi* api);
+      HttpOptions options, ServerApi* api, Executor* blocking);
 
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
@@ -44,7 +45,7 @@ class HttpServer {
   uint16_t port() const { return port_; }
 
  private:
-  HttpServer(HttpOptions options, ServerApi* api);
+  HttpServer(HttpOptions options, ServerApi* api, Executor* blocking);
   void Accept();
 
   const HttpOptions options_;
@@ -52,7 +53,6 @@ class HttpServer {
   std::shared_ptr<std::atomic<bool>> stopped_;
   std::shared_ptr<SessionRegistry> registry_;
   asio::ip::tcp::acceptor acceptor_;
-  asio::thread_pool blocking_;
   RestHandler handler_;
   std::vector<std::thread> threads_;
   // I/O threads still running; Stop() waits on it with a deadline.

@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "common/executor.h"
 #include "frontend/http/asio.h"
 #include "frontend/http/fake_server_api.h"
 #include "gmock/gmock.h"
@@ -24,7 +25,7 @@ class HttpServerTest : public ::testing::Test {
     options.address = "127.0.0.1";
     options.port = 0;
     options.io_threads = 2;
-    auto server = HttpServer::Start(options, &api_);
+    auto server = HttpServer::Start(options, &api_, &blocking_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
   }
@@ -74,6 +75,7 @@ class HttpServerTest : public ::testing::Test {
   }
 
   FakeServerApi api_;
+  ThreadPool blocking_{1};
   asio::io_context io_;
   std::unique_ptr<HttpServer> server_;
 };
@@ -211,7 +213,7 @@ TEST_F(HttpServerTest, PortInUseIsUnavailable) {
   HttpOptions options;
   options.address = "127.0.0.1";
   options.port = server_->port();
-  auto second = HttpServer::Start(options, &api_);
+  auto second = HttpServer::Start(options, &api_, &blocking_);
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
 }

@@ -17,7 +17,7 @@ namespace serval::http {
 HttpSession::HttpSession(std::shared_ptr<asio::io_context> io,
                          std::shared_ptr<const std::atomic<bool>> stopped,
                          std::shared_ptr<SessionRegistry> registry,
-                         asio::ip::tcp::socket socket, SessionLimits limits,
+                         SessionSocket socket, SessionLimits limits,
                          RestHandler* handler)
     : io_(std::move(io)),
       stopped_(std::move(stopped)),
@@ -122,9 +122,12 @@ void HttpSession::Dispatch() {
   bhttp::request<bhttp::string_body> req = parser_->release();
   keep_alive_ = req.keep_alive();
   RestRequest rest;
-  rest.method = std::string(req.method_string());
-  rest.target = std::string(req.target());
-  rest.content_type = std::string(req[bhttp::field::content_type]);
+  const auto method = req.method_string();
+  const auto target = req.target();
+  const auto content_type = req[bhttp::field::content_type];
+  rest.method = std::string_view(method.data(), method.size());
+  rest.target = std::string_view(target.data(), target.size());
+  rest.content_type = std::string_view(content_type.data(), content_type.size());
   const auto header_length = req["Inference-Header-Content-Length"];
   if (!header_length.empty()) {
     size_t value = 0;
@@ -139,18 +142,13 @@ void HttpSession::Dispatch() {
     }
     rest.inference_header_length = value;
   }
-  rest.body = std::make_shared<const std::string>(std::move(req.body()));
-  cancellation_ = std::make_shared<CancellationFlag>();
-  rest.cancellation = cancellation_;
+  body_ = std::move(req.body());
+  rest.body = body_;
+  cancellation_.Reset();
+  rest.cancellation = &cancellation_;
   in_flight_ = true;
-
-  auto self = shared_from_this();
-  ReplyFn done = [self](RestReply reply) { self->OnReply(std::move(reply)); };
-  RunFn on_connection = [self](std::function<void()> fn) {
-    if (self->stopped_->load()) return;  // dropped: the server is gone
-    asio::post(self->stream_.get_executor(), std::move(fn));
-  };
-  handler_->Handle(std::move(rest), std::move(done), std::move(on_connection));
+  self_in_flight_ = shared_from_this();
+  handler_->Handle(rest, this);
   if (in_flight_) WatchForDisconnect();
 }
 
@@ -175,12 +173,42 @@ void HttpSession::OnReadable(beast::error_code ec) {
     return WatchForDisconnect();
   }
   spdlog::debug("http: client left before its reply; cancelling the request");
-  cancellation_->Cancel();
+  cancellation_.Cancel();
   Close();
 }
 
+void HttpSession::Reply(RestReply reply) {
+  if (stream_.get_executor().running_in_this_thread()) {
+    return OnReply(std::move(reply));
+  }
+  if (stopped_->load()) {
+    // The server is gone; nobody will write this. Released here, on the
+    // calling thread (the session owns a share of the io_context).
+    std::shared_ptr<HttpSession> self = std::move(self_in_flight_);
+    return;
+  }
+  asio::post(stream_.get_executor(),
+             [this, reply = std::move(reply)]() mutable {
+               OnReply(std::move(reply));
+             });
+}
+
+void HttpSession::OnInferComplete(InferenceResponse response) {
+  if (stopped_->load()) {
+    std::shared_ptr<HttpSession> self = std::move(self_in_flight_);
+    return;
+  }
+  // Encode on the connection's strand, not on the worker thread that
+  // completed the request: workers run models.
+  asio::post(stream_.get_executor(),
+             [this, response = std::move(response)]() mutable {
+               OnReply(InferReply(std::move(response), encoding));
+             });
+}
+
 void HttpSession::OnReply(RestReply reply) {
-  // Runs on the strand (directly for quick endpoints, posted otherwise).
+  // On the strand. The session lives at least to the end of this call.
+  std::shared_ptr<HttpSession> self = std::move(self_in_flight_);
   in_flight_ = false;
   if (closed_) return;  // the client left; nobody to answer
   beast::error_code ignored;
@@ -189,20 +217,20 @@ void HttpSession::OnReply(RestReply reply) {
 }
 
 void HttpSession::Write(RestReply reply, bool keep_alive) {
-  auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
-  res->version(11);
-  res->result(static_cast<unsigned>(reply.status));
-  res->set(bhttp::field::server, "serval");
+  Response& res = response_.emplace();
+  res.version(11);
+  res.result(static_cast<unsigned>(reply.status));
+  res.set(bhttp::field::server, "serval");
   if (!reply.content_type.empty()) {
-    res->set(bhttp::field::content_type, reply.content_type);
+    res.set(bhttp::field::content_type, reply.content_type);
   }
-  for (auto& [name, value] : reply.headers) res->set(name, value);
-  res->keep_alive(keep_alive);
-  res->body() = std::move(reply.body);
-  res->prepare_payload();
-  response_ = res;
+  for (auto& [name, value] : reply.headers) res.set(name, value);
+  res.keep_alive(keep_alive);
+  res.body().head = std::move(reply.body);
+  res.body().tail = std::move(reply.tail);
+  res.prepare_payload();
   stream_.expires_after(limits_.write_timeout);
-  bhttp::async_write(stream_, *res,
+  bhttp::async_write(stream_, res,
                      [self = shared_from_this(), keep_alive](
                          beast::error_code ec, size_t) {
                        self->OnWrite(keep_alive, ec);
@@ -248,7 +276,7 @@ void HttpSession::Close() {
   if (closed_) return;
   closed_ = true;
   // A request still with the server has nobody left to answer.
-  if (in_flight_ && cancellation_) cancellation_->Cancel();
+  if (in_flight_) cancellation_.Cancel();
   beast::error_code ignored;
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   stream_.socket().close(ignored);

@@ -1,9 +1,10 @@
 // One HTTP/1.1 client connection: reads requests (keep-alive, pipelined
-// requests answered in order), hands each to RestHandler and writes the
-// reply. All of its work runs on the connection's strand. Owned by shared
-// pointers held by its pending operations and by the completion callback
-// of an in-flight infer request, so a client that leaves mid-request does
-// not free state the server still writes to; the late reply is dropped.
+// requests answered in order), hands each to RestHandler as a RestExchange
+// and writes the reply. All of its socket work runs on the connection's
+// strand. Owned by shared pointers held by its pending operations and, while
+// a request is with the server, by itself (self_in_flight_), so a client
+// that leaves mid-request does not free state the server still writes to;
+// the late reply is dropped.
 #ifndef SERVAL_FRONTEND_HTTP_HTTP_SESSION_H_
 #define SERVAL_FRONTEND_HTTP_HTTP_SESSION_H_
 
@@ -11,8 +12,10 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "frontend/http/asio.h"
+#include "frontend/http/gather_body.h"
 #include "frontend/http/rest_handler.h"
 #include "frontend/http/rest_types.h"
 #include "frontend/http/session_registry.h"
@@ -26,7 +29,13 @@ struct SessionLimits {
   std::chrono::seconds write_timeout{60};
 };
 
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+// A connection's executor: a strand of the server's io_context, named
+// concretely so that no operation goes through a type-erased executor.
+using SessionExecutor = asio::strand<asio::io_context::executor_type>;
+using SessionSocket = asio::basic_stream_socket<asio::ip::tcp, SessionExecutor>;
+
+class HttpSession : public std::enable_shared_from_this<HttpSession>,
+                    private RestExchange {
  public:
   // `handler` must outlive the I/O threads. The session shares ownership
   // of `io` (its socket belongs to it) so that a session freed on a worker
@@ -34,9 +43,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // is set, late replies are dropped instead of posted.
   HttpSession(std::shared_ptr<asio::io_context> io,
               std::shared_ptr<const std::atomic<bool>> stopped,
-              std::shared_ptr<SessionRegistry> registry,
-              asio::ip::tcp::socket socket, SessionLimits limits,
-              RestHandler* handler);
+              std::shared_ptr<SessionRegistry> registry, SessionSocket socket,
+              SessionLimits limits, RestHandler* handler);
   ~HttpSession();
 
   // Registers the session and starts reading; closes at once when the
@@ -47,6 +55,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
  private:
   using Parser = bhttp::request_parser<bhttp::string_body>;
+  using Stream = beast::basic_stream<asio::ip::tcp, SessionExecutor>;
+  using Response = bhttp::response<GatherBody>;
+
+  // RestExchange: both may be called from any thread.
+  void Reply(RestReply reply) override;
+  void OnInferComplete(InferenceResponse response) override;
 
   void ReadHeader();
   void OnHeader(beast::error_code ec);
@@ -68,19 +82,25 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   const std::shared_ptr<asio::io_context> io_;
   const std::shared_ptr<const std::atomic<bool>> stopped_;
   const std::shared_ptr<SessionRegistry> registry_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   const SessionLimits limits_;
   RestHandler* const handler_;
   beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
+  // The body of the request in flight; its input views point into it.
+  std::string body_;
+  CancellationFlag cancellation_;
+  // Set while a request is with the server: keeps the session alive until
+  // the reply comes back, wherever that happens.
+  std::shared_ptr<HttpSession> self_in_flight_;
   bool keep_alive_ = false;
   // A request is with the server and no reply has been written yet.
   bool in_flight_ = false;
   bool closed_ = false;
   // Close with a short drain after the reply (the request was not read).
   bool linger_ = false;
-  std::shared_ptr<CancellationFlag> cancellation_;
-  std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
+  // The reply being written (one at a time).
+  std::optional<Response> response_;
 };
 
 }  // namespace serval::http

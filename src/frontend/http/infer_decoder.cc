@@ -81,15 +81,15 @@ absl::StatusOr<Shape> ParseShape(element e) {
 // State shared while decoding the inputs of one request.
 struct DecodeContext {
   std::string_view model;
-  const std::string* body;
+  std::string_view body;
   size_t json_length;
   size_t binary_offset;  // next unread binary byte
-  DecodedPayload* payload;
+  std::vector<TensorBuffer>* converted;
 };
 
 absl::Status DecodeBinaryInput(DecodeContext& ctx, uint64_t size,
                                const std::string& what, TensorView* view) {
-  const size_t available = ctx.body->size() - ctx.binary_offset;
+  const size_t available = ctx.body.size() - ctx.binary_offset;
   if (size > available) {
     return absl::InvalidArgumentError(absl::StrCat(
         what, ": binary_data_size is ", size, " but only ", available,
@@ -97,7 +97,7 @@ absl::Status DecodeBinaryInput(DecodeContext& ctx, uint64_t size,
   }
   if (view->datatype == DataType::kBytes) {
     auto count = CountBytesElements(
-        std::string_view(ctx.body->data() + ctx.binary_offset, size));
+        std::string_view(ctx.body.data() + ctx.binary_offset, size));
     if (!count.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat(what, ": ", count.status().message()));
@@ -122,7 +122,7 @@ absl::Status DecodeBinaryInput(DecodeContext& ctx, uint64_t size,
           " bytes but binary_data_size is ", size));
     }
   }
-  view->data = ctx.body->data() + ctx.binary_offset;
+  view->data = ctx.body.data() + ctx.binary_offset;
   view->byte_size = size;
   ctx.binary_offset += size;
   return absl::OkStatus();
@@ -146,7 +146,7 @@ absl::Status DecodeJsonInput(DecodeContext& ctx, element data,
   if (!buffer.ok()) return buffer.status();
   view->data = buffer->data();
   view->byte_size = buffer->size();
-  ctx.payload->converted.push_back(*std::move(buffer));
+  ctx.converted->push_back(*std::move(buffer));
   return absl::OkStatus();
 }
 
@@ -216,7 +216,7 @@ absl::StatusOr<TensorView> DecodeInput(DecodeContext& ctx, element input) {
       return absl::InvalidArgumentError(absl::StrCat(
           what, ": has both 'data' and parameters.binary_data_size"));
     }
-    if (ctx.json_length == ctx.body->size() && **binary_size > 0) {
+    if (ctx.json_length == ctx.body.size() && **binary_size > 0) {
       return absl::InvalidArgumentError(absl::StrCat(
           what, ": binary_data_size given but the request has no binary "
                 "part (Inference-Header-Content-Length missing)"));
@@ -302,19 +302,18 @@ bool OutputEncoding::IsBinary(std::string_view name) const {
 }
 
 absl::StatusOr<DecodedInfer> DecodeInferRequest(
-    std::string_view model, int64_t version,
-    std::shared_ptr<const std::string> body,
+    std::string_view model, int64_t version, std::string_view body,
     std::optional<size_t> header_length) {
-  const size_t json_length = header_length.value_or(body->size());
-  if (json_length > body->size()) {
+  const size_t json_length = header_length.value_or(body.size());
+  if (json_length > body.size()) {
     return Invalid(model, absl::StrCat("Inference-Header-Content-Length is ",
                                        json_length, " but the body has only ",
-                                       body->size(), " bytes"));
+                                       body.size(), " bytes"));
   }
   // One parser per I/O thread: it keeps its buffers between requests.
   thread_local simdjson::dom::parser parser;
   element root;
-  if (auto error = parser.parse(body->data(), json_length).get(root);
+  if (auto error = parser.parse(body.data(), json_length).get(root);
       error != simdjson::SUCCESS) {
     return Invalid(model, absl::StrCat("malformed JSON in request: ",
                                        simdjson::error_message(error)));
@@ -339,27 +338,28 @@ absl::StatusOr<DecodedInfer> DecodeInferRequest(
     return s;
   }
 
-  auto payload = std::make_shared<DecodedPayload>();
-  payload->body = body;
-  DecodeContext ctx{model, body.get(), json_length, json_length,
-                    payload.get()};
+  DecodeContext ctx{model, body, json_length, json_length, &req.owned_data};
   array inputs;
   if (obj["inputs"].get(inputs) != simdjson::SUCCESS) {
     return Invalid(model, "the request needs an 'inputs' array");
   }
-  absl::flat_hash_set<std::string> seen;
   for (element input : inputs) {
     auto view = DecodeInput(ctx, input);
     if (!view.ok()) return view.status();
-    if (!seen.insert(view->name).second) {
+    // A linear scan: requests have few inputs, and it allocates nothing.
+    bool repeated = false;
+    for (const TensorView& earlier : req.inputs) {
+      repeated = repeated || earlier.name == view->name;
+    }
+    if (repeated) {
       return Invalid(model, absl::StrCat("input '", view->name,
                                          "' appears more than once"));
     }
     req.inputs.push_back(*std::move(view));
   }
-  if (ctx.binary_offset != body->size()) {
+  if (ctx.binary_offset != body.size()) {
     return Invalid(model, absl::StrCat(
-        body->size() - ctx.binary_offset,
+        body.size() - ctx.binary_offset,
         " bytes of binary data in the body are not claimed by any input's "
         "binary_data_size"));
   }
@@ -368,25 +368,26 @@ absl::StatusOr<DecodedInfer> DecodeInferRequest(
       return s;
     }
   }
-  req.payload_owner = std::move(payload);
   return out;
 }
 
-absl::StatusOr<DecodedInfer> DecodeRawInferRequest(
-    const ModelMetadata& metadata, int64_t version, bool model_batches,
-    std::shared_ptr<const std::string> body) {
-  const std::string& model = metadata.name;
-  if (metadata.inputs.size() != 1) {
+absl::StatusOr<DecodedInfer> DecodeRawInferRequest(std::string_view model,
+                                                   const ModelSpec& spec,
+                                                   std::string_view body) {
+  if (spec.inputs.size() != 1) {
     return Invalid(model, absl::StrCat(
         "a raw binary request (no Inference-Header-Content-Length) needs a "
         "model with exactly one input; this one has ",
-        metadata.inputs.size()));
+        spec.inputs.size()));
   }
-  const TensorMetadata& input = metadata.inputs[0];
-  const std::string what = absl::StrCat("input '", input.name, "' of model '",
-                                        model, "'");
-  Shape shape = input.shape;
-  if (model_batches && !shape.empty() && shape[0] == -1) shape[0] = 1;
+  const TensorSpec& input = spec.inputs[0];
+  const auto what = [&] {
+    return absl::StrCat("input '", input.name, "' of model '", ToAbsl(model),
+                        "'");
+  };
+  const Shape declared = spec.FullInputShape(0);
+  Shape shape = declared;
+  if (spec.batching()) shape[0] = 1;
   int unknown = -1;
   int64_t known = 1;
   for (size_t i = 0; i < shape.size(); ++i) {
@@ -396,7 +397,7 @@ absl::StatusOr<DecodedInfer> DecodeRawInferRequest(
     }
     if (unknown >= 0) {
       return absl::InvalidArgumentError(absl::StrCat(
-          what, ": declared shape ", ShapeToString(input.shape),
+          what(), ": declared shape ", ShapeToString(declared),
           " has more than one variable dim; a raw binary request cannot "
           "say its shape, use the JSON header"));
     }
@@ -404,46 +405,42 @@ absl::StatusOr<DecodedInfer> DecodeRawInferRequest(
   }
   int64_t elements;
   if (input.datatype == DataType::kBytes) {
-    auto count = CountBytesElements(*body);
+    auto count = CountBytesElements(body);
     if (!count.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(what, ": ", count.status().message()));
+          absl::StrCat(what(), ": ", count.status().message()));
     }
     elements = *count;
   } else {
     const size_t element_size = ElementSize(input.datatype);
-    if (element_size == 0 || body->size() % element_size != 0) {
+    if (element_size == 0 || body.size() % element_size != 0) {
       return absl::InvalidArgumentError(absl::StrCat(
-          what, ": body of ", body->size(), " bytes is not a whole number of ",
+          what(), ": body of ", body.size(), " bytes is not a whole number of ",
           ToAbsl(ApiName(input.datatype)), " elements"));
     }
-    elements = static_cast<int64_t>(body->size() / element_size);
+    elements = static_cast<int64_t>(body.size() / element_size);
   }
   if (unknown >= 0) {
     if (known == 0 || elements % known != 0) {
       return absl::InvalidArgumentError(absl::StrCat(
-          what, ": ", elements, " elements do not fit declared shape ",
-          ShapeToString(input.shape)));
+          what(), ": ", elements, " elements do not fit declared shape ",
+          ShapeToString(declared)));
     }
     shape[unknown] = elements / known;
   } else if (elements != known) {
     return absl::InvalidArgumentError(absl::StrCat(
-        what, ": shape ", ShapeToString(shape), " needs ", known,
+        what(), ": shape ", ShapeToString(shape), " needs ", known,
         " elements but the raw body holds ", elements));
   }
   DecodedInfer out;
-  out.request.model_name = model;
-  out.request.model_version = version;
+  out.request.model_name = std::string(model);
   TensorView view;
   view.name = input.name;
   view.datatype = input.datatype;
   view.shape = std::move(shape);
-  view.data = body->data();
-  view.byte_size = body->size();
+  view.data = body.data();
+  view.byte_size = body.size();
   out.request.inputs.push_back(std::move(view));
-  auto payload = std::make_shared<DecodedPayload>();
-  payload->body = std::move(body);
-  out.request.payload_owner = std::move(payload);
   return out;
 }
 

@@ -1,7 +1,8 @@
 // Decodes the body of a KServe v2 REST infer request (JSON, the binary
 // tensor extension, or the header-less raw binary form) into an
-// InferenceRequest. Binary tensors become views into the body; JSON data is
-// converted once into buffers owned by the request's payload_owner.
+// InferenceRequest. Binary tensors become views into the body, which the
+// caller keeps alive until the request is answered; JSON data is converted
+// once into buffers the request owns (owned_data).
 // Checks the request against itself (syntax, shapes vs data, byte sizes);
 // checks against the model config are the Server's. Stateless; thread-safe.
 #ifndef SERVAL_FRONTEND_HTTP_INFER_DECODER_H_
@@ -17,7 +18,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "request/inference_request.h"
-#include "server/server_api.h"
+#include "config/model_spec.h"
 #include "tensor/tensor.h"
 
 namespace serval::http {
@@ -37,27 +38,19 @@ struct DecodedInfer {
   OutputEncoding encoding;
 };
 
-// What payload_owner of a decoded request points to: the body the views
-// borrow from plus the buffers JSON data was converted into.
-struct DecodedPayload {
-  std::shared_ptr<const std::string> body;
-  std::vector<TensorBuffer> converted;
-};
-
 // `header_length` is the Inference-Header-Content-Length value: the JSON
 // is body[0, header_length) and binary tensors follow in input order.
 // Without it the whole body is JSON.
 absl::StatusOr<DecodedInfer> DecodeInferRequest(
-    std::string_view model, int64_t version,
-    std::shared_ptr<const std::string> body,
+    std::string_view model, int64_t version, std::string_view body,
     std::optional<size_t> header_length);
 
 // The header-less raw binary request: the whole body is the single input of
-// `metadata`. Its shape is the declared one with the batch dim set to 1 when
-// `model_batches`, and one remaining -1 dim inferred from the byte size.
-absl::StatusOr<DecodedInfer> DecodeRawInferRequest(
-    const ModelMetadata& metadata, int64_t version, bool model_batches,
-    std::shared_ptr<const std::string> body);
+// `model`. Its shape is the declared one with the batch dim set to 1 when
+// the model batches, and one remaining -1 dim inferred from the byte size.
+absl::StatusOr<DecodedInfer> DecodeRawInferRequest(std::string_view model,
+                                                   const ModelSpec& spec,
+                                                   std::string_view body);
 
 }  // namespace serval::http
 

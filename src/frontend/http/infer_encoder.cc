@@ -84,25 +84,27 @@ void WriteData(JsonWriter& w, const OutputTensor& t, int64_t count) {
 // Checks that the output's bytes match its shape; returns its element count.
 absl::StatusOr<int64_t> CheckOutput(const InferenceResponse& r,
                                     const OutputTensor& t, bool binary) {
-  const std::string what = absl::StrCat("output '", t.name, "' of model '",
-                                        r.model_name, "'");
+  // Formatted only on failure.
+  const auto what = [&] {
+    return absl::StrCat("output '", t.name, "' of model '", r.model_name, "'");
+  };
   auto count = ElementCount(t.shape);
   if (!count.ok()) {
     return absl::InternalError(
-        absl::StrCat(what, ": ", count.status().message()));
+        absl::StrCat(what(), ": ", count.status().message()));
   }
   if (t.datatype == DataType::kBytes) {
     auto got = CountBytesElements(std::string_view(t.data.data(), t.data.size()));
     if (!got.ok() || *got != *count) {
       return absl::InternalError(absl::StrCat(
-          what, ": shape ", ShapeToString(t.shape), " does not match its ",
+          what(), ": shape ", ShapeToString(t.shape), " does not match its ",
           got.ok() ? absl::StrCat(*got) : "malformed", " BYTES elements"));
     }
   } else {
     auto bytes = ByteSize(t.datatype, t.shape);
     if (!bytes.ok() || static_cast<size_t>(*bytes) != t.data.size()) {
       return absl::InternalError(absl::StrCat(
-          what, ": shape ", ShapeToString(t.shape), " of ",
+          what(), ": shape ", ShapeToString(t.shape), " of ",
           ToAbsl(ApiName(t.datatype)), " does not match its ", t.data.size(),
           " bytes"));
     }
@@ -110,7 +112,7 @@ absl::StatusOr<int64_t> CheckOutput(const InferenceResponse& r,
   if (!binary &&
       (t.datatype == DataType::kFp16 || t.datatype == DataType::kBf16)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        what, " is ", ToAbsl(ApiName(t.datatype)),
+        what(), " is ", ToAbsl(ApiName(t.datatype)),
         ", which JSON cannot carry; request it as binary "
         "(parameters.binary_data: true)"));
   }
@@ -120,8 +122,9 @@ absl::StatusOr<int64_t> CheckOutput(const InferenceResponse& r,
 }  // namespace
 
 absl::StatusOr<EncodedInfer> EncodeInferResponse(
-    const InferenceResponse& response, const OutputEncoding& encoding) {
-  rapidjson::StringBuffer buffer;
+    InferenceResponse response, const OutputEncoding& encoding) {
+  EncodedInfer out;
+  StringOutput buffer(&out.json);
   JsonWriter w(buffer);
   w.StartObject();
   WriteKey(w, "model_name");
@@ -134,9 +137,8 @@ absl::StatusOr<EncodedInfer> EncodeInferResponse(
   }
   WriteKey(w, "outputs");
   w.StartArray();
-  std::vector<const OutputTensor*> binary_outputs;
-  size_t binary_bytes = 0;
-  for (const OutputTensor& t : response.outputs) {
+  bool any_binary = false;
+  for (OutputTensor& t : response.outputs) {
     const bool binary = encoding.IsBinary(t.name);
     auto count = CheckOutput(response, t, binary);
     if (!count.ok()) return count.status();
@@ -155,8 +157,8 @@ absl::StatusOr<EncodedInfer> EncodeInferResponse(
       WriteKey(w, "binary_data_size");
       w.Uint64(t.data.size());
       w.EndObject();
-      binary_outputs.push_back(&t);
-      binary_bytes += t.data.size();
+      out.binary.push_back(std::move(t.data));
+      any_binary = true;
     } else {
       WriteKey(w, "data");
       WriteData(w, t, *count);
@@ -166,15 +168,7 @@ absl::StatusOr<EncodedInfer> EncodeInferResponse(
   w.EndArray();
   w.EndObject();
 
-  EncodedInfer out;
-  out.body.reserve(buffer.GetSize() + binary_bytes);
-  out.body.assign(buffer.GetString(), buffer.GetSize());
-  if (!binary_outputs.empty()) {
-    out.json_length = out.body.size();
-    for (const OutputTensor* t : binary_outputs) {
-      out.body.append(t->data.data(), t->data.size());
-    }
-  }
+  if (any_binary) out.json_length = out.json.size();
   return out;
 }
 

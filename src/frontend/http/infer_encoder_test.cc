@@ -33,12 +33,13 @@ InferenceResponse Response() {
   return r;
 }
 
-std::string JsonOf(const InferenceResponse& r, OutputEncoding e = {}) {
-  auto encoded = EncodeInferResponse(r, e);
+std::string JsonOf(InferenceResponse r, OutputEncoding e = {}) {
+  auto encoded = EncodeInferResponse(std::move(r), e);
   EXPECT_TRUE(encoded.ok()) << encoded.status();
   if (!encoded.ok()) return "";
   EXPECT_FALSE(encoded->json_length.has_value());
-  return encoded->body;
+  EXPECT_TRUE(encoded->binary.empty());
+  return encoded->json;
 }
 
 TEST(InferEncoderTest, JsonOutputsOfEveryJsonType) {
@@ -68,7 +69,7 @@ TEST(InferEncoderTest, JsonOutputsOfEveryJsonType) {
   std::memcpy(s.data.data(), bytes.data(), bytes.size());
   r.outputs.push_back(std::move(s));
   EXPECT_EQ(
-      JsonOf(r),
+      JsonOf(std::move(r)),
       R"({"model_name":"m","model_version":"3","id":"abc","outputs":[)"
       R"({"name":"b","datatype":"BOOL","shape":[2],"data":[true,false]},)"
       R"({"name":"u8","datatype":"UINT8","shape":[1],"data":[255]},)"
@@ -92,7 +93,7 @@ TEST(InferEncoderTest, NoIdWhenEmptyAndNonFiniteFloats) {
       {std::numeric_limits<float>::quiet_NaN(),
        std::numeric_limits<float>::infinity(),
        -std::numeric_limits<float>::infinity()}));
-  EXPECT_EQ(JsonOf(r),
+  EXPECT_EQ(JsonOf(std::move(r)),
             R"({"model_name":"m","model_version":"3","outputs":[)"
             R"({"name":"f","datatype":"FP32","shape":[3],)"
             R"("data":[NaN,Infinity,-Infinity]}]})");
@@ -106,10 +107,11 @@ TEST(InferEncoderTest, BinaryOutputsFollowTheJsonHeader) {
   OutputEncoding e;
   e.all_binary = true;
   e.binary["b"] = false;
-  auto encoded = EncodeInferResponse(r, e);
+  auto encoded = EncodeInferResponse(std::move(r), e);
   ASSERT_TRUE(encoded.ok()) << encoded.status();
   ASSERT_TRUE(encoded->json_length.has_value());
-  const std::string json = encoded->body.substr(0, *encoded->json_length);
+  const std::string& json = encoded->json;
+  EXPECT_EQ(*encoded->json_length, json.size());
   EXPECT_EQ(json,
             R"({"model_name":"m","model_version":"3","id":"abc","outputs":[)"
             R"({"name":"a","datatype":"INT32","shape":[2],)"
@@ -117,19 +119,21 @@ TEST(InferEncoderTest, BinaryOutputsFollowTheJsonHeader) {
             R"({"name":"b","datatype":"INT32","shape":[1],"data":[3]},)"
             R"({"name":"h","datatype":"FP16","shape":[1],)"
             R"("parameters":{"binary_data_size":2}}]})");
-  const std::string binary = encoded->body.substr(*encoded->json_length);
-  ASSERT_EQ(binary.size(), 10u);
+  // Moved out of the response, in output order; not copied into the JSON.
+  ASSERT_EQ(encoded->binary.size(), 2u);
+  ASSERT_EQ(encoded->binary[0].size(), 8u);
   int32_t a[2];
-  std::memcpy(a, binary.data(), 8);
+  std::memcpy(a, encoded->binary[0].data(), 8);
   EXPECT_EQ(a[0], 1);
   EXPECT_EQ(a[1], 2);
-  EXPECT_EQ(binary.substr(8), std::string("\x00\x3c", 2));
+  EXPECT_EQ(std::string(encoded->binary[1].data(), 2),
+            std::string("\x00\x3c", 2));
 }
 
 TEST(InferEncoderTest, Fp16AsJsonIsRefused) {
   InferenceResponse r = Response();
   r.outputs.push_back(Output<uint16_t>("h", DataType::kFp16, {1}, {0}));
-  auto encoded = EncodeInferResponse(r, {});
+  auto encoded = EncodeInferResponse(std::move(r), {});
   ASSERT_FALSE(encoded.ok());
   EXPECT_EQ(encoded.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(encoded.status().message()),
@@ -139,7 +143,7 @@ TEST(InferEncoderTest, Fp16AsJsonIsRefused) {
 TEST(InferEncoderTest, SizeMismatchIsInternal) {
   InferenceResponse r = Response();
   r.outputs.push_back(Output<int32_t>("a", DataType::kInt32, {3}, {1, 2}));
-  auto encoded = EncodeInferResponse(r, {});
+  auto encoded = EncodeInferResponse(std::move(r), {});
   ASSERT_FALSE(encoded.ok());
   EXPECT_EQ(encoded.status().code(), absl::StatusCode::kInternal);
   EXPECT_THAT(std::string(encoded.status().message()),

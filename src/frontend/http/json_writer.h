@@ -1,17 +1,31 @@
-// RapidJSON writer setup shared by the REST encoders, plus number output
-// that round-trips exactly: shortest decimal form of a double, and of a
-// float for FP32 (so 0.1f prints as 0.1, not 0.10000000149011612).
+// RapidJSON writer setup shared by the REST encoders, writing straight into
+// the std::string that becomes the reply body (no copy at the end), plus
+// number output that round-trips exactly: shortest decimal form of a
+// double, and of a float for FP32 (so 0.1f prints as 0.1, not
+// 0.10000000149011612).
 #ifndef SERVAL_FRONTEND_HTTP_JSON_WRITER_H_
 #define SERVAL_FRONTEND_HTTP_JSON_WRITER_H_
 
+#include <string>
 #include <string_view>
 
-#include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 namespace serval::http {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+// A RapidJSON output stream appending to a string the caller owns.
+class StringOutput {
+ public:
+  using Ch = char;
+  explicit StringOutput(std::string* out) : out_(out) {}
+  void Put(char c) { out_->push_back(c); }
+  void Flush() {}
+
+ private:
+  std::string* out_;
+};
+
+using JsonWriter = rapidjson::Writer<StringOutput>;
 
 // NaN and infinities have no JSON form; they are written as NaN, Infinity
 // and -Infinity, which JavaScript-style parsers (Python's json) accept.

@@ -32,26 +32,6 @@ RestReply ReplyFrom(const absl::StatusOr<T>& value, Fn to_json) {
   return JsonReply(to_json(*value));
 }
 
-RestReply EncodeReply(const InferenceResponse& response,
-                      const OutputEncoding& encoding) {
-  if (!response.status.ok()) {
-    // The id lets a client find the server's log line about its failure.
-    RestReply reply = ErrorReply(response.status);
-    reply.body = ErrorJson(ToStd(response.status.message()), response.id);
-    return reply;
-  }
-  auto encoded = EncodeInferResponse(response, encoding);
-  if (!encoded.ok()) return ErrorReply(encoded.status());
-  RestReply reply;
-  reply.body = std::move(encoded->body);
-  if (encoded->json_length.has_value()) {
-    reply.content_type = "application/octet-stream";
-    reply.headers.emplace_back("Inference-Header-Content-Length",
-                               absl::StrCat(*encoded->json_length));
-  }
-  return reply;
-}
-
 bool IsRawBinary(const RestRequest& request) {
   return !request.inference_header_length.has_value() &&
          absl::StartsWithIgnoreCase(ToAbsl(request.content_type),
@@ -59,6 +39,27 @@ bool IsRawBinary(const RestRequest& request) {
 }
 
 }  // namespace
+
+RestReply InferReply(InferenceResponse response,
+                     const OutputEncoding& encoding) {
+  if (!response.status.ok()) {
+    // The id lets a client find the server's log line about its failure.
+    RestReply reply = ErrorReply(response.status);
+    reply.body = ErrorJson(ToStd(response.status.message()), response.id);
+    return reply;
+  }
+  auto encoded = EncodeInferResponse(std::move(response), encoding);
+  if (!encoded.ok()) return ErrorReply(encoded.status());
+  RestReply reply;
+  reply.body = std::move(encoded->json);
+  reply.tail = std::move(encoded->binary);
+  if (encoded->json_length.has_value()) {
+    reply.content_type = "application/octet-stream";
+    reply.headers.emplace_back("Inference-Header-Content-Length",
+                               absl::StrCat(*encoded->json_length));
+  }
+  return reply;
+}
 
 RestReply ErrorReply(const absl::Status& status) {
   RestReply reply = ErrorReply(HttpStatusFor(status.code()),
@@ -74,14 +75,13 @@ RestReply ErrorReply(int http_status, std::string_view message) {
   return reply;
 }
 
-RestHandler::RestHandler(ServerApi* api, RunFn blocking)
-    : api_(api), blocking_(std::move(blocking)) {}
+RestHandler::RestHandler(ServerApi* api, Executor* blocking)
+    : api_(api), blocking_(blocking) {}
 
-void RestHandler::Handle(RestRequest request, ReplyFn done,
-                         RunFn on_connection) {
+void RestHandler::Handle(const RestRequest& request, RestExchange* exchange) {
   auto route = ParseRoute(request.target);
   if (!route.ok()) {
-    done(ErrorReply(route.status()));
+    exchange->Reply(ErrorReply(route.status()));
     return;
   }
   if (route->endpoint == Endpoint::kLogging && request.method == "POST") {
@@ -90,26 +90,24 @@ void RestHandler::Handle(RestRequest request, ReplyFn done,
   }
   if (request.method != route->method) {
     RestReply reply = ErrorReply(
-        405, absl::StrCat("method ", request.method, " not allowed on ",
+        405, absl::StrCat("method ", ToAbsl(request.method), " not allowed on ",
                           ToAbsl(request.target.substr(
                               0, request.target.find('?'))),
                           "; use ", ToAbsl(route->method)));
     reply.headers.emplace_back("Allow", std::string(route->method));
-    done(std::move(reply));
+    exchange->Reply(std::move(reply));
     return;
   }
   switch (route->endpoint) {
     case Endpoint::kInfer:
-      HandleInfer(*route, std::move(request), std::move(done),
-                  std::move(on_connection));
+      HandleInfer(*route, request, exchange);
       return;
     case Endpoint::kRepositoryLoad:
     case Endpoint::kRepositoryUnload:
-      HandleRepository(*route, std::move(request), std::move(done),
-                       std::move(on_connection));
+      HandleRepository(*route, request, exchange);
       return;
     default:
-      done(HandleQuick(*route, request));
+      exchange->Reply(HandleQuick(*route, request));
       return;
   }
 }
@@ -145,12 +143,12 @@ RestReply RestHandler::HandleQuick(const Route& route,
     case Endpoint::kLogging:
       return ReplyFrom(api_->GetLogSettings(), LogSettingsJson);
     case Endpoint::kLoggingUpdate: {
-      auto update = ParseLogSettingsUpdate(*request.body);
+      auto update = ParseLogSettingsUpdate(request.body);
       if (!update.ok()) return ErrorReply(update.status());
       return ReplyFrom(api_->UpdateLogSettings(*update), LogSettingsJson);
     }
     case Endpoint::kRepositoryIndex: {
-      auto ready_only = ParseIndexReadyOnly(*request.body);
+      auto ready_only = ParseIndexReadyOnly(request.body);
       if (!ready_only.ok()) return ErrorReply(ready_only.status());
       return JsonReply(RepositoryIndexJson(api_->GetRepositoryIndex(*ready_only)));
     }
@@ -159,74 +157,49 @@ RestReply RestHandler::HandleQuick(const Route& route,
   }
 }
 
-void RestHandler::HandleInfer(const Route& route, RestRequest request,
-                              ReplyFn done, RunFn on_connection) {
+void RestHandler::HandleInfer(const Route& route, const RestRequest& request,
+                              RestExchange* exchange) {
+  // One lookup per request: the resolved version goes from admission to
+  // Infer.
+  absl::StatusOr<ModelRef> model = api_->Resolve(route.model, route.version);
+  if (!model.ok()) return exchange->Reply(ErrorReply(model.status()));
   // Under overload, refuse before spending CPU on decoding the body.
-  absl::Status admitted = api_->CheckAdmission(route.model, route.version);
-  if (!admitted.ok()) {
-    done(ErrorReply(admitted));
-    return;
+  if (absl::Status admitted = api_->CheckAdmission(*model); !admitted.ok()) {
+    return exchange->Reply(ErrorReply(admitted));
   }
-  absl::StatusOr<DecodedInfer> decoded;
-  if (IsRawBinary(request)) {
-    auto metadata = api_->GetModelMetadata(route.model, route.version);
-    auto config = api_->GetModelConfig(route.model, route.version);
-    if (!metadata.ok()) {
-      decoded = metadata.status();
-    } else if (!config.ok()) {
-      decoded = config.status();
-    } else {
-      decoded = DecodeRawInferRequest(*metadata, route.version,
-                                      config->max_batch_size() > 0,
-                                      request.body);
-    }
-  } else {
-    decoded = DecodeInferRequest(route.model, route.version, request.body,
-                                 request.inference_header_length);
-  }
-  if (!decoded.ok()) {
-    done(ErrorReply(decoded.status()));
-    return;
-  }
-  decoded->request.cancellation = std::move(request.cancellation);
-  api_->Infer(
-      std::move(decoded->request),
-      [encoding = std::move(decoded->encoding), done = std::move(done),
-       on_connection = std::move(on_connection)](
-          InferenceResponse response) mutable {
-        // Encode on the connection's executor, not on the worker thread
-        // that completed the request: workers run models.
-        // std::function needs a copyable closure; the response is
-        // move-only.
-        auto shared = std::make_shared<InferenceResponse>(std::move(response));
-        on_connection([encoding = std::move(encoding), done = std::move(done),
-                       shared = std::move(shared)]() {
-          done(EncodeReply(*shared, encoding));
-        });
-      });
+  absl::StatusOr<DecodedInfer> decoded =
+      IsRawBinary(request)
+          ? DecodeRawInferRequest(model->name(), model->spec(), request.body)
+          : DecodeInferRequest(route.model, route.version, request.body,
+                               request.inference_header_length);
+  if (!decoded.ok()) return exchange->Reply(ErrorReply(decoded.status()));
+  decoded->request.cancellation = request.cancellation;
+  exchange->encoding = std::move(decoded->encoding);
+  api_->Infer(*model, std::move(decoded->request), exchange);
 }
 
-void RestHandler::HandleRepository(const Route& route, RestRequest request,
-                                   ReplyFn done, RunFn on_connection) {
+void RestHandler::HandleRepository(const Route& route,
+                                   const RestRequest& request,
+                                   RestExchange* exchange) {
   const bool load = route.endpoint == Endpoint::kRepositoryLoad;
   absl::StatusOr<LoadOptions> options;
   absl::StatusOr<bool> dependents;
   if (load) {
-    options = ParseLoadOptions(*request.body);
-    if (!options.ok()) return done(ErrorReply(options.status()));
+    options = ParseLoadOptions(request.body);
+    if (!options.ok()) return exchange->Reply(ErrorReply(options.status()));
   } else {
-    dependents = ParseUnloadDependents(*request.body);
-    if (!dependents.ok()) return done(ErrorReply(dependents.status()));
+    dependents = ParseUnloadDependents(request.body);
+    if (!dependents.ok()) {
+      return exchange->Reply(ErrorReply(dependents.status()));
+    }
   }
   // Loading a model can take seconds: never on an I/O thread.
-  blocking_([this, load, model = route.model, options = std::move(options),
-             dependents = std::move(dependents), done = std::move(done),
-             on_connection = std::move(on_connection)]() mutable {
+  blocking_->Post([this, load, model = route.model,
+                   options = std::move(options),
+                   dependents = std::move(dependents), exchange]() mutable {
     absl::Status status = load ? api_->LoadModel(model, *options)
                                : api_->UnloadModel(model, *dependents);
-    on_connection([status = std::move(status), done = std::move(done)]() {
-      done(status.ok() ? EmptyReply(200) : ErrorReply(status));
-    });
+    exchange->Reply(status.ok() ? EmptyReply(200) : ErrorReply(status));
   });
 }
 

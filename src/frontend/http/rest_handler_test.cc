@@ -16,39 +16,47 @@ using ::testing::HasSubstr;
 using ::testing::Pair;
 using ::testing::Contains;
 
+// The connection side of one exchange, as HttpSession plays it: infer
+// completions are encoded with InferReply; the reply is kept for the test.
+struct TestExchange final : RestExchange {
+  void Reply(RestReply r) override { reply = std::move(r); }
+  void OnInferComplete(InferenceResponse response) override {
+    ++infer_completions;
+    Reply(InferReply(std::move(response), encoding));
+  }
+  std::optional<RestReply> reply;
+  int infer_completions = 0;
+};
+
 class RestHandlerTest : public ::testing::Test {
  protected:
-  RestHandlerTest()
-      : handler_(&api_, [](std::function<void()> fn) { fn(); }) {}
+  RestHandlerTest() : handler_(&api_, &blocking_) {}
 
-  // Runs one request; closures handed to the "connection" are queued and
-  // run by the test, as the strand would.
+  // Runs one request; the blocking executor runs inline.
   RestReply Call(const std::string& method, const std::string& target,
                  std::string body = "", std::string content_type = "",
                  std::optional<size_t> header_length = std::nullopt) {
+    body_ = std::move(body);
     RestRequest request;
     request.method = method;
     request.target = target;
-    request.content_type = std::move(content_type);
+    request.content_type = content_type;
     request.inference_header_length = header_length;
-    request.body = std::make_shared<const std::string>(std::move(body));
-    request.cancellation = std::make_shared<CancellationFlag>();
-    std::optional<RestReply> reply;
-    int posted = 0;
-    handler_.Handle(
-        std::move(request), [&](RestReply r) { reply = std::move(r); },
-        [&](std::function<void()> fn) {
-          ++posted;
-          fn();
-        });
-    EXPECT_TRUE(reply.has_value()) << target;
-    last_posted_ = posted;
-    return reply.value_or(RestReply{});
+    request.body = body_;
+    request.cancellation = &cancellation_;
+    TestExchange exchange;
+    handler_.Handle(request, &exchange);
+    EXPECT_TRUE(exchange.reply.has_value()) << target;
+    last_infer_completions_ = exchange.infer_completions;
+    return exchange.reply ? std::move(*exchange.reply) : RestReply{};
   }
 
   FakeServerApi api_;
+  InlineExecutor blocking_;
   RestHandler handler_;
-  int last_posted_ = 0;
+  std::string body_;
+  CancellationFlag cancellation_;
+  int last_infer_completions_ = 0;
 };
 
 TEST_F(RestHandlerTest, Health) {
@@ -138,7 +146,7 @@ TEST_F(RestHandlerTest, RepositoryIndexLoadUnload) {
       R"("file:1/model.bin":")" + absl::Base64Escape("\x01\x02") + "\"}}";
   r = Call("POST", "/v2/repository/models/m2/load", body);
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(last_posted_, 1);  // answered through the connection
+  EXPECT_EQ(api_.last_load_model, "m2");
   EXPECT_EQ(api_.last_load_model, "m2");
   EXPECT_EQ(api_.last_load.config_json, R"({"backend":"identity"})");
   EXPECT_THAT(api_.last_load.files,
@@ -172,7 +180,7 @@ TEST_F(RestHandlerTest, JsonInferRoundTrip) {
                      R"("inputs":[{"name":"a","datatype":"FP32","shape":[1,2],)"
                      R"("data":[[0.5,0.25]]}]})");
   EXPECT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(last_posted_, 1);  // encoded on the connection's executor
+  EXPECT_EQ(last_infer_completions_, 1);  // answered through the exchange
   EXPECT_EQ(r.content_type, "application/json");
   EXPECT_EQ(r.body,
             R"({"model_name":"m","model_version":"1","id":"r1","outputs":[)"
@@ -203,7 +211,9 @@ TEST_F(RestHandlerTest, BinaryInferRoundTrip) {
   }
   EXPECT_THAT(r.body.substr(0, header_length),
               HasSubstr(R"("parameters":{"binary_data_size":8})"));
-  EXPECT_EQ(r.body.substr(header_length),
+  EXPECT_EQ(r.body.size(), header_length);  // the tensor bytes follow it
+  ASSERT_EQ(r.tail.size(), 1u);
+  EXPECT_EQ(std::string(r.tail[0].data(), r.tail[0].size()),
             std::string(reinterpret_cast<const char*>(v), 8));
 }
 
@@ -238,25 +248,43 @@ TEST_F(RestHandlerTest, InferErrors) {
   EXPECT_EQ(r.status, 404);
 }
 
-TEST_F(RestHandlerTest, HeldInferAnswersLaterThroughTheConnection) {
+TEST_F(RestHandlerTest, HeldInferAnswersLaterThroughTheExchange) {
   api_.mode = FakeServerApi::Mode::kHold;
+  const std::string body =
+      R"({"inputs":[{"name":"a","datatype":"FP32","shape":[1,2],"data":[1,2]}]})";
   RestRequest request;
   request.method = "POST";
   request.target = "/v2/models/m/infer";
-  request.body = std::make_shared<const std::string>(
-      R"({"inputs":[{"name":"a","datatype":"INT8","shape":[1],"data":[1]}]})");
-  std::optional<RestReply> reply;
-  std::vector<std::function<void()>> queue;
-  handler_.Handle(
-      std::move(request), [&](RestReply r) { reply = std::move(r); },
-      [&](std::function<void()> fn) { queue.push_back(std::move(fn)); });
-  EXPECT_FALSE(reply.has_value());
+  request.body = body;
+  TestExchange exchange;
+  handler_.Handle(request, &exchange);
+  EXPECT_FALSE(exchange.reply.has_value());
   ASSERT_TRUE(api_.CompleteHeld());
-  EXPECT_FALSE(reply.has_value());  // not before the connection runs it
-  ASSERT_EQ(queue.size(), 1u);
-  queue[0]();
-  ASSERT_TRUE(reply.has_value());
-  EXPECT_EQ(reply->status, 200);
+  ASSERT_TRUE(exchange.reply.has_value());
+  EXPECT_EQ(exchange.reply->status, 200);
+}
+
+TEST_F(RestHandlerTest, OverloadIsRefusedBeforeTheBodyIsDecoded) {
+  api_.admission = absl::UnavailableError("model 'm' is overloaded");
+  RestReply r = Call("POST", "/v2/models/m/infer", "{not even json");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_THAT(r.body, HasSubstr("overloaded"));
+  EXPECT_EQ(api_.infer_calls, 0);
+}
+
+TEST_F(RestHandlerTest, BinaryOutputsTravelAsTheReplyTail) {
+  RestReply r = Call(
+      "POST", "/v2/models/m/infer",
+      R"({"inputs":[{"name":"a","datatype":"FP32","shape":[1,2],"data":[1,2]}],)"
+      R"("outputs":[{"name":"a_out","parameters":{"binary_data":true}}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.tail.size(), 1u);
+  ASSERT_EQ(r.tail[0].size(), 8u);
+  float v[2];
+  std::memcpy(v, r.tail[0].data(), 8);
+  EXPECT_EQ(v[0], 1.f);
+  EXPECT_EQ(v[1], 2.f);
+  EXPECT_THAT(r.body, HasSubstr(R"("binary_data_size":8)"));
 }
 
 }  // namespace

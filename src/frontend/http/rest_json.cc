@@ -16,10 +16,6 @@ using simdjson::dom::element;
 using simdjson::dom::element_type;
 using simdjson::dom::object;
 
-std::string Finish(const rapidjson::StringBuffer& b) {
-  return std::string(b.GetString(), b.GetSize());
-}
-
 void WriteTensors(JsonWriter& w, std::string_view key,
                   const std::vector<TensorMetadata>& tensors) {
   WriteKey(w, key);
@@ -121,7 +117,8 @@ absl::StatusOr<std::optional<object>> ParseOptionalObject(
 }  // namespace
 
 std::string ServerMetadataJson(const ServerMetadata& m) {
-  rapidjson::StringBuffer b;
+  std::string json;
+  StringOutput b(&json);
   JsonWriter w(b);
   w.StartObject();
   WriteKey(w, "name");
@@ -133,11 +130,12 @@ std::string ServerMetadataJson(const ServerMetadata& m) {
   for (const std::string& e : m.extensions) WriteString(w, e);
   w.EndArray();
   w.EndObject();
-  return Finish(b);
+  return json;
 }
 
 std::string ModelMetadataJson(const ModelMetadata& m) {
-  rapidjson::StringBuffer b;
+  std::string json;
+  StringOutput b(&json);
   JsonWriter w(b);
   w.StartObject();
   WriteKey(w, "name");
@@ -151,11 +149,12 @@ std::string ModelMetadataJson(const ModelMetadata& m) {
   WriteTensors(w, "inputs", m.inputs);
   WriteTensors(w, "outputs", m.outputs);
   w.EndObject();
-  return Finish(b);
+  return json;
 }
 
 std::string ModelStatisticsJson(const std::vector<ModelStatistics>& stats) {
-  rapidjson::StringBuffer b;
+  std::string json;
+  StringOutput b(&json);
   JsonWriter w(b);
   w.StartObject();
   WriteKey(w, "model_stats");
@@ -163,11 +162,12 @@ std::string ModelStatisticsJson(const std::vector<ModelStatistics>& stats) {
   for (const ModelStatistics& s : stats) WriteOneModelStats(w, s);
   w.EndArray();
   w.EndObject();
-  return Finish(b);
+  return json;
 }
 
 std::string RepositoryIndexJson(const std::vector<RepositoryEntry>& entries) {
-  rapidjson::StringBuffer b;
+  std::string json;
+  StringOutput b(&json);
   JsonWriter w(b);
   w.StartArray();
   for (const RepositoryEntry& e : entries) {
@@ -191,7 +191,7 @@ std::string RepositoryIndexJson(const std::vector<RepositoryEntry>& entries) {
     w.EndObject();
   }
   w.EndArray();
-  return Finish(b);
+  return json;
 }
 
 absl::StatusOr<std::string> ModelConfigJson(const inference::ModelConfig& c) {
@@ -210,7 +210,8 @@ absl::StatusOr<std::string> ModelConfigJson(const inference::ModelConfig& c) {
 }
 
 std::string ErrorJson(std::string_view message, std::string_view id) {
-  rapidjson::StringBuffer b;
+  std::string json;
+  StringOutput b(&json);
   JsonWriter w(b);
   w.StartObject();
   WriteKey(w, "error");
@@ -220,11 +221,12 @@ std::string ErrorJson(std::string_view message, std::string_view id) {
     WriteString(w, id);
   }
   w.EndObject();
-  return Finish(b);
+  return json;
 }
 
 std::string LogSettingsJson(const LogSettings& settings) {
-  rapidjson::StringBuffer b;
+  std::string json;
+  StringOutput b(&json);
   JsonWriter w(b);
   w.StartObject();
   WriteKey(w, "log_level");
@@ -234,7 +236,7 @@ std::string LogSettingsJson(const LogSettings& settings) {
   WriteKey(w, "log_access");
   w.Bool(settings.access_log);
   w.EndObject();
-  return Finish(b);
+  return json;
 }
 
 absl::StatusOr<LogSettingsUpdate> ParseLogSettingsUpdate(std::string_view body) {

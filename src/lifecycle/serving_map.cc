@@ -1,0 +1,64 @@
+#include "lifecycle/serving_map.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/absl_compat.h"
+
+namespace serval {
+
+const ServingMap::Model* ServingMap::Find(std::string_view model) const {
+  auto it = models_.find(ToAbsl(model));
+  return it == models_.end() ? nullptr : &it->second;
+}
+
+absl::StatusOr<ModelHandle> ServingMap::Get(std::string_view model,
+                                            int64_t version) const {
+  const Model* m = Find(model);
+  if (m == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("model '", ToAbsl(model), "' is not found"));
+  }
+  if (version < 0) {
+    if (!m->ready.empty()) return m->ready.back();
+    return absl::UnavailableError(
+        absl::StrCat("model '", ToAbsl(model), "' has no ready version",
+                     m->problem.empty() ? "" : ": ", m->problem));
+  }
+  for (const ModelHandle& h : m->ready) {
+    if (h->version() == version) return h;
+  }
+  std::vector<int64_t> ready;
+  for (const ModelHandle& h : m->ready) ready.push_back(h->version());
+  return absl::NotFoundError(
+      absl::StrCat("model '", ToAbsl(model), "' has no ready version ", version,
+                   " (ready versions: ",
+                   ready.empty() ? "none" : absl::StrJoin(ready, ", "), ")"));
+}
+
+absl::StatusOr<std::vector<ModelHandle>> ServingMap::ReadyVersions(
+    std::string_view model) const {
+  const Model* m = Find(model);
+  if (m == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("model '", ToAbsl(model), "' is not found"));
+  }
+  return m->ready;
+}
+
+std::vector<ModelHandle> ServingMap::AllReady() const {
+  std::vector<ModelHandle> out;
+  for (const auto& [name, m] : models_) {
+    out.insert(out.end(), m.ready.begin(), m.ready.end());
+  }
+  // By name, then version, whatever the hash order.
+  std::sort(out.begin(), out.end(), [](const ModelHandle& a, const ModelHandle& b) {
+    return std::make_pair(std::string_view(a->name()), a->version()) <
+           std::make_pair(std::string_view(b->name()), b->version());
+  });
+  return out;
+}
+
+}  // namespace serval

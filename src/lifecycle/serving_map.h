@@ -1,0 +1,50 @@
+// ServingMap: an immutable picture of what serves right now, for each known
+// model its ready versions (newest precomputed) or why it has none. The
+// ModelManager builds a new one under its lock whenever a version starts or
+// stops serving and publishes it atomically; requests read the published
+// map without taking any lock. Immutable after construction; thread-safe.
+#ifndef SERVAL_LIFECYCLE_SERVING_MAP_H_
+#define SERVAL_LIFECYCLE_SERVING_MAP_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "lifecycle/model_version.h"
+
+namespace serval {
+
+class ServingMap {
+ public:
+  struct Model {
+    std::vector<ModelHandle> ready;  // ascending version
+    // Why it has no ready version (a failed load, "unloaded"), if known.
+    std::string problem;
+  };
+
+  ServingMap() = default;
+  explicit ServingMap(absl::flat_hash_map<std::string, Model> models)
+      : models_(std::move(models)) {}
+
+  // version -1: the newest ready version. NOT_FOUND for an unknown model or
+  // version; UNAVAILABLE when a known model has no ready version.
+  absl::StatusOr<ModelHandle> Get(std::string_view model,
+                                  int64_t version) const;
+  // Ready versions of a model, ascending; NOT_FOUND for an unknown model.
+  absl::StatusOr<std::vector<ModelHandle>> ReadyVersions(
+      std::string_view model) const;
+  std::vector<ModelHandle> AllReady() const;
+
+ private:
+  const Model* Find(std::string_view model) const;
+
+  absl::flat_hash_map<std::string, Model> models_;
+};
+
+}  // namespace serval
+
+#endif  // SERVAL_LIFECYCLE_SERVING_MAP_H_

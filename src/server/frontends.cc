@@ -1,0 +1,74 @@
+#include "server/frontends.h"
+
+#include <utility>
+#include <vector>
+
+#include "common/absl_compat.h"
+#include "common/status_macros.h"
+#include "metrics/metrics_exporter.h"
+#include "spdlog/spdlog.h"
+
+namespace serval {
+namespace {
+
+// The /metrics listener. Scrapes read the live model versions from the
+// manager and the process-wide in-flight count from the server.
+absl::StatusOr<std::unique_ptr<MetricsHttpServer>> StartMetrics(
+    const FrontendOptions& o, ModelManager* manager, Server* server,
+    const http::HttpServer* http_server, const GrpcServer* grpc_server) {
+  std::vector<ListenerPort> listeners;
+  if (http_server) listeners.push_back({"http", http_server->port()});
+  if (grpc_server) {
+    listeners.push_back({"grpc", static_cast<uint16_t>(grpc_server->port())});
+  }
+  auto exporter = std::make_shared<MetricsExporter>(std::move(listeners),
+                                                    GpuMonitor::Load());
+  return MetricsHttpServer::Start(
+      {o.metrics_address, static_cast<uint16_t>(o.metrics_port)},
+      [exporter, manager, server] {
+        std::vector<ModelHandle> handles = manager->AllReady();
+        std::vector<ModelMetricsSource> models;
+        models.reserve(handles.size());
+        for (const auto& h : handles) {
+          models.push_back({h->name(), h->version_string(), h->metrics(),
+                            h->scheduler().QueueSize(),
+                            h->scheduler().InFlight()});
+        }
+        return exporter->Render(models, server->InFlight());
+      });
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Frontends>> Frontends::Start(
+    const FrontendOptions& options, Server* server, ModelManager* manager) {
+  std::unique_ptr<Frontends> f(new Frontends(options.repository_threads));
+  if (options.allow_http) {
+    ASSIGN_OR_RETURN(f->http_,
+                     http::HttpServer::Start(options.http, server, &f->blocking_),
+                     Annotate(_, "HTTP frontend"));
+  }
+  if (options.grpc.enabled) {
+    ASSIGN_OR_RETURN(f->grpc_,
+                     GrpcServer::Start(options.grpc, server, &f->blocking_),
+                     Annotate(_, "gRPC frontend"));
+  }
+  if (options.allow_metrics) {
+    ASSIGN_OR_RETURN(f->metrics_,
+                     StartMetrics(options, manager, server, f->http_.get(),
+                                  f->grpc_.get()),
+                     Annotate(_, "metrics endpoint"));
+    spdlog::info("metrics endpoint listening on {}:{}/metrics",
+                 options.metrics_address, f->metrics_->port());
+  }
+  return f;
+}
+
+void Frontends::Stop(std::chrono::milliseconds grace) {
+  if (grpc_) grpc_->Stop(grace);
+  if (http_) http_->Stop();
+  blocking_.Shutdown();
+  if (metrics_) metrics_->Stop();
+}
+
+}  // namespace serval
