@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "serval/backend.h"
+#include "serval/backend_util.h"
 
 namespace {
 
@@ -55,13 +56,7 @@ ServalError* Error(int32_t code, const std::string& message) {
 // Reports an exception escaping our code as an error instead of letting it
 // cross the C boundary.
 ServalError* FromCurrentException() {
-  try {
-    throw;
-  } catch (const std::exception& e) {
-    return Error(SERVAL_INTERNAL, std::string("identity backend: ") + e.what());
-  } catch (...) {
-    return Error(SERVAL_INTERNAL, "identity backend: unknown exception");
-  }
+  return serval::backend_util::ErrorFromCurrent(*g_host, "identity backend");
 }
 
 // Parses a non-negative decimal integer; false on anything else.
@@ -77,16 +72,8 @@ bool ParseMicros(const char* text, int64_t* out) {
   return true;
 }
 
-// KServe v2 name of an ABI datatype, for error messages.
 std::string TypeName(int32_t datatype) {
-  static const char* const kNames[] = {"INVALID", "BOOL",   "UINT8", "UINT16",
-                                       "UINT32",  "UINT64", "INT8",  "INT16",
-                                       "INT32",   "INT64",  "FP16",  "FP32",
-                                       "FP64",    "BF16",   "BYTES"};
-  if (datatype < 0 || datatype > SERVAL_TYPE_BYTES) {
-    return "datatype " + std::to_string(datatype);
-  }
-  return kNames[datatype];
+  return serval::backend_util::ApiTypeName(datatype);
 }
 
 std::string Quote(const char* s) {

@@ -1,7 +1,5 @@
 #include "ort_common.h"
 
-#include <sched.h>
-
 #include <exception>
 #include <mutex>
 
@@ -37,9 +35,6 @@ ServalError* CurrentExceptionToError(const std::string& context) {
   std::string message;
   try {
     throw;
-  } catch (const PluginError& e) {
-    code = e.code();
-    message = e.what();
   } catch (const Ort::Exception& e) {
     // ORT's codes: INVALID_ARGUMENT, NO_SUCHFILE, INVALID_PROTOBUF... are
     // the caller's problem; the rest are ours.
@@ -60,19 +55,15 @@ ServalError* CurrentExceptionToError(const std::string& context) {
         code = SERVAL_INTERNAL;
     }
     message = std::string("onnxruntime: ") + e.what();
-  } catch (const std::exception& e) {
-    message = e.what();
   } catch (...) {
-    message = "unknown exception";
+    return backend_util::ErrorFromCurrent(Host(), context);
   }
   if (!context.empty()) message = context + ": " + message;
   return Host().error_new(code, message.c_str());
 }
 
 void Log(ServalLogLevel level, const std::string& message) {
-  if (g_host != nullptr && g_host->log != nullptr) {
-    g_host->log(level, __FILE__, __LINE__, message.c_str());
-  }
+  backend_util::Log(g_host, level, message);
 }
 
 Ort::Env& Env() {
@@ -81,16 +72,6 @@ Ort::Env& Env() {
   static Ort::Env* env =
       new Ort::Env(ORT_LOGGING_LEVEL_WARNING, "serval", ForwardOrtLog, nullptr);
   return *env;
-}
-
-uint32_t AvailableCpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-    const int n = CPU_COUNT(&set);
-    if (n > 0) return static_cast<uint32_t>(n);
-  }
-  return 1;
 }
 
 std::optional<ServalDataType> FromOnnx(ONNXTensorElementDataType type) {
@@ -159,24 +140,6 @@ ONNXTensorElementDataType ToOnnx(ServalDataType type) {
   }
 }
 
-const char* ConfigTypeName(ServalDataType type) {
-  static const char* const kNames[] = {
-      "TYPE_INVALID", "TYPE_BOOL", "TYPE_UINT8", "TYPE_UINT16", "TYPE_UINT32",
-      "TYPE_UINT64",  "TYPE_INT8", "TYPE_INT16", "TYPE_INT32",  "TYPE_INT64",
-      "TYPE_FP16",    "TYPE_FP32", "TYPE_FP64",  "TYPE_BF16",   "TYPE_STRING"};
-  const int i = static_cast<int>(type);
-  return (i >= 0 && i <= SERVAL_TYPE_BYTES) ? kNames[i] : "TYPE_INVALID";
-}
-
-const char* ApiTypeName(ServalDataType type) {
-  static const char* const kNames[] = {"INVALID", "BOOL",   "UINT8", "UINT16",
-                                       "UINT32",  "UINT64", "INT8",  "INT16",
-                                       "INT32",   "INT64",  "FP16",  "FP32",
-                                       "FP64",    "BF16",   "BYTES"};
-  const int i = static_cast<int>(type);
-  return (i >= 0 && i <= SERVAL_TYPE_BYTES) ? kNames[i] : "INVALID";
-}
-
 const char* OnnxTypeName(ONNXTensorElementDataType type) {
   switch (type) {
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING:
@@ -192,39 +155,6 @@ const char* OnnxTypeName(ONNXTensorElementDataType type) {
       return serval_type ? ApiTypeName(*serval_type) : "an unsupported type";
     }
   }
-}
-
-uint64_t ElementSize(ServalDataType type) {
-  switch (type) {
-    case SERVAL_TYPE_BOOL:
-    case SERVAL_TYPE_UINT8:
-    case SERVAL_TYPE_INT8:
-      return 1;
-    case SERVAL_TYPE_UINT16:
-    case SERVAL_TYPE_INT16:
-    case SERVAL_TYPE_FP16:
-    case SERVAL_TYPE_BF16:
-      return 2;
-    case SERVAL_TYPE_UINT32:
-    case SERVAL_TYPE_INT32:
-    case SERVAL_TYPE_FP32:
-      return 4;
-    case SERVAL_TYPE_UINT64:
-    case SERVAL_TYPE_INT64:
-    case SERVAL_TYPE_FP64:
-      return 8;
-    default:
-      return 0;
-  }
-}
-
-std::string DimsToString(const std::vector<int64_t>& dims) {
-  std::string out = "[";
-  for (size_t i = 0; i < dims.size(); ++i) {
-    if (i > 0) out += ",";
-    out += std::to_string(dims[i]);
-  }
-  return out + "]";
 }
 
 }  // namespace serval::ort

@@ -1,6 +1,7 @@
 // Shared pieces of the ONNX Runtime plugin: the host table, the one error
-// path (PluginError, turned into a ServalError at the ABI boundary), the
-// process-wide Ort::Env and datatype mapping between ONNX and serval.
+// path (PluginError from serval/backend_util.h, and ORT's own exceptions,
+// turned into a ServalError at the ABI boundary), the process-wide Ort::Env
+// and datatype mapping between ONNX and serval.
 //
 // The ORT C++ API reports failures by throwing Ort::Exception, so the plugin
 // uses exceptions internally too; every ABI function catches everything
@@ -17,19 +18,16 @@
 #include <vector>
 
 #include "serval/backend.h"
+#include "serval/backend_util.h"
 
 namespace serval::ort {
 
-// A failure with the status code the host should see.
-class PluginError : public std::runtime_error {
- public:
-  PluginError(ServalCode code, const std::string& message)
-      : std::runtime_error(message), code_(code) {}
-  ServalCode code() const { return code_; }
-
- private:
-  ServalCode code_;
-};
+using backend_util::ApiTypeName;
+using backend_util::AvailableCpus;
+using backend_util::ConfigTypeName;
+using backend_util::DimsToString;
+using backend_util::ElementSize;
+using backend_util::PluginError;
 
 // The host's table, set once by the entry point before anything else runs.
 void SetHost(const ServalHostApi* host);
@@ -45,20 +43,11 @@ void Log(ServalLogLevel level, const std::string& message);
 // go to the host's log).
 Ort::Env& Env();
 
-// Number of CPUs this process may run on (affinity mask), at least 1.
-uint32_t AvailableCpus();
-
 // ONNX element type <-> serval datatype; nullopt when serval has no
 // equivalent or the plugin does not support it (strings, complex, fp8...).
 std::optional<ServalDataType> FromOnnx(ONNXTensorElementDataType type);
 ONNXTensorElementDataType ToOnnx(ServalDataType type);
-// "TYPE_FP32" style names used in config.pbtxt, and "FP32" style API names.
-const char* ConfigTypeName(ServalDataType type);
-const char* ApiTypeName(ServalDataType type);
 const char* OnnxTypeName(ONNXTensorElementDataType type);
-uint64_t ElementSize(ServalDataType type);
-
-std::string DimsToString(const std::vector<int64_t>& dims);
 
 }  // namespace serval::ort
 

@@ -101,7 +101,7 @@ void OrtInstance::BindInputs(ServalBatch* batch) {
     if (expected != t->byte_size) {
       throw PluginError(SERVAL_INVALID_ARGUMENT,
                         "input '" + in.name + "': shape " +
-                            DimsToString({t->shape, t->shape + t->rank}) +
+                            DimsToString(std::vector<int64_t>(t->shape, t->shape + t->rank)) +
                             " needs " + std::to_string(expected) +
                             " bytes, got " + std::to_string(t->byte_size));
     }

@@ -1,26 +1,12 @@
 #include "ort_model.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdlib>
 #include <filesystem>
 
 #include "ort_common.h"
 
 namespace serval::ort {
 namespace {
-
-int ParsePositiveInt(const std::string& key, const std::string& value) {
-  char* end = nullptr;
-  errno = 0;
-  const long n = std::strtol(value.c_str(), &end, 10);
-  if (errno != 0 || end == value.c_str() || *end != '\0' || n < 1 || n > 4096) {
-    throw PluginError(SERVAL_INVALID_ARGUMENT,
-                      "parameter " + key + " must be an integer " +
-                          "in [1, 4096], got '" + value + "'");
-  }
-  return static_cast<int>(n);
-}
 
 GraphOptimizationLevel ParseOptimization(const std::string& value) {
   if (value == "disable" || value == "none") return ORT_DISABLE_ALL;
@@ -67,17 +53,23 @@ const OnnxTensor* FindTensor(const std::vector<OnnxTensor>& list,
 OrtModelOptions ParseModelOptions(const ServalModelInfo& info) {
   OrtModelOptions options;
   const uint32_t instances = std::max<uint32_t>(1, info.instance_count);
-  options.intra_op_threads =
-      static_cast<int>(std::max<uint32_t>(1, AvailableCpus() / instances));
+  options.intra_op_threads = backend_util::DefaultIntraOpThreads(instances);
   for (uint32_t i = 0; i < info.parameter_count; ++i) {
     const std::string key = info.parameters[i].key;
     const std::string value = info.parameters[i].value;
     if (key == "intra_op_thread_count") {
-      options.intra_op_threads = ParsePositiveInt(key, value);
+      options.intra_op_threads = backend_util::ParsePositiveInt(key, value);
     } else if (key == "inter_op_thread_count") {
-      options.inter_op_threads = ParsePositiveInt(key, value);
+      options.inter_op_threads = backend_util::ParsePositiveInt(key, value);
     } else if (key == "graph_optimization_level") {
       options.optimization = ParseOptimization(value);
+    } else if (key == "intra_op_spinning") {
+      if (value != "on" && value != "off") {
+        throw PluginError(SERVAL_INVALID_ARGUMENT,
+                          "parameter intra_op_spinning must be on or off, "
+                          "got '" + value + "'");
+      }
+      options.intra_op_spinning = value == "on";
     }
     // Other keys belong to the host or other layers.
   }
@@ -104,6 +96,8 @@ std::unique_ptr<OrtModel> OrtModel::Create(const ServalModelInfo& info) {
   so.SetExecutionMode(model->options_.inter_op_threads > 1 ? ORT_PARALLEL
                                                            : ORT_SEQUENTIAL);
   so.SetGraphOptimizationLevel(model->options_.optimization);
+  so.AddConfigEntry("session.intra_op.allow_spinning",
+                    model->options_.intra_op_spinning ? "1" : "0");
   so.SetLogId(model->context_.c_str());
   // Memory patterns pre-plan one block per concurrent run; without them the
   // arena serves each run's tensors and concurrent instances cost about

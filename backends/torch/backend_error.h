@@ -1,45 +1,35 @@
-// BackendError: the one exception type the torch plugin throws internally.
-//
-// libtorch reports failures by throwing (c10::Error), so the plugin uses
-// exceptions inside and converts them to ServalError at the ABI boundary
-// (torch_backend.cc); nothing is thrown across the C ABI. A BackendError
-// carries either a code and message made here, or an error the host
-// returned (host-made errors cannot be freed by the plugin, only passed on).
+// The exceptions the torch plugin throws internally. libtorch reports
+// failures by throwing (c10::Error), so the plugin uses exceptions inside
+// and converts them to ServalError at the ABI boundary (torch_backend.cc);
+// nothing is thrown across the C ABI. Its own failures are PluginErrors
+// (serval/backend_util.h); an error the host returned travels as a
+// HostError, since the plugin can only pass a host-made error on, not free
+// or rebuild it.
 #ifndef SERVAL_BACKENDS_TORCH_BACKEND_ERROR_H_
 #define SERVAL_BACKENDS_TORCH_BACKEND_ERROR_H_
 
-#include <cstdint>
 #include <exception>
-#include <string>
-#include <utility>
 
 #include "serval/backend.h"
+#include "serval/backend_util.h"
 
 namespace serval::torch_backend {
 
-class BackendError : public std::exception {
- public:
-  BackendError(ServalCode code, std::string message)
-      : code_(code), message_(std::move(message)) {}
-  // Wraps an error the host returned; the catcher passes it on unchanged.
-  explicit BackendError(ServalError* host_error)
-      : code_(SERVAL_INTERNAL),
-        message_("host error"),
-        host_error_(host_error) {}
+using backend_util::PluginError;
 
-  ServalCode code() const { return code_; }
-  const char* what() const noexcept override { return message_.c_str(); }
-  ServalError* host_error() const { return host_error_; }
+class HostError : public std::exception {
+ public:
+  explicit HostError(ServalError* error) : error_(error) {}
+  const char* what() const noexcept override { return "host error"; }
+  ServalError* error() const { return error_; }
 
  private:
-  ServalCode code_;
-  std::string message_;
-  ServalError* host_error_ = nullptr;
+  ServalError* error_;
 };
 
 // Throws the host's error, if any.
 inline void CheckHost(ServalError* error) {
-  if (error != nullptr) throw BackendError(error);
+  if (error != nullptr) throw HostError(error);
 }
 
 }  // namespace serval::torch_backend

@@ -1,9 +1,6 @@
 #include "model_spec.h"
 
-#include <sched.h>
-
 #include <charconv>
-#include <thread>
 
 #include "backend_error.h"
 
@@ -13,7 +10,7 @@ namespace {
 std::vector<TensorSpec> CopySpecs(const ServalTensorSpec* specs, uint32_t n,
                                   const char* what) {
   if (n > 0 && specs == nullptr) {
-    throw BackendError(SERVAL_INVALID_ARGUMENT,
+    throw PluginError(SERVAL_INVALID_ARGUMENT,
                        std::string("model info has no ") + what + " array");
   }
   std::vector<TensorSpec> out;
@@ -36,16 +33,7 @@ int PositiveIntParameter(const ModelSpec& spec, const std::string& lower,
   auto it = spec.parameters.find(lower);
   if (it == spec.parameters.end()) it = spec.parameters.find(upper);
   if (it == spec.parameters.end()) return 0;
-  const std::string& text = it->second;
-  int value = 0;
-  auto [end, ec] =
-      std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) {
-    throw BackendError(SERVAL_INVALID_ARGUMENT,
-                       "parameter '" + it->first +
-                           "' must be a positive integer, got '" + text + "'");
-  }
-  return value;
+  return backend_util::ParsePositiveInt(it->first, it->second);
 }
 
 }  // namespace
@@ -68,7 +56,7 @@ ModelSpec SpecFromInfo(const ServalModelInfo& info) {
   }
   spec.instance_count = info.instance_count > 0 ? info.instance_count : 1;
   if (spec.model_file.empty()) {
-    throw BackendError(SERVAL_INVALID_ARGUMENT, "no model file given");
+    throw PluginError(SERVAL_INVALID_ARGUMENT, "no model file given");
   }
   return spec;
 }
@@ -80,17 +68,6 @@ ThreadParameters ReadThreadParameters(const ModelSpec& spec) {
   t.inter_op = PositiveIntParameter(spec, "inter_op_thread_count",
                                     "INTER_OP_THREAD_COUNT");
   return t;
-}
-
-unsigned AvailableCpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-    const int count = CPU_COUNT(&set);
-    if (count > 0) return static_cast<unsigned>(count);
-  }
-  const unsigned hardware = std::thread::hardware_concurrency();
-  return hardware > 0 ? hardware : 1;
 }
 
 int IntraOpThreadsPerInstance(const ModelSpec& spec,
@@ -113,41 +90,6 @@ std::optional<int> ConventionIndex(std::string_view name) {
     return std::nullopt;
   }
   return index;
-}
-
-const char* DataTypeName(int32_t datatype) {
-  switch (datatype) {
-    case SERVAL_TYPE_BOOL:
-      return "BOOL";
-    case SERVAL_TYPE_UINT8:
-      return "UINT8";
-    case SERVAL_TYPE_UINT16:
-      return "UINT16";
-    case SERVAL_TYPE_UINT32:
-      return "UINT32";
-    case SERVAL_TYPE_UINT64:
-      return "UINT64";
-    case SERVAL_TYPE_INT8:
-      return "INT8";
-    case SERVAL_TYPE_INT16:
-      return "INT16";
-    case SERVAL_TYPE_INT32:
-      return "INT32";
-    case SERVAL_TYPE_INT64:
-      return "INT64";
-    case SERVAL_TYPE_FP16:
-      return "FP16";
-    case SERVAL_TYPE_FP32:
-      return "FP32";
-    case SERVAL_TYPE_FP64:
-      return "FP64";
-    case SERVAL_TYPE_BF16:
-      return "BF16";
-    case SERVAL_TYPE_BYTES:
-      return "BYTES";
-    default:
-      return "INVALID";
-  }
 }
 
 }  // namespace serval::torch_backend

@@ -13,8 +13,15 @@
 #include <vector>
 
 #include "serval/backend.h"
+#include "serval/backend_util.h"
 
 namespace serval::torch_backend {
+
+using backend_util::AvailableCpus;
+// KServe name of a ServalDataType ("FP32"), "INVALID" when unknown.
+inline const char* DataTypeName(int32_t datatype) {
+  return backend_util::ApiTypeName(datatype);
+}
 
 struct TensorSpec {
   std::string name;
@@ -42,17 +49,13 @@ struct ModelSpec {
   std::string Label() const;
 };
 
-// Copies the host's description. Throws BackendError for a malformed one.
+// Copies the host's description. Throws PluginError for a malformed one.
 ModelSpec SpecFromInfo(const ServalModelInfo& info);
 
 // Reads intra_op_thread_count / inter_op_thread_count (Triton's upper-case
-// INTRA_OP_THREAD_COUNT / INTER_OP_THREAD_COUNT too). Throws BackendError
+// INTRA_OP_THREAD_COUNT / INTER_OP_THREAD_COUNT too). Throws PluginError
 // (INVALID_ARGUMENT) for a value that is not a positive integer.
 ThreadParameters ReadThreadParameters(const ModelSpec& spec);
-
-// CPUs this process may run on (its affinity mask, which containers and
-// taskset narrow), else std::thread::hardware_concurrency(); at least 1.
-unsigned AvailableCpus();
 
 // Intra-op threads of one instance: the configured count, else
 // hardware_threads / instance_count, at least 1.
@@ -62,8 +65,6 @@ int IntraOpThreadsPerInstance(const ModelSpec& spec, unsigned hardware_threads);
 // any "<prefix>__<digits>". nullopt when the name does not follow it.
 std::optional<int> ConventionIndex(std::string_view name);
 
-// KServe name of a ServalDataType ("FP32"), "INVALID" when unknown.
-const char* DataTypeName(int32_t datatype);
 
 }  // namespace serval::torch_backend
 

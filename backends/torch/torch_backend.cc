@@ -28,8 +28,9 @@ const ServalHostApi* g_host = nullptr;
 ServalError* CurrentError(const std::string& context) {
   try {
     throw;
-  } catch (const BackendError& e) {
-    if (e.host_error() != nullptr) return e.host_error();
+  } catch (const HostError& e) {
+    return e.error();
+  } catch (const PluginError& e) {
     return g_host->error_new(e.code(), e.what());
   } catch (const std::exception& e) {
     // c10::Error derives from std::exception; its what() carries a C++

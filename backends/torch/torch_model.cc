@@ -70,7 +70,7 @@ std::string ShapeText(c10::IntArrayRef shape) {
 at::ScalarType CheckedType(const TensorSpec& tensor, const char* role) {
   std::optional<at::ScalarType> type = TorchType(tensor.datatype);
   if (!type) {
-    throw BackendError(SERVAL_INVALID_ARGUMENT,
+    throw PluginError(SERVAL_INVALID_ARGUMENT,
                        std::string(role) + " '" + tensor.name +
                            "' has datatype " + DataTypeName(tensor.datatype) +
                            ", which the torch backend does not support");
@@ -82,7 +82,7 @@ at::ScalarType CheckedType(const TensorSpec& tensor, const char* role) {
 // the CUDA path (a later issue) adds its case here and moves the module.
 torch::Device PlaceInstance(int32_t kind, int32_t device_id) {
   if (kind == SERVAL_INSTANCE_CPU) return torch::Device(torch::kCPU);
-  throw BackendError(SERVAL_UNIMPLEMENTED,
+  throw PluginError(SERVAL_UNIMPLEMENTED,
                      "the torch backend runs CPU instances only "
                      "(KIND_GPU requested, device " +
                          std::to_string(device_id) + ")");
@@ -173,11 +173,11 @@ torch::jit::Module LoadModule(const ModelSpec& spec) {
     module.eval();
     return module;
   } catch (const c10::Error& e) {
-    throw BackendError(SERVAL_INVALID_ARGUMENT,
+    throw PluginError(SERVAL_INVALID_ARGUMENT,
                        "cannot load TorchScript file '" + spec.model_file +
                            "': " + e.what_without_backtrace());
   } catch (const std::exception& e) {
-    throw BackendError(
+    throw PluginError(
         SERVAL_INVALID_ARGUMENT,
         "cannot load TorchScript file '" + spec.model_file + "': " + e.what());
   }
@@ -195,7 +195,7 @@ void BindInputs(const ModelSpec& spec, const c10::FunctionSchema& schema,
   const std::vector<std::string>& names = loaded->argument_names;
   const size_t n = spec.inputs.size();
   if (n > names.size()) {
-    throw BackendError(SERVAL_INVALID_ARGUMENT,
+    throw PluginError(SERVAL_INVALID_ARGUMENT,
                        "the config declares " + std::to_string(n) +
                            " inputs but forward() takes " +
                            std::to_string(names.size()));
@@ -219,13 +219,13 @@ void BindInputs(const ModelSpec& spec, const c10::FunctionSchema& schema,
   std::vector<bool> used(names.size(), false);
   for (size_t i = 0; i < n; ++i) {
     if (used[positions[i]]) {
-      throw BackendError(SERVAL_INVALID_ARGUMENT,
+      throw PluginError(SERVAL_INVALID_ARGUMENT,
                          "inputs bind twice to forward argument '" +
                              names[positions[i]] + "'");
     }
     used[positions[i]] = true;
     if (!c10::TensorType::get()->isSubtypeOf(*args[positions[i] + 1].type())) {
-      throw BackendError(
+      throw PluginError(
           SERVAL_INVALID_ARGUMENT,
           "input '" + spec.inputs[i].name + "' binds to forward argument '" +
               names[positions[i]] + "' of type " +
@@ -235,7 +235,7 @@ void BindInputs(const ModelSpec& spec, const c10::FunctionSchema& schema,
   }
   for (size_t a = 0; a < names.size(); ++a) {
     if (!used[a] && !args[a + 1].default_value()) {
-      throw BackendError(
+      throw PluginError(
           SERVAL_INVALID_ARGUMENT,
           "forward argument '" + names[a] +
               "' has no default and no config input binds to it");
@@ -274,7 +274,7 @@ void BindOutputs(const ModelSpec& spec, const c10::FunctionSchema& schema,
   }
   for (size_t i = 0; i < n; ++i) {
     if (loaded->output_index[i] >= produced) {
-      throw BackendError(SERVAL_INVALID_ARGUMENT,
+      throw PluginError(SERVAL_INVALID_ARGUMENT,
                          "forward() returns " + std::to_string(produced) +
                              " tensor(s) but the config declares output '" +
                              spec.outputs[i].name + "' at position " +
@@ -299,7 +299,7 @@ std::unique_ptr<TorchModel> TorchModel::Load(ModelSpec spec,
   ReportBlasOnce(host);
   loaded->forward = loaded->module.find_method("forward");
   if (!loaded->forward) {
-    throw BackendError(SERVAL_INVALID_ARGUMENT,
+    throw PluginError(SERVAL_INVALID_ARGUMENT,
                        "the TorchScript module has no forward() method");
   }
   const c10::FunctionSchema& schema = loaded->forward->function().getSchema();
@@ -355,7 +355,7 @@ at::Tensor WrapInput(const ModelSpec& spec, const TensorSpec& declared,
                      at::ScalarType type, const ServalTensor& tensor,
                      const torch::Device& device) {
   if (tensor.datatype != declared.datatype) {
-    throw BackendError(SERVAL_INVALID_ARGUMENT,
+    throw PluginError(SERVAL_INVALID_ARGUMENT,
                        spec.Label() + ": input '" + declared.name +
                            "' expected " + DataTypeName(declared.datatype) +
                            ", got " + DataTypeName(tensor.datatype));
@@ -365,7 +365,7 @@ at::Tensor WrapInput(const ModelSpec& spec, const TensorSpec& declared,
                                            int64_t{1}, std::multiplies<>());
   const uint64_t expected = elements * c10::elementSize(type);
   if (tensor.byte_size != expected) {
-    throw BackendError(SERVAL_INVALID_ARGUMENT,
+    throw PluginError(SERVAL_INVALID_ARGUMENT,
                        spec.Label() + ": input '" + declared.name +
                            "' of shape " + ShapeText(shape) + " needs " +
                            std::to_string(expected) + " bytes, got " +
@@ -409,7 +409,7 @@ std::vector<at::Tensor> ResultTensors(const ModelSpec& spec,
     for (const TensorSpec& output : spec.outputs) {
       auto it = dict.find(c10::IValue(output.name));
       if (it == dict.end() || !it->value().isTensor()) {
-        throw BackendError(SERVAL_INTERNAL, spec.Label() +
+        throw PluginError(SERVAL_INTERNAL, spec.Label() +
                                                 ": forward() returned a dict "
                                                 "without a tensor named '" +
                                                 output.name + "'");
@@ -418,7 +418,7 @@ std::vector<at::Tensor> ResultTensors(const ModelSpec& spec,
     }
     return out;
   } else {
-    throw BackendError(SERVAL_INTERNAL,
+    throw PluginError(SERVAL_INTERNAL,
                        spec.Label() + ": forward() returned " +
                            result.tagKind() +
                            "; expected a Tensor, a tuple or a list of "
@@ -428,7 +428,7 @@ std::vector<at::Tensor> ResultTensors(const ModelSpec& spec,
   for (size_t i = 0; i < spec.outputs.size(); ++i) {
     const size_t index = loaded.output_index[i];
     if (index >= values.size() || !values[index].isTensor()) {
-      throw BackendError(SERVAL_INTERNAL,
+      throw PluginError(SERVAL_INTERNAL,
                          spec.Label() + ": forward() returned " +
                              std::to_string(values.size()) +
                              " value(s); output '" + spec.outputs[i].name +
@@ -445,7 +445,7 @@ std::vector<at::Tensor> ResultTensors(const ModelSpec& spec,
 void CheckOutputType(const ModelSpec& spec, const TensorSpec& declared,
                      at::ScalarType type, const at::Tensor& tensor) {
   if (tensor.scalar_type() != type) {
-    throw BackendError(SERVAL_INTERNAL, spec.Label() + ": output '" +
+    throw PluginError(SERVAL_INTERNAL, spec.Label() + ": output '" +
                                             declared.name + "' is declared " +
                                             DataTypeName(declared.datatype) +
                                             " but the model produced " +
@@ -476,7 +476,7 @@ ForwardCall BuildCall(const ServalHostApi* host, ServalBatch* batch,
       }
     }
     if (found == nullptr) {
-      throw BackendError(
+      throw PluginError(
           SERVAL_INVALID_ARGUMENT,
           spec.Label() + ": the batch lacks input '" + declared.name + "'");
     }
@@ -532,7 +532,7 @@ void TorchInstance::Execute(ServalBatch* batch) {
     result = (*loaded.forward)(std::move(call.args), call.kwargs);
   } catch (const std::exception& e) {
     host_->log(SERVAL_LOG_DEBUG, __FILE__, __LINE__, e.what());
-    throw BackendError(SERVAL_INTERNAL,
+    throw PluginError(SERVAL_INTERNAL,
                        spec.Label() + ": forward() failed: " + ErrorSummary(e));
   }
   const std::vector<at::Tensor> outputs = ResultTensors(spec, loaded, result);

@@ -11,7 +11,7 @@
 // Threads: Load/Create from load threads. Execute on one instance is never
 // concurrent; Execute on different instances of one model may be (forward
 // on a shared module is thread-safe under InferenceMode).
-// Errors are thrown as BackendError (or c10::Error); the glue converts.
+// Errors are thrown as PluginError (or c10::Error); the glue converts.
 //
 // The header is free of libtorch types so only torch_model.cc pays for
 // libtorch's headers.

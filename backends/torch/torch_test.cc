@@ -474,7 +474,7 @@ TEST_F(TorchBackendTest, BadThreadParameterFailsToLoad) {
     parameters { key: "intra_op_thread_count" value { string_value: "many" } })");
   ASSERT_FALSE(model.ok());
   EXPECT_THAT(std::string(model.status().message()),
-              HasSubstr("'intra_op_thread_count' must be a positive integer"));
+              HasSubstr("'intra_op_thread_count' must be an integer in [1, 4096]"));
 }
 
 // Debian's libtorch reaches BLAS through libblas.so.3; it must be the
@@ -637,10 +637,11 @@ class TorchExampleTest : public PluginTest {
         ASSERT_EQ(have.size(), want.size());
         float scale = 0;
         for (float w : want) scale = std::max(scale, std::fabs(w));
+        // Relative to the tensor's magnitude, as the integration test
+        // compares: the reference may come from other BLAS kernels (SSE3 in
+        // the Python process, AVX-512 here), which sum in another order.
+        const double tol = rtol * scale;
         for (size_t k = 0; k < want.size(); ++k) {
-          // Relative to the element, with the tensor's magnitude as the floor
-          // so elements near zero are not held to an impossible bound.
-          const double tol = rtol * std::max(std::fabs(want[k]), 1e-3f * scale);
           ASSERT_NEAR(have[k], want[k], tol) << name << " element " << k;
         }
       }

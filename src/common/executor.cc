@@ -3,12 +3,17 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/thread_name.h"
+
 namespace serval {
 
-ThreadPool::ThreadPool(int threads) {
+ThreadPool::ThreadPool(int threads, std::string name) {
   threads_.reserve(std::max(1, threads));
   for (int i = 0; i < std::max(1, threads); ++i) {
-    threads_.emplace_back([this] { Loop(); });
+    threads_.emplace_back([this, name] {
+      SetCurrentThreadName(name);
+      Loop();
+    });
   }
 }
 

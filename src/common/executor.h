@@ -39,7 +39,8 @@ class InlineExecutor final : public Executor {
 // posted after that runs inline on the caller, so nothing posted is lost.
 class ThreadPool final : public Executor {
  public:
-  explicit ThreadPool(int threads);
+  // `name` names the threads (see thread_name.h).
+  explicit ThreadPool(int threads, std::string name = "serval-pool");
   ~ThreadPool() override;
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;

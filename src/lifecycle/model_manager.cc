@@ -78,7 +78,7 @@ absl::StatusOr<ModelControlMode> ParseModelControlMode(std::string_view name) {
 
 ModelManager::ModelManager(ManagerOptions options)
     : options_(std::move(options)),
-      pool_(std::make_unique<ThreadPool>(options_.load_threads)) {}
+      pool_(std::make_unique<ThreadPool>(options_.load_threads, "model-load")) {}
 
 ModelManager::~ModelManager() {
   BeginShutdown();

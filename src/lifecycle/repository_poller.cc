@@ -1,6 +1,7 @@
 #include "lifecycle/repository_poller.h"
 
 #include "common/absl_compat.h"
+#include "common/thread_name.h"
 #include "repository/repository_scanner.h"
 #include "spdlog/spdlog.h"
 
@@ -24,7 +25,10 @@ void RepositoryPoller::Prime() {
 }
 
 void RepositoryPoller::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    SetCurrentThreadName("repo-poll");
+    Loop();
+  });
 }
 
 void RepositoryPoller::Stop() {

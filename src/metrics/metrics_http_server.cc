@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
+#include "common/thread_name.h"
 #include "metrics/text_exposition.h"
 #include "spdlog/spdlog.h"
 
@@ -87,7 +88,10 @@ MetricsHttpServer::MetricsHttpServer(int listen_fd, int wake_read,
       wake_write_(wake_write),
       port_(port),
       render_(std::move(render)),
-      thread_([this] { Loop(); }) {}
+      thread_([this] {
+        SetCurrentThreadName("metrics");
+        Loop();
+      }) {}
 
 MetricsHttpServer::~MetricsHttpServer() { Stop(); }
 

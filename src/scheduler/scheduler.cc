@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/thread_name.h"
 
 namespace serval {
 
@@ -10,7 +11,8 @@ Scheduler::Scheduler(SchedulerOptions options,
                      std::unique_ptr<BatchExecutor> executor,
                      StatisticsRecorder* stats, const Clock* clock,
                      ModelMetrics* metrics)
-    : preserve_ordering_(options.preserve_ordering),
+    : name_(options.name),
+      preserve_ordering_(options.preserve_ordering),
       executor_(std::move(executor)),
       stats_(stats),
       metrics_(metrics),
@@ -19,7 +21,13 @@ Scheduler::Scheduler(SchedulerOptions options,
   const size_t n = executor_->instance_count();
   workers_.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    workers_.emplace_back([this, i] { WorkerLoop(i); });
+    // "<model>/<instance>", the model name cut so the index survives the
+    // 15-character limit.
+    std::string name = absl::StrCat(name_.substr(0, 11), "/", i);
+    workers_.emplace_back([this, i, name = std::move(name)] {
+      SetCurrentThreadName(name);
+      WorkerLoop(i);
+    });
   }
 }
 

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <span>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -69,6 +70,7 @@ class Scheduler {
       ABSL_LOCKS_EXCLUDED(mu_, order_mu_);
   static void Deliver(PendingPtr request);
 
+  const std::string name_;
   const bool preserve_ordering_;
   std::unique_ptr<BatchExecutor> executor_;
   StatisticsRecorder* stats_;

@@ -31,6 +31,7 @@ size_t SchedulerOptions::DefaultQueueSize(int32_t max_batch_size,
 SchedulerOptions SchedulerOptions::FromConfig(
     const inference::ModelConfig& config, size_t instance_count) {
   SchedulerOptions o;
+  o.name = config.name();
   o.max_batch_size = config.max_batch_size();
   const size_t default_size =
       DefaultQueueSize(o.max_batch_size, instance_count);

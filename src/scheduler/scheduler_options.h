@@ -4,6 +4,7 @@
 #define SERVAL_SCHEDULER_SCHEDULER_OPTIONS_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "proto/model_config.pb.h"
@@ -20,6 +21,8 @@ struct QueuePolicy {
 };
 
 struct SchedulerOptions {
+  // The model's name, for naming the worker threads.
+  std::string name;
   int32_t max_batch_size = 0;
   bool dynamic_batching = false;
   std::vector<int64_t> preferred_batch_sizes;  // ascending

@@ -47,7 +47,8 @@ class Frontends {
   void Stop(std::chrono::milliseconds grace = std::chrono::seconds(1));
 
  private:
-  explicit Frontends(int repository_threads) : blocking_(repository_threads) {}
+  explicit Frontends(int repository_threads)
+      : blocking_(repository_threads, "repository") {}
 
   // Declared first: destroyed last, after the frontends that post to it.
   ThreadPool blocking_;

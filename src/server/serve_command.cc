@@ -127,7 +127,7 @@ int Serve(ServeOptions& o) {
   // Composition root. Declaration order is destruction order reversed:
   // the reaper (which destroys retired model versions) outlives everything
   // that may drop the last handle of one.
-  ThreadPool reaper(1);
+  ThreadPool reaper(1, "reaper");
   BackendLoaderOptions lo;
   lo.backend_directory = o.backend_directory;
   lo.metrics = metrics;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/thread_name.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/resource_quota.h"
 
@@ -53,7 +54,10 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
                            ready);
   health->SetServingStatus(ready);
   self->health_thread_ =
-      std::thread([s = self.get(), ready] { s->PollHealth(ready); });
+      std::thread([s = self.get(), ready] {
+        SetCurrentThreadName("grpc-health");
+        s->PollHealth(ready);
+      });
   return self;
 }
 

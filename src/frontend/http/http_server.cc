@@ -4,7 +4,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/thread_name.h"
 #include "frontend/http/http_session.h"
+#include "serval/backend_util.h"
 #include "spdlog/spdlog.h"
 
 namespace serval::http {
@@ -40,9 +42,13 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   }
   server->port_ = acceptor.local_endpoint().port();
   server->Accept();
+  // By default half the CPUs, at least one: the other half runs models.
+  // On 2 cores, with a model worker busy, one I/O thread served the example
+  // identity model ~20% faster than two and used ~25% less CPU per request
+  // (docs/http.md).
   int threads = options.io_threads > 0
                     ? options.io_threads
-                    : static_cast<int>(std::thread::hardware_concurrency());
+                    : static_cast<int>(backend_util::AvailableCpus() / 2);
   threads = std::max(threads, 1);
   {
     absl::MutexLock lock(&server->running_mu_);
@@ -50,6 +56,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   }
   for (int i = 0; i < threads; ++i) {
     server->threads_.emplace_back([s = server.get()] {
+      SetCurrentThreadName("http-io");
       s->io_->run();
       absl::MutexLock lock(&s->running_mu_);
       --s->running_;
