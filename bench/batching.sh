@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 5 / issue 6 benchmark: the MLP over HTTP JSON at concurrency 1/8/64,
+# Batching and protocols: the MLP over HTTP JSON at concurrency 1/8/64,
 # with and without dynamic batching and with 1 or 2 instances; then the MLP
 # and identity models over HTTP JSON, HTTP binary and gRPC at concurrency 64.
 # All configurations are served by one serval on free loopback ports, measured

@@ -79,7 +79,7 @@ at::ScalarType CheckedType(const TensorSpec& tensor, const char* role) {
 }
 
 // Where an instance's tensors live. The one place that knows about devices:
-// the CUDA path (a later issue) adds its case here and moves the module.
+// a CUDA path would add its case here and move the module.
 torch::Device PlaceInstance(int32_t kind, int32_t device_id) {
   if (kind == SERVAL_INSTANCE_CPU) return torch::Device(torch::kCPU);
   throw PluginError(SERVAL_UNIMPLEMENTED,

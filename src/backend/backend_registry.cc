@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/absl_compat.h"
+#include "common/status_macros.h"
 
 namespace serval {
 
@@ -22,10 +23,9 @@ absl::StatusOr<std::shared_ptr<BackendLibrary>> BackendRegistry::Get(
   std::error_code ec;
   for (const auto& path : candidates) {
     if (!fs::exists(path, ec)) continue;
-    auto lib = BackendLibrary::Open(path.string());
-    if (!lib.ok()) return lib.status();
-    loaded_.emplace(std::string(name), *lib);
-    return *lib;
+    ASSIGN_OR_RETURN(auto lib, BackendLibrary::Open(path.string()));
+    loaded_.emplace(std::string(name), lib);
+    return lib;
   }
   return absl::NotFoundError(absl::StrCat(
       "backend '", ToAbsl(name), "' is not installed: looked for ",

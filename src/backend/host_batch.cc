@@ -7,6 +7,7 @@
 #include "backend/backend_model.h"
 #include "common/absl_compat.h"
 #include "common/clock.h"
+#include "common/status_macros.h"
 
 namespace serval {
 
@@ -177,12 +178,11 @@ absl::Status HostBatch::OutputBuffer(const char* name, int32_t datatype,
         ", configuration expects ", ShapeToString(want)));
   }
   if (spec.datatype != DataType::kBytes) {
-    auto expected_bytes = ByteSize(spec.datatype, s);
-    if (!expected_bytes.ok()) return expected_bytes.status();
-    if (static_cast<uint64_t>(*expected_bytes) != byte_size) {
+    ASSIGN_OR_RETURN(auto expected_bytes, ByteSize(spec.datatype, s));
+    if (static_cast<uint64_t>(expected_bytes) != byte_size) {
       return absl::InvalidArgumentError(absl::StrCat(
           "output '", name, "': byte size ", byte_size, " does not match ",
-          *expected_bytes, " for shape ", ShapeToString(s)));
+          expected_bytes, " for shape ", ShapeToString(s)));
     }
   }
   Allocated& a = allocated_[*index];

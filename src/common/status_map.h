@@ -1,4 +1,5 @@
-// Maps absl::StatusCode to HTTP status and gRPC codes (DESIGN section 5).
+// Maps absl::StatusCode to HTTP status and gRPC codes: the one table both
+// frontends answer errors with (docs/architecture.md).
 // The single table every frontend uses, so REST and gRPC never disagree.
 #ifndef SERVAL_COMMON_STATUS_MAP_H_
 #define SERVAL_COMMON_STATUS_MAP_H_

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/absl_compat.h"
+#include "common/status_macros.h"
 
 namespace serval {
 namespace {
@@ -71,9 +72,8 @@ absl::Status ApplyConfigDefaults(std::string_view model_name,
     group->set_kind(ModelInstanceGroup::KIND_CPU);
   }
   for (int i = 0; i < config->instance_group_size(); ++i) {
-    absl::Status status = ApplyGroupDefaults(config->name(), i, options,
-                                             config->mutable_instance_group(i));
-    if (!status.ok()) return status;
+    RETURN_IF_ERROR(ApplyGroupDefaults(config->name(), i, options,
+                                             config->mutable_instance_group(i)));
   }
 
   if (config->has_dynamic_batching()) {

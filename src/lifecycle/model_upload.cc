@@ -13,6 +13,7 @@
 #include "common/absl_compat.h"
 #include "repository/model_name.h"
 #include "repository/repository_scanner.h"
+#include "common/status_macros.h"
 
 namespace serval {
 namespace fs = std::filesystem;
@@ -73,8 +74,7 @@ absl::Status ValidateUpload(const std::map<std::string, std::string>& files,
   }
   uint64_t total = 0;
   for (const auto& [name, bytes] : files) {
-    auto valid = ValidateUploadName(name);
-    if (!valid.ok()) return valid.status();
+    ASSIGN_OR_RETURN(auto valid, ValidateUploadName(name));
     total += bytes.size();
     if (total > limits.max_total_bytes) {
       return absl::InvalidArgumentError(
@@ -94,10 +94,8 @@ absl::StatusOr<std::shared_ptr<OwnedDirectory>> WriteUploadedModel(
     const std::string& root, const std::string& model,
     const std::map<std::string, std::string>& files,
     const UploadLimits& limits) {
-  absl::Status valid_model = ValidateModelName(model);
-  if (!valid_model.ok()) return valid_model;
-  absl::Status valid = ValidateUpload(files, limits);
-  if (!valid.ok()) return valid;
+  RETURN_IF_ERROR(ValidateModelName(model));
+  RETURN_IF_ERROR(ValidateUpload(files, limits));
 
   std::error_code ec;
   fs::create_directories(root, ec);

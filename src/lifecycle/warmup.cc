@@ -14,6 +14,7 @@
 #include "lifecycle/model_version.h"
 #include "scheduler/pending_request.h"
 #include "tensor/tensor.h"
+#include "common/status_macros.h"
 
 namespace serval {
 namespace fs = std::filesystem;
@@ -126,10 +127,9 @@ absl::StatusOr<WarmupTensor> BuildTensor(
       }
       break;
     case inference::ModelWarmup::Input::kInputDataFile: {
-      auto data = ReadWarmupFile(model_dir, warmup.name(), spec.name,
-                                 input.input_data_file());
-      if (!data.ok()) return data.status();
-      t.bytes = std::move(*data);
+      ASSIGN_OR_RETURN(auto data, ReadWarmupFile(model_dir, warmup.name(), spec.name,
+                                 input.input_data_file()));
+      t.bytes = std::move(data);
       if (bytes) {
         auto elements = CountBytesElements(t.bytes);
         if (!elements.ok() || *elements != *count) {
@@ -172,9 +172,8 @@ absl::StatusOr<std::vector<WarmupSample>> BuildWarmupSamples(
         return SampleError(warmup.name(), spec.name,
                            "is missing; warm-up samples must give every input");
       }
-      auto tensor = BuildTensor(warmup, spec, it->second, io, model_dir, rng);
-      if (!tensor.ok()) return tensor.status();
-      sample.inputs.push_back(std::move(*tensor));
+      ASSIGN_OR_RETURN(auto tensor, BuildTensor(warmup, spec, it->second, io, model_dir, rng));
+      sample.inputs.push_back(std::move(tensor));
     }
     for (const auto& [name, unused] : warmup.inputs()) {
       if (!io.InputIndex(name).has_value()) {

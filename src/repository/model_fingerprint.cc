@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/absl_compat.h"
 #include "repository/repository_scanner.h"
+#include "common/status_macros.h"
 
 namespace serval {
 namespace {
@@ -103,8 +104,7 @@ absl::StatusOr<uint64_t> FingerprintModelDirectory(std::string_view model_dir) {
         continue;
       }
       records.push_back(Describe(path, name));
-      absl::Status status = DescribeTree(root, path, &records);
-      if (!status.ok()) return status;
+      RETURN_IF_ERROR(DescribeTree(root, path, &records));
     } else if (fs::is_regular_file(path, type_ec)) {
       records.push_back(Describe(path, name));
     }

@@ -255,8 +255,7 @@ absl::StatusOr<LogSettings> Server::UpdateLogSettings(
   // Validate everything before changing anything.
   if (update.level) {
     const std::string previous = CurrentLogLevel();
-    absl::Status set = SetLogLevel(*update.level);
-    if (!set.ok()) return set;
+    RETURN_IF_ERROR(SetLogLevel(*update.level));
     if (previous != *update.level) {
       // At least at the new level, so the change itself is on record.
       spdlog::log(std::max(spdlog::level::info, spdlog::get_level()),

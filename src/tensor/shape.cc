@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/absl_compat.h"
+#include "common/status_macros.h"
 
 namespace serval {
 
@@ -26,19 +27,18 @@ absl::StatusOr<int64_t> ElementCount(std::span<const int64_t> shape) {
 
 absl::StatusOr<int64_t> ByteSize(DataType type,
                                  std::span<const int64_t> shape) {
-  auto count = ElementCount(shape);
-  if (!count.ok()) return count.status();
+  ASSIGN_OR_RETURN(auto count, ElementCount(shape));
   const int64_t size = static_cast<int64_t>(ElementSize(type));
   if (size == 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "datatype ", ToAbsl(ApiName(type)), " has no fixed element size"));
   }
-  if (*count > std::numeric_limits<int64_t>::max() / size) {
+  if (count > std::numeric_limits<int64_t>::max() / size) {
     return absl::InvalidArgumentError(absl::StrCat(
         "shape ", ShapeToString(shape), " of ", ToAbsl(ApiName(type)),
         " is too large in bytes"));
   }
-  return *count * size;
+  return count * size;
 }
 
 bool ShapeMatches(std::span<const int64_t> dims,

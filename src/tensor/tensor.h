@@ -39,7 +39,6 @@ class TensorBuffer {
   char* data() { return data_.get(); }
   const char* data() const { return data_.get(); }
   size_t size() const { return size_; }
-  size_t capacity() const { return capacity_; }
 
  private:
   struct Free {

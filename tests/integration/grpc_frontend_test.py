@@ -1,4 +1,4 @@
-"""End-to-end tests of the gRPC frontend (issue 6): the real `serval serve`
+"""End-to-end tests of the gRPC frontend: the real `serval serve`
 with identity models, driven by a Python client whose stubs are generated
 from serval's own proto at test time.
 

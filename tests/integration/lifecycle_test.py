@@ -1,4 +1,4 @@
-"""Model lifecycle end to end (issue 9): hot version swaps under load in poll
+"""Model lifecycle end to end: hot version swaps under load in poll
 and explicit mode, unload under load, failed reloads, uploads, warm-up and
 graceful shutdown. Runs the real `serval` binary with identity models whose
 `delay_us` makes timing observable. Standard library only.

@@ -1,4 +1,4 @@
-"""Observability end to end (issue 8).
+"""Observability end to end.
 
 1. A real Prometheus (Debian's `prometheus`, on a free loopback port, its
    TSDB in a temp dir, always killed at the end) scrapes serval's /metrics

@@ -1,4 +1,4 @@
-"""`serval perf` against a real `serval serve` (issue 7).
+"""`serval perf` against a real `serval serve`.
 
 Runs the load generator for a few seconds against an identity model over
 HTTP (JSON and binary), gRPC and in open loop, and checks what it reports:

@@ -1,4 +1,4 @@
-"""Scheduler end to end (issue 5): dynamic batching forms real batches,
+"""Scheduler end to end: dynamic batching forms real batches,
 batching multiplies throughput, a flood beyond the queue bound gets fast
 503s while admitted requests succeed, and no request is lost or answered
 twice. Starts the real serval with identity models whose `delay_us` makes

@@ -235,22 +235,40 @@ def _distinct_ports(n):
     return sorted(ports)
 
 
+# Exit code CTest reads as "skipped" (SKIP_RETURN_CODE in
+# tests/integration/CMakeLists.txt).
+SKIPPED = 77
+
+
+class Skip(Exception):
+    """Raised by a test that cannot run here (say why); it is reported as
+    skipped, never as passed."""
+
+
 def run_tests(tests, server=None):
-    """Runs callables in order; prints PASS/FAIL lines and, on any failure,
-    the server log. Returns the process exit code (0 when all passed)."""
-    failed = []
+    """Runs callables in order; prints PASS/FAIL/SKIP lines and, on any
+    failure, the server log. Returns the process exit code: 1 when a test
+    failed, SKIPPED when none failed but some could not run, else 0."""
+    failed, skipped = [], []
     for test in tests:
         name = test.__name__
         start = time.monotonic()
         try:
             test()
             print(f"PASS {name} ({time.monotonic() - start:.2f}s)", flush=True)
+        except Skip as why:
+            skipped.append(name)
+            print(f"SKIP {name}: {why}", flush=True)
         except Exception:  # report every failure, then go on
             failed.append(name)
             print(f"FAIL {name}", flush=True)
             traceback.print_exc()
     if failed and server is not None:
         server.print_log()
-    print(f"{len(tests) - len(failed)}/{len(tests)} passed"
+    passed = len(tests) - len(failed) - len(skipped)
+    print(f"{passed}/{len(tests)} passed"
+          + (f"; skipped: {', '.join(skipped)}" if skipped else "")
           + (f"; failed: {', '.join(failed)}" if failed else ""), flush=True)
-    return 1 if failed else 0
+    if failed:
+        return 1
+    return SKIPPED if skipped else 0

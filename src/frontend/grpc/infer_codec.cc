@@ -165,7 +165,7 @@ absl::StatusOr<InferenceRequest> DecodeInferRequest(
         absl::StrCat("model '", model, "': ", version.status().message()));
   }
   request.model_version = *version;
-  if (absl::Status s = DecodeParameters(message, &request); !s.ok()) return s;
+  RETURN_IF_ERROR(DecodeParameters(message, &request));
 
   const int raw_count = message.raw_input_contents_size();
   if (raw_count > 0 && raw_count != message.inputs_size()) {
@@ -197,9 +197,7 @@ absl::StatusOr<InferenceRequest> DecodeInferRequest(
   for (const auto& out : message.outputs()) {
     request.requested_outputs.push_back(out.name());
   }
-  if (absl::Status s = ApplyDeadline(deadline, model, &request); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(ApplyDeadline(deadline, model, &request));
   return request;
 }
 

@@ -9,6 +9,7 @@
 #include "common/absl_compat.h"
 #include "frontend/http/json_tensor_data.h"
 #include "tensor/shape.h"
+#include "common/status_macros.h"
 
 namespace serval::http {
 namespace {
@@ -142,11 +143,10 @@ absl::Status DecodeJsonInput(DecodeContext& ctx, element data,
         what, ": shape ", ShapeToString(view->shape), " needs ", *count,
         " elements, more than the JSON request could hold"));
   }
-  auto buffer = JsonDataToBuffer(data, view->datatype, *count, what);
-  if (!buffer.ok()) return buffer.status();
-  view->data = buffer->data();
-  view->byte_size = buffer->size();
-  ctx.converted->push_back(*std::move(buffer));
+  ASSIGN_OR_RETURN(auto buffer, JsonDataToBuffer(data, view->datatype, *count, what));
+  view->data = buffer.data();
+  view->byte_size = buffer.size();
+  ctx.converted->push_back(std::move(buffer));
   return absl::OkStatus();
 }
 
@@ -206,22 +206,21 @@ absl::StatusOr<TensorView> DecodeInput(DecodeContext& ctx, element input) {
   }
   view.shape = *std::move(parsed_shape);
 
-  auto binary_size = InputBinarySize(obj, what);
-  if (!binary_size.ok()) return binary_size.status();
+  ASSIGN_OR_RETURN(auto binary_size, InputBinarySize(obj, what));
   element data;
   const bool has_data = obj["data"].get(data) == simdjson::SUCCESS;
   absl::Status status;
-  if (binary_size->has_value()) {
+  if (binary_size.has_value()) {
     if (has_data) {
       return absl::InvalidArgumentError(absl::StrCat(
           what, ": has both 'data' and parameters.binary_data_size"));
     }
-    if (ctx.json_length == ctx.body.size() && **binary_size > 0) {
+    if (ctx.json_length == ctx.body.size() && *binary_size > 0) {
       return absl::InvalidArgumentError(absl::StrCat(
           what, ": binary_data_size given but the request has no binary "
                 "part (Inference-Header-Content-Length missing)"));
     }
-    status = DecodeBinaryInput(ctx, **binary_size, what, &view);
+    status = DecodeBinaryInput(ctx, *binary_size, what, &view);
   } else if (has_data) {
     status = DecodeJsonInput(ctx, data, what, &view);
   } else {
@@ -334,9 +333,7 @@ absl::StatusOr<DecodedInfer> DecodeInferRequest(
     }
     req.id = std::string(id_text);
   }
-  if (absl::Status s = DecodeRequestParameters(model, obj, &out); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(DecodeRequestParameters(model, obj, &out));
 
   DecodeContext ctx{model, body, json_length, json_length, &req.owned_data};
   array inputs;
@@ -344,18 +341,17 @@ absl::StatusOr<DecodedInfer> DecodeInferRequest(
     return Invalid(model, "the request needs an 'inputs' array");
   }
   for (element input : inputs) {
-    auto view = DecodeInput(ctx, input);
-    if (!view.ok()) return view.status();
+    ASSIGN_OR_RETURN(auto view, DecodeInput(ctx, input));
     // A linear scan: requests have few inputs, and it allocates nothing.
     bool repeated = false;
     for (const TensorView& earlier : req.inputs) {
-      repeated = repeated || earlier.name == view->name;
+      repeated = repeated || earlier.name == view.name;
     }
     if (repeated) {
-      return Invalid(model, absl::StrCat("input '", view->name,
+      return Invalid(model, absl::StrCat("input '", view.name,
                                          "' appears more than once"));
     }
-    req.inputs.push_back(*std::move(view));
+    req.inputs.push_back(std::move(view));
   }
   if (ctx.binary_offset != body.size()) {
     return Invalid(model, absl::StrCat(
@@ -364,9 +360,7 @@ absl::StatusOr<DecodedInfer> DecodeInferRequest(
         "binary_data_size"));
   }
   if (element outputs; obj["outputs"].get(outputs) == simdjson::SUCCESS) {
-    if (absl::Status s = DecodeOutputs(model, outputs, &out); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(DecodeOutputs(model, outputs, &out));
   }
   return out;
 }

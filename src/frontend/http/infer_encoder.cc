@@ -8,6 +8,7 @@
 #include "common/absl_compat.h"
 #include "frontend/http/json_writer.h"
 #include "tensor/shape.h"
+#include "common/status_macros.h"
 
 namespace serval::http {
 namespace {
@@ -140,8 +141,7 @@ absl::StatusOr<EncodedInfer> EncodeInferResponse(
   bool any_binary = false;
   for (OutputTensor& t : response.outputs) {
     const bool binary = encoding.IsBinary(t.name);
-    auto count = CheckOutput(response, t, binary);
-    if (!count.ok()) return count.status();
+    ASSIGN_OR_RETURN(auto count, CheckOutput(response, t, binary));
     w.StartObject();
     WriteKey(w, "name");
     WriteString(w, t.name);
@@ -161,7 +161,7 @@ absl::StatusOr<EncodedInfer> EncodeInferResponse(
       any_binary = true;
     } else {
       WriteKey(w, "data");
-      WriteData(w, t, *count);
+      WriteData(w, t, count);
     }
     w.EndObject();
   }

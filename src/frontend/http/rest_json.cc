@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/absl_compat.h"
 #include "frontend/http/json_writer.h"
+#include "common/status_macros.h"
 
 namespace serval::http {
 namespace {
@@ -241,11 +242,10 @@ std::string LogSettingsJson(const LogSettings& settings) {
 
 absl::StatusOr<LogSettingsUpdate> ParseLogSettingsUpdate(std::string_view body) {
   simdjson::dom::parser parser;
-  auto obj = ParseOptionalObject(body, parser);
-  if (!obj.ok()) return obj.status();
+  ASSIGN_OR_RETURN(auto obj, ParseOptionalObject(body, parser));
   LogSettingsUpdate update;
-  if (!obj->has_value()) return update;
-  for (auto field : **obj) {
+  if (!obj.has_value()) return update;
+  for (auto field : *obj) {
     const std::string_view key = field.key;
     if (key == "log_level") {
       std::string_view level;
@@ -277,11 +277,10 @@ absl::StatusOr<LogSettingsUpdate> ParseLogSettingsUpdate(std::string_view body) 
 
 absl::StatusOr<bool> ParseIndexReadyOnly(std::string_view body) {
   simdjson::dom::parser parser;
-  auto obj = ParseOptionalObject(body, parser);
-  if (!obj.ok()) return obj.status();
-  if (!obj->has_value()) return false;
+  ASSIGN_OR_RETURN(auto obj, ParseOptionalObject(body, parser));
+  if (!obj.has_value()) return false;
   element ready;
-  if ((**obj)["ready"].get(ready) != simdjson::SUCCESS) return false;
+  if ((*obj)["ready"].get(ready) != simdjson::SUCCESS) return false;
   if (ready.type() != element_type::BOOL) {
     return absl::InvalidArgumentError("'ready' must be a boolean");
   }
@@ -290,12 +289,11 @@ absl::StatusOr<bool> ParseIndexReadyOnly(std::string_view body) {
 
 absl::StatusOr<LoadOptions> ParseLoadOptions(std::string_view body) {
   simdjson::dom::parser parser;
-  auto obj = ParseOptionalObject(body, parser);
-  if (!obj.ok()) return obj.status();
+  ASSIGN_OR_RETURN(auto obj, ParseOptionalObject(body, parser));
   LoadOptions options;
-  if (!obj->has_value()) return options;
+  if (!obj.has_value()) return options;
   element params;
-  if ((**obj)["parameters"].get(params) != simdjson::SUCCESS) return options;
+  if ((*obj)["parameters"].get(params) != simdjson::SUCCESS) return options;
   if (params.type() != element_type::OBJECT) {
     return absl::InvalidArgumentError("'parameters' must be a JSON object");
   }
@@ -337,11 +335,10 @@ absl::StatusOr<LoadOptions> ParseLoadOptions(std::string_view body) {
 
 absl::StatusOr<bool> ParseUnloadDependents(std::string_view body) {
   simdjson::dom::parser parser;
-  auto obj = ParseOptionalObject(body, parser);
-  if (!obj.ok()) return obj.status();
-  if (!obj->has_value()) return false;
+  ASSIGN_OR_RETURN(auto obj, ParseOptionalObject(body, parser));
+  if (!obj.has_value()) return false;
   element params, flag;
-  if ((**obj)["parameters"].get(params) != simdjson::SUCCESS) return false;
+  if ((*obj)["parameters"].get(params) != simdjson::SUCCESS) return false;
   if (params["unload_dependents"].get(flag) != simdjson::SUCCESS) return false;
   if (flag.type() != element_type::BOOL) {
     return absl::InvalidArgumentError(

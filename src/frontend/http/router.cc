@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/absl_compat.h"
+#include "common/status_macros.h"
 
 namespace serval::http {
 namespace {
@@ -79,14 +80,12 @@ absl::StatusOr<Route> ModelRoute(std::string_view path,
                                  const std::vector<std::string_view>& p) {
   // p[0]="v2", p[1]="models", p[2]=model.
   Route route;
-  auto model = PercentDecode(p[2]);
-  if (!model.ok()) return model.status();
-  route.model = *std::move(model);
+  ASSIGN_OR_RETURN(auto model, PercentDecode(p[2]));
+  route.model = std::move(model);
   size_t i = 3;
   if (p.size() >= 5 && p[3] == "versions") {
-    auto version = ParseVersion(p[4]);
-    if (!version.ok()) return version.status();
-    route.version = *version;
+    ASSIGN_OR_RETURN(auto version, ParseVersion(p[4]));
+    route.version = version;
     i = 5;
   }
   if (i == p.size()) {
@@ -144,9 +143,8 @@ absl::StatusOr<Route> ParseRoute(std::string_view target) {
     }
     if (p.size() == 5 && p[2] == "models" &&
         (p[4] == "load" || p[4] == "unload")) {
-      auto model = PercentDecode(p[3]);
-      if (!model.ok()) return model.status();
-      route.model = *std::move(model);
+      ASSIGN_OR_RETURN(auto model, PercentDecode(p[3]));
+      route.model = std::move(model);
       route.endpoint = p[4] == "load" ? Endpoint::kRepositoryLoad
                                       : Endpoint::kRepositoryUnload;
       return route;

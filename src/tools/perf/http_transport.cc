@@ -17,6 +17,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/status_macros.h"
 
 namespace serval::perf {
 namespace {
@@ -86,28 +87,26 @@ class HttpTransport : public Transport {
   }
 
   absl::StatusOr<ModelInfo> FetchModelInfo() override {
-    auto meta = HttpGet(options_.host, options_.port, ModelPath());
-    if (!meta.ok()) return meta.status();
-    if (meta->first != 200) {
+    ASSIGN_OR_RETURN(auto meta, HttpGet(options_.host, options_.port, ModelPath()));
+    if (meta.first != 200) {
       return absl::NotFoundError(absl::StrCat("GET ", ModelPath(), ": HTTP ",
-                                              meta->first, " ", meta->second));
+                                              meta.first, " ", meta.second));
     }
     // The config is a Triton extension: without it, assume no batching.
     auto config =
         HttpGet(options_.host, options_.port, ModelPath() + "/config");
     std::string config_body =
         config.ok() && config->first == 200 ? config->second : "";
-    return ParseModelInfoJson(meta->second, config_body);
+    return ParseModelInfoJson(meta.second, config_body);
   }
 
   absl::StatusOr<ServerStats> FetchStats() override {
-    auto r = HttpGet(options_.host, options_.port, ModelPath() + "/stats");
-    if (!r.ok()) return r.status();
-    if (r->first != 200) {
+    ASSIGN_OR_RETURN(auto r, HttpGet(options_.host, options_.port, ModelPath() + "/stats"));
+    if (r.first != 200) {
       return absl::UnavailableError(
-          absl::StrCat("GET ", ModelPath(), "/stats: HTTP ", r->first));
+          absl::StrCat("GET ", ModelPath(), "/stats: HTTP ", r.first));
     }
-    return ParseStatsJson(r->second);
+    return ParseStatsJson(r.second);
   }
 
   absl::Status SetInputs(const std::vector<InputTensor>& inputs) override {
@@ -290,8 +289,7 @@ int64_t NowNs() {
 absl::StatusOr<std::unique_ptr<Transport>> CreateHttpTransport(
     const TargetOptions& options) {
   auto t = std::make_unique<HttpTransport>(options);
-  absl::Status s = t->Init();
-  if (!s.ok()) return s;
+  RETURN_IF_ERROR(t->Init());
   return std::unique_ptr<Transport>(std::move(t));
 }
 

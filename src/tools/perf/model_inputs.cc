@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+#include "common/status_macros.h"
 
 namespace serval::perf {
 namespace {
@@ -337,8 +338,7 @@ absl::StatusOr<std::vector<InputTensor>> MakeInputs(
           else
             v = static_cast<double>(ints(rng));
         }
-        absl::Status s = AppendNumber(spec.datatype, v, &t.raw);
-        if (!s.ok()) return s;
+        RETURN_IF_ERROR(AppendNumber(spec.datatype, v, &t.raw));
       }
     }
     out.push_back(std::move(t));
@@ -380,8 +380,7 @@ absl::StatusOr<std::vector<InputTensor>> ParseInputsJson(
       t.shape.push_back(v);
       count *= v;
     }
-    absl::Status s = FlattenData(data, &t);
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(FlattenData(data, &t));
     const int size = ElementSize(t.datatype);
     if (size > 0 && static_cast<int64_t>(t.raw.size()) != count * size) {
       return absl::InvalidArgumentError(

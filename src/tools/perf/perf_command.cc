@@ -17,6 +17,7 @@
 #include "tools/perf/model_inputs.h"
 #include "tools/perf/perf_runner.h"
 #include "tools/perf/report.h"
+#include "common/status_macros.h"
 
 namespace serval {
 namespace perf {
@@ -120,8 +121,7 @@ absl::StatusOr<std::vector<InputTensor>> BuildInputs(const PerfOptions& o,
   in.batch_size = o.batch_size;
   in.seed = o.seed;
   for (const std::string& s : o.shapes) {
-    absl::Status st = ParseShape(s, &in.shapes);
-    if (!st.ok()) return st;
+    RETURN_IF_ERROR(ParseShape(s, &in.shapes));
   }
   std::vector<std::string> range = absl::StrSplit(o.int_range, ':');
   if (range.size() != 2 || !absl::SimpleAtoi(range[0], &in.int_min) ||
