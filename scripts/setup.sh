@@ -13,6 +13,8 @@ APT_PACKAGES=(
   libboost-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libsimdjson-dev rapidjson-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # Source checks run by ctest: clang-format, and clang's -Wthread-safety.
+  clang clang-format
   python3 python3-grpcio python3-protobuf
   # TorchScript backend; without the pthread OpenBLAS Debian's libtorch
   # falls back to the reference BLAS, about 10x slower.

@@ -99,11 +99,12 @@ void OrtInstance::BindInputs(ServalBatch* batch) {
     const uint64_t expected =
         ElementCount(t->shape, t->rank) * ElementSize(in.datatype);
     if (expected != t->byte_size) {
-      throw PluginError(SERVAL_INVALID_ARGUMENT,
-                        "input '" + in.name + "': shape " +
-                            DimsToString(std::vector<int64_t>(t->shape, t->shape + t->rank)) +
-                            " needs " + std::to_string(expected) +
-                            " bytes, got " + std::to_string(t->byte_size));
+      throw PluginError(
+          SERVAL_INVALID_ARGUMENT,
+          "input '" + in.name + "': shape " +
+              DimsToString(std::vector<int64_t>(t->shape, t->shape + t->rank)) +
+              " needs " + std::to_string(expected) + " bytes, got " +
+              std::to_string(t->byte_size));
     }
     if (model_->batching() && t->rank > 0 && batch_size_ == 0) {
       batch_size_ = t->shape[0];

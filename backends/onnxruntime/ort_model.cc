@@ -67,7 +67,8 @@ OrtModelOptions ParseModelOptions(const ServalModelInfo& info) {
       if (value != "on" && value != "off") {
         throw PluginError(SERVAL_INVALID_ARGUMENT,
                           "parameter intra_op_spinning must be on or off, "
-                          "got '" + value + "'");
+                          "got '" +
+                              value + "'");
       }
       options.intra_op_spinning = value == "on";
     }

@@ -11,7 +11,7 @@ std::vector<TensorSpec> CopySpecs(const ServalTensorSpec* specs, uint32_t n,
                                   const char* what) {
   if (n > 0 && specs == nullptr) {
     throw PluginError(SERVAL_INVALID_ARGUMENT,
-                       std::string("model info has no ") + what + " array");
+                      std::string("model info has no ") + what + " array");
   }
   std::vector<TensorSpec> out;
   out.reserve(n);

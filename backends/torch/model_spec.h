@@ -65,7 +65,6 @@ int IntraOpThreadsPerInstance(const ModelSpec& spec, unsigned hardware_threads);
 // any "<prefix>__<digits>". nullopt when the name does not follow it.
 std::optional<int> ConventionIndex(std::string_view name);
 
-
 }  // namespace serval::torch_backend
 
 #endif  // SERVAL_BACKENDS_TORCH_MODEL_SPEC_H_

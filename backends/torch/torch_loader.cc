@@ -36,7 +36,8 @@ void Log(ServalLogLevel level, const std::string& message) {
 const char* OpenBlasCoreFor() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")) {
+      __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512vl")) {
     return "SkylakeX";
   }
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
@@ -54,7 +55,8 @@ void SetDefault(const char* name, const char* value, const char* why) {
   }
   setenv(name, value, /*overwrite=*/0);
   Log(SERVAL_LOG_INFO, std::string("torch backend: ") + name + "=" + value +
-                           " (" + why + "; set it in the environment to "
+                           " (" + why +
+                           "; set it in the environment to "
                            "override)");
 }
 
@@ -87,9 +89,15 @@ void FailExecute(ServalInstanceState*, ServalBatch* batch) {
 }
 
 const ServalBackendApi kUnavailable = {
-    sizeof(ServalBackendApi), SERVAL_BACKEND_ABI_MAJOR, SERVAL_BACKEND_ABI_MINOR,
-    "torch",                  nullptr,                  FailModelCreate,
-    NoModelDestroy,           FailInstanceCreate,       NoInstanceDestroy,
+    sizeof(ServalBackendApi),
+    SERVAL_BACKEND_ABI_MAJOR,
+    SERVAL_BACKEND_ABI_MINOR,
+    "torch",
+    nullptr,
+    FailModelCreate,
+    NoModelDestroy,
+    FailInstanceCreate,
+    NoInstanceDestroy,
     FailExecute,
 };
 
@@ -124,8 +132,8 @@ extern "C" SERVAL_EXPORT const ServalBackendApi* ServalBackendGetApi(
   auto get_api = reinterpret_cast<ServalBackendGetApiFn>(
       dlsym(handle, SERVAL_BACKEND_ENTRY_POINT));
   if (get_api == nullptr) {
-    g_load_error = "torch backend: " + impl + " has no " +
-                   SERVAL_BACKEND_ENTRY_POINT;
+    g_load_error =
+        "torch backend: " + impl + " has no " + SERVAL_BACKEND_ENTRY_POINT;
     Log(SERVAL_LOG_ERROR, g_load_error);
     return &kUnavailable;
   }

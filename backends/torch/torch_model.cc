@@ -71,9 +71,9 @@ at::ScalarType CheckedType(const TensorSpec& tensor, const char* role) {
   std::optional<at::ScalarType> type = TorchType(tensor.datatype);
   if (!type) {
     throw PluginError(SERVAL_INVALID_ARGUMENT,
-                       std::string(role) + " '" + tensor.name +
-                           "' has datatype " + DataTypeName(tensor.datatype) +
-                           ", which the torch backend does not support");
+                      std::string(role) + " '" + tensor.name +
+                          "' has datatype " + DataTypeName(tensor.datatype) +
+                          ", which the torch backend does not support");
   }
   return *type;
 }
@@ -83,9 +83,9 @@ at::ScalarType CheckedType(const TensorSpec& tensor, const char* role) {
 torch::Device PlaceInstance(int32_t kind, int32_t device_id) {
   if (kind == SERVAL_INSTANCE_CPU) return torch::Device(torch::kCPU);
   throw PluginError(SERVAL_UNIMPLEMENTED,
-                     "the torch backend runs CPU instances only "
-                     "(KIND_GPU requested, device " +
-                         std::to_string(device_id) + ")");
+                    "the torch backend runs CPU instances only "
+                    "(KIND_GPU requested, device " +
+                        std::to_string(device_id) + ")");
 }
 
 // libtorch's intra-op pool is OpenMP in Debian's build (ATen parallel
@@ -174,8 +174,8 @@ torch::jit::Module LoadModule(const ModelSpec& spec) {
     return module;
   } catch (const c10::Error& e) {
     throw PluginError(SERVAL_INVALID_ARGUMENT,
-                       "cannot load TorchScript file '" + spec.model_file +
-                           "': " + e.what_without_backtrace());
+                      "cannot load TorchScript file '" + spec.model_file +
+                          "': " + e.what_without_backtrace());
   } catch (const std::exception& e) {
     throw PluginError(
         SERVAL_INVALID_ARGUMENT,
@@ -196,9 +196,9 @@ void BindInputs(const ModelSpec& spec, const c10::FunctionSchema& schema,
   const size_t n = spec.inputs.size();
   if (n > names.size()) {
     throw PluginError(SERVAL_INVALID_ARGUMENT,
-                       "the config declares " + std::to_string(n) +
-                           " inputs but forward() takes " +
-                           std::to_string(names.size()));
+                      "the config declares " + std::to_string(n) +
+                          " inputs but forward() takes " +
+                          std::to_string(names.size()));
   }
   std::vector<size_t> by_name, by_index;
   for (const TensorSpec& input : spec.inputs) {
@@ -220,8 +220,8 @@ void BindInputs(const ModelSpec& spec, const c10::FunctionSchema& schema,
   for (size_t i = 0; i < n; ++i) {
     if (used[positions[i]]) {
       throw PluginError(SERVAL_INVALID_ARGUMENT,
-                         "inputs bind twice to forward argument '" +
-                             names[positions[i]] + "'");
+                        "inputs bind twice to forward argument '" +
+                            names[positions[i]] + "'");
     }
     used[positions[i]] = true;
     if (!c10::TensorType::get()->isSubtypeOf(*args[positions[i] + 1].type())) {
@@ -235,10 +235,9 @@ void BindInputs(const ModelSpec& spec, const c10::FunctionSchema& schema,
   }
   for (size_t a = 0; a < names.size(); ++a) {
     if (!used[a] && !args[a + 1].default_value()) {
-      throw PluginError(
-          SERVAL_INVALID_ARGUMENT,
-          "forward argument '" + names[a] +
-              "' has no default and no config input binds to it");
+      throw PluginError(SERVAL_INVALID_ARGUMENT,
+                        "forward argument '" + names[a] +
+                            "' has no default and no config input binds to it");
     }
   }
   loaded->input_position = std::move(positions);
@@ -275,10 +274,10 @@ void BindOutputs(const ModelSpec& spec, const c10::FunctionSchema& schema,
   for (size_t i = 0; i < n; ++i) {
     if (loaded->output_index[i] >= produced) {
       throw PluginError(SERVAL_INVALID_ARGUMENT,
-                         "forward() returns " + std::to_string(produced) +
-                             " tensor(s) but the config declares output '" +
-                             spec.outputs[i].name + "' at position " +
-                             std::to_string(loaded->output_index[i]));
+                        "forward() returns " + std::to_string(produced) +
+                            " tensor(s) but the config declares output '" +
+                            spec.outputs[i].name + "' at position " +
+                            std::to_string(loaded->output_index[i]));
     }
   }
 }
@@ -300,7 +299,7 @@ std::unique_ptr<TorchModel> TorchModel::Load(ModelSpec spec,
   loaded->forward = loaded->module.find_method("forward");
   if (!loaded->forward) {
     throw PluginError(SERVAL_INVALID_ARGUMENT,
-                       "the TorchScript module has no forward() method");
+                      "the TorchScript module has no forward() method");
   }
   const c10::FunctionSchema& schema = loaded->forward->function().getSchema();
   BindInputs(spec, schema, loaded.get());
@@ -356,9 +355,9 @@ at::Tensor WrapInput(const ModelSpec& spec, const TensorSpec& declared,
                      const torch::Device& device) {
   if (tensor.datatype != declared.datatype) {
     throw PluginError(SERVAL_INVALID_ARGUMENT,
-                       spec.Label() + ": input '" + declared.name +
-                           "' expected " + DataTypeName(declared.datatype) +
-                           ", got " + DataTypeName(tensor.datatype));
+                      spec.Label() + ": input '" + declared.name +
+                          "' expected " + DataTypeName(declared.datatype) +
+                          ", got " + DataTypeName(tensor.datatype));
   }
   std::vector<int64_t> shape(tensor.shape, tensor.shape + tensor.rank);
   const int64_t elements = std::accumulate(shape.begin(), shape.end(),
@@ -366,10 +365,10 @@ at::Tensor WrapInput(const ModelSpec& spec, const TensorSpec& declared,
   const uint64_t expected = elements * c10::elementSize(type);
   if (tensor.byte_size != expected) {
     throw PluginError(SERVAL_INVALID_ARGUMENT,
-                       spec.Label() + ": input '" + declared.name +
-                           "' of shape " + ShapeText(shape) + " needs " +
-                           std::to_string(expected) + " bytes, got " +
-                           std::to_string(tensor.byte_size));
+                      spec.Label() + ": input '" + declared.name +
+                          "' of shape " + ShapeText(shape) + " needs " +
+                          std::to_string(expected) + " bytes, got " +
+                          std::to_string(tensor.byte_size));
   }
   at::Tensor wrapped = torch::from_blob(const_cast<void*>(tensor.data), shape,
                                         torch::TensorOptions().dtype(type));
@@ -410,30 +409,30 @@ std::vector<at::Tensor> ResultTensors(const ModelSpec& spec,
       auto it = dict.find(c10::IValue(output.name));
       if (it == dict.end() || !it->value().isTensor()) {
         throw PluginError(SERVAL_INTERNAL, spec.Label() +
-                                                ": forward() returned a dict "
-                                                "without a tensor named '" +
-                                                output.name + "'");
+                                               ": forward() returned a dict "
+                                               "without a tensor named '" +
+                                               output.name + "'");
       }
       out.push_back(it->value().toTensor());
     }
     return out;
   } else {
     throw PluginError(SERVAL_INTERNAL,
-                       spec.Label() + ": forward() returned " +
-                           result.tagKind() +
-                           "; expected a Tensor, a tuple or a list of "
-                           "tensors");
+                      spec.Label() + ": forward() returned " +
+                          result.tagKind() +
+                          "; expected a Tensor, a tuple or a list of "
+                          "tensors");
   }
   std::vector<at::Tensor> out;
   for (size_t i = 0; i < spec.outputs.size(); ++i) {
     const size_t index = loaded.output_index[i];
     if (index >= values.size() || !values[index].isTensor()) {
       throw PluginError(SERVAL_INTERNAL,
-                         spec.Label() + ": forward() returned " +
-                             std::to_string(values.size()) +
-                             " value(s); output '" + spec.outputs[i].name +
-                             "' needs a tensor at position " +
-                             std::to_string(index));
+                        spec.Label() + ": forward() returned " +
+                            std::to_string(values.size()) +
+                            " value(s); output '" + spec.outputs[i].name +
+                            "' needs a tensor at position " +
+                            std::to_string(index));
     }
     out.push_back(values[index].toTensor());
   }
@@ -446,10 +445,10 @@ void CheckOutputType(const ModelSpec& spec, const TensorSpec& declared,
                      at::ScalarType type, const at::Tensor& tensor) {
   if (tensor.scalar_type() != type) {
     throw PluginError(SERVAL_INTERNAL, spec.Label() + ": output '" +
-                                            declared.name + "' is declared " +
-                                            DataTypeName(declared.datatype) +
-                                            " but the model produced " +
-                                            TypeName(tensor.scalar_type()));
+                                           declared.name + "' is declared " +
+                                           DataTypeName(declared.datatype) +
+                                           " but the model produced " +
+                                           TypeName(tensor.scalar_type()));
   }
 }
 
@@ -533,7 +532,7 @@ void TorchInstance::Execute(ServalBatch* batch) {
   } catch (const std::exception& e) {
     host_->log(SERVAL_LOG_DEBUG, __FILE__, __LINE__, e.what());
     throw PluginError(SERVAL_INTERNAL,
-                       spec.Label() + ": forward() failed: " + ErrorSummary(e));
+                      spec.Label() + ": forward() failed: " + ErrorSummary(e));
   }
   const std::vector<at::Tensor> outputs = ResultTensors(spec, loaded, result);
   const uint64_t infer_end = NowNs();

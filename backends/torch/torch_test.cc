@@ -473,8 +473,9 @@ TEST_F(TorchBackendTest, BadThreadParameterFailsToLoad) {
   auto model = Load(File("add_one"), std::string(kAddOneConfig) + R"(
     parameters { key: "intra_op_thread_count" value { string_value: "many" } })");
   ASSERT_FALSE(model.ok());
-  EXPECT_THAT(std::string(model.status().message()),
-              HasSubstr("'intra_op_thread_count' must be an integer in [1, 4096]"));
+  EXPECT_THAT(
+      std::string(model.status().message()),
+      HasSubstr("'intra_op_thread_count' must be an integer in [1, 4096]"));
 }
 
 // Debian's libtorch reaches BLAS through libblas.so.3; it must be the

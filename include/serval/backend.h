@@ -212,8 +212,7 @@ typedef struct ServalBackendApi {
    * only fields the user left unset. */
   ServalError* (*model_autocomplete)(const char* model_file,
                                      const char* config_json,
-                                     ServalStringSink sink,
-                                     void* sink_context);
+                                     ServalStringSink sink, void* sink_context);
 
   /* Loads the weights once per model version. */
   ServalError* (*model_create)(const ServalModelInfo* info,

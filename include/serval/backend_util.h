@@ -80,7 +80,8 @@ inline std::optional<std::string_view> FindParameter(
 inline int ParsePositiveInt(std::string_view key, std::string_view text,
                             int max = 4096) {
   int value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  auto [end, ec] =
+      std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || value < 1 ||
       value > max) {
     throw PluginError(SERVAL_INVALID_ARGUMENT,
@@ -107,7 +108,8 @@ inline uint32_t AvailableCpus() {
 // Intra-op threads of one instance when the config sets none: the CPUs
 // shared out over the instances, so N busy instances never oversubscribe.
 inline int DefaultIntraOpThreads(uint32_t instance_count) {
-  const uint32_t share = AvailableCpus() / (instance_count > 0 ? instance_count : 1);
+  const uint32_t share =
+      AvailableCpus() / (instance_count > 0 ? instance_count : 1);
   return share > 0 ? static_cast<int>(share) : 1;
 }
 
@@ -124,9 +126,9 @@ inline const char* ApiTypeName(int32_t type) {
 // "TYPE_STRING"); "TYPE_INVALID" when unknown.
 inline const char* ConfigTypeName(int32_t type) {
   static const char* const kNames[] = {
-      "TYPE_INVALID", "TYPE_BOOL",  "TYPE_UINT8", "TYPE_UINT16", "TYPE_UINT32",
-      "TYPE_UINT64",  "TYPE_INT8",  "TYPE_INT16", "TYPE_INT32",  "TYPE_INT64",
-      "TYPE_FP16",    "TYPE_FP32",  "TYPE_FP64",  "TYPE_BF16",   "TYPE_STRING"};
+      "TYPE_INVALID", "TYPE_BOOL", "TYPE_UINT8", "TYPE_UINT16", "TYPE_UINT32",
+      "TYPE_UINT64",  "TYPE_INT8", "TYPE_INT16", "TYPE_INT32",  "TYPE_INT64",
+      "TYPE_FP16",    "TYPE_FP32", "TYPE_FP64",  "TYPE_BF16",   "TYPE_STRING"};
   return type >= 0 && type <= SERVAL_TYPE_BYTES ? kNames[type] : "TYPE_INVALID";
 }
 
@@ -170,4 +172,4 @@ std::string DimsToString(const Dims& dims) {
 
 }  // namespace serval::backend_util
 
-#endif  /* SERVAL_BACKEND_UTIL_H_ */
+#endif /* SERVAL_BACKEND_UTIL_H_ */

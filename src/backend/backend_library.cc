@@ -66,8 +66,7 @@ absl::StatusOr<std::shared_ptr<BackendLibrary>> BackendLibrary::Open(
     return absl::FailedPreconditionError(absl::StrCat(
         "backend library ", path, " has an incomplete function table"));
   }
-  return std::shared_ptr<BackendLibrary>(
-      new BackendLibrary(handle, api, path));
+  return std::shared_ptr<BackendLibrary>(new BackendLibrary(handle, api, path));
 }
 
 }  // namespace serval

@@ -50,7 +50,8 @@ TEST(BackendLibraryTest, PluginRefusingTheHost) {
 }
 
 TEST(BackendLibraryTest, IdentityLoads) {
-  auto lib = BackendLibrary::Open(kBackends + "/identity/libserval_identity.so");
+  auto lib =
+      BackendLibrary::Open(kBackends + "/identity/libserval_identity.so");
   ASSERT_TRUE(lib.ok()) << lib.status();
   EXPECT_EQ((*lib)->name(), "identity");
   EXPECT_EQ((*lib)->api().abi_major, SERVAL_BACKEND_ABI_MAJOR);
@@ -66,8 +67,9 @@ TEST(BackendRegistryTest, FindsPluginsByNameOnce) {
   auto missing = registry.Get("tensorflow");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_NE(missing.status().message().find("backend 'tensorflow' is not installed"),
-            std::string::npos);
+  EXPECT_NE(
+      missing.status().message().find("backend 'tensorflow' is not installed"),
+      std::string::npos);
 }
 
 }  // namespace

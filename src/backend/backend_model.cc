@@ -44,8 +44,8 @@ absl::StatusOr<std::shared_ptr<BackendModel>> BackendModel::Create(
     std::shared_ptr<BackendLibrary> library, BackendModelOptions options) {
   auto io = ModelSpec::FromConfig(options.config);
   if (!io.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "model '", options.name, "': ", io.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("model '", options.name, "': ", io.status().message()));
   }
   std::shared_ptr<BackendModel> model(
       new BackendModel(std::move(library), std::move(options), std::move(*io)));
@@ -55,17 +55,15 @@ absl::StatusOr<std::shared_ptr<BackendModel>> BackendModel::Create(
   st.dims.reserve(model->io_.inputs.size() + model->io_.outputs.size());
   for (const auto& s : model->io_.inputs) {
     st.dims.push_back(s.dims);
-    st.inputs.push_back(ServalTensorSpec{s.name.c_str(),
-                                         static_cast<int32_t>(s.datatype),
-                                         st.dims.back().data(),
-                                         static_cast<uint32_t>(s.dims.size())});
+    st.inputs.push_back(ServalTensorSpec{
+        s.name.c_str(), static_cast<int32_t>(s.datatype), st.dims.back().data(),
+        static_cast<uint32_t>(s.dims.size())});
   }
   for (const auto& s : model->io_.outputs) {
     st.dims.push_back(s.dims);
-    st.outputs.push_back(ServalTensorSpec{s.name.c_str(),
-                                          static_cast<int32_t>(s.datatype),
-                                          st.dims.back().data(),
-                                          static_cast<uint32_t>(s.dims.size())});
+    st.outputs.push_back(ServalTensorSpec{
+        s.name.c_str(), static_cast<int32_t>(s.datatype), st.dims.back().data(),
+        static_cast<uint32_t>(s.dims.size())});
   }
   const auto& cfg = model->options_.config;
   for (const auto& [key, value] : cfg.parameters()) {
@@ -106,13 +104,14 @@ absl::StatusOr<std::shared_ptr<BackendModel>> BackendModel::Create(
 absl::StatusOr<std::unique_ptr<BackendInstance>> BackendModel::CreateInstance(
     ServalInstanceKind kind, int32_t device_id, uint32_t index) {
   ServalInstanceState* state = nullptr;
-  absl::Status s = TakeError(library_->api().instance_create(
-      state_, kind, device_id, index, &state));
+  absl::Status s = TakeError(
+      library_->api().instance_create(state_, kind, device_id, index, &state));
   if (!s.ok()) {
     return absl::Status(
-        s.code(), absl::StrCat("model '", options_.name, "' instance ", index,
-                               " (", kind == SERVAL_INSTANCE_GPU ? "GPU" : "CPU",
-                               " ", device_id, "): ", s.message()));
+        s.code(),
+        absl::StrCat("model '", options_.name, "' instance ", index, " (",
+                     kind == SERVAL_INSTANCE_GPU ? "GPU" : "CPU", " ",
+                     device_id, "): ", s.message()));
   }
   // The instance keeps the model (and so the weights and library) alive.
   return std::unique_ptr<BackendInstance>(
@@ -157,9 +156,9 @@ absl::StatusOr<std::string> AutocompleteFromBackend(
   absl::Status s = TakeError(api.model_autocomplete(
       model_file.c_str(), config_json.c_str(), &AppendToString, &json));
   if (!s.ok()) {
-    return absl::Status(s.code(), absl::StrCat("backend '", library.name(),
-                                               "' could not read ", model_file,
-                                               ": ", s.message()));
+    return absl::Status(
+        s.code(), absl::StrCat("backend '", library.name(), "' could not read ",
+                               model_file, ": ", s.message()));
   }
   return json;
 }

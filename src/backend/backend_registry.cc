@@ -18,8 +18,9 @@ absl::StatusOr<std::shared_ptr<BackendLibrary>> BackendRegistry::Get(
   if (it != loaded_.end()) return it->second;
   namespace fs = std::filesystem;
   const std::string file = absl::StrCat("libserval_", ToAbsl(name), ".so");
-  const fs::path candidates[] = {fs::path(directory_) / std::string(name) / file,
-                                 fs::path(directory_) / file};
+  const fs::path candidates[] = {
+      fs::path(directory_) / std::string(name) / file,
+      fs::path(directory_) / file};
   std::error_code ec;
   for (const auto& path : candidates) {
     if (!fs::exists(path, ec)) continue;
@@ -27,10 +28,10 @@ absl::StatusOr<std::shared_ptr<BackendLibrary>> BackendRegistry::Get(
     loaded_.emplace(std::string(name), lib);
     return lib;
   }
-  return absl::NotFoundError(absl::StrCat(
-      "backend '", ToAbsl(name), "' is not installed: looked for ",
-      candidates[0].string(), " and ", candidates[1].string(),
-      " (set --backend-directory)"));
+  return absl::NotFoundError(
+      absl::StrCat("backend '", ToAbsl(name), "' is not installed: looked for ",
+                   candidates[0].string(), " and ", candidates[1].string(),
+                   " (set --backend-directory)"));
 }
 
 }  // namespace serval

@@ -29,10 +29,17 @@ ServalError* FromStatus(absl::Status s) {
 void Log(int32_t level, const char* file, int32_t line, const char* message) {
   spdlog::level::level_enum l = spdlog::level::info;
   switch (level) {
-    case SERVAL_LOG_DEBUG: l = spdlog::level::debug; break;
-    case SERVAL_LOG_WARNING: l = spdlog::level::warn; break;
-    case SERVAL_LOG_ERROR: l = spdlog::level::err; break;
-    default: break;
+    case SERVAL_LOG_DEBUG:
+      l = spdlog::level::debug;
+      break;
+    case SERVAL_LOG_WARNING:
+      l = spdlog::level::warn;
+      break;
+    case SERVAL_LOG_ERROR:
+      l = spdlog::level::err;
+      break;
+    default:
+      break;
   }
   spdlog::log(l, "[backend {}:{}] {}", file ? file : "?", line,
               message ? message : "");

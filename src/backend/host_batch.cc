@@ -51,7 +51,8 @@ BatchResult HostBatch::Run(BackendInstance& instance,
 }
 
 int64_t HostBatch::EntryBatchSize(const BatchEntry& entry) const {
-  if (!io_.batching() || entry.inputs.empty() || entry.inputs[0].shape.empty()) {
+  if (!io_.batching() || entry.inputs.empty() ||
+      entry.inputs[0].shape.empty()) {
     return 1;
   }
   return entry.inputs[0].shape[0];
@@ -104,7 +105,8 @@ absl::Status HostBatch::Gather() {
                                 static_cast<int32_t>(v.datatype),
                                 input_shapes_[i].data(),
                                 static_cast<uint32_t>(input_shapes_[i].size()),
-                                v.data, v.byte_size};
+                                v.data,
+                                v.byte_size};
     }
     return absl::OkStatus();
   }
@@ -119,18 +121,21 @@ absl::Status HostBatch::Gather() {
     size_t offset = 0;
     for (const auto& e : entries_) {
       if (e.inputs[i].byte_size > 0) {
-        std::memcpy(buf.data() + offset, e.inputs[i].data, e.inputs[i].byte_size);
+        std::memcpy(buf.data() + offset, e.inputs[i].data,
+                    e.inputs[i].byte_size);
       }
       offset += e.inputs[i].byte_size;
     }
     Shape batch_shape = entries_[0].inputs[i].shape;
     batch_shape[0] = total_batch_;
     input_shapes_[i] = io_.BackendInputShape(i, batch_shape);
-    inputs_[i] = ServalTensor{io_.inputs[i].name.c_str(),
-                              static_cast<int32_t>(entries_[0].inputs[i].datatype),
-                              input_shapes_[i].data(),
-                              static_cast<uint32_t>(input_shapes_[i].size()),
-                              buf.data(), total_bytes};
+    inputs_[i] =
+        ServalTensor{io_.inputs[i].name.c_str(),
+                     static_cast<int32_t>(entries_[0].inputs[i].datatype),
+                     input_shapes_[i].data(),
+                     static_cast<uint32_t>(input_shapes_[i].size()),
+                     buf.data(),
+                     total_bytes};
   }
   return absl::OkStatus();
 }
@@ -218,23 +223,26 @@ void HostBatch::ReportTimes(uint64_t input_end_ns, uint64_t infer_end_ns) {
 absl::Status HostBatch::Scatter() {
   for (size_t o = 0; o < io_.outputs.size(); ++o) {
     if (requested_mask_[o] && !allocated_[o].allocated) {
-      return absl::InternalError(absl::StrCat(
-          "backend completed the batch without producing output '",
-          io_.outputs[o].name, "'"));
+      return absl::InternalError(
+          absl::StrCat("backend completed the batch without producing output '",
+                       io_.outputs[o].name, "'"));
     }
   }
   // BYTES outputs must hold exactly the elements their shape promises.
   for (size_t o = 0; o < io_.outputs.size(); ++o) {
-    if (!allocated_[o].allocated || io_.outputs[o].datatype != DataType::kBytes) {
+    if (!allocated_[o].allocated ||
+        io_.outputs[o].datatype != DataType::kBytes) {
       continue;
     }
-    const char* data = entries_.size() == 1 ? nullptr : output_buffers_[o].data();
+    const char* data =
+        entries_.size() == 1 ? nullptr : output_buffers_[o].data();
     if (entries_.size() == 1) {
       for (const auto& out : *entries_[0].outputs) {
         if (out.name == io_.outputs[o].name) data = out.data.data();
       }
     }
-    auto count = CountBytesElements(std::string_view(data, allocated_[o].byte_size));
+    auto count =
+        CountBytesElements(std::string_view(data, allocated_[o].byte_size));
     auto want = ElementCount(allocated_[o].shape);
     if (!count.ok()) return count.status();
     if (!want.ok() || *count != *want) {
@@ -263,7 +271,8 @@ absl::Status HostBatch::Scatter() {
     const bool bytes = spec.datatype == DataType::kBytes;
     const int64_t per_item_elements =
         total_batch_ > 0 ? ElementCount(a.shape).value_or(0) / total_batch_ : 0;
-    const uint64_t per_item_bytes = total_batch_ > 0 ? a.byte_size / total_batch_ : 0;
+    const uint64_t per_item_bytes =
+        total_batch_ > 0 ? a.byte_size / total_batch_ : 0;
     for (size_t e = 0; e < entries_.size(); ++e) {
       size_t len;
       if (bytes) {

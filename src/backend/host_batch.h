@@ -21,8 +21,8 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "config/model_spec.h"
-#include "serval/backend.h"
 #include "request/inference_request.h"
+#include "serval/backend.h"
 #include "tensor/tensor.h"
 
 namespace serval {
@@ -64,7 +64,8 @@ class HostBatch {
   // Gathers the entries, executes them on `instance` and waits until the
   // backend completed the batch; outputs are then scattered into each
   // entry. The entries must stay valid until Run returns.
-  BatchResult Run(BackendInstance& instance, std::span<const BatchEntry> entries);
+  BatchResult Run(BackendInstance& instance,
+                  std::span<const BatchEntry> entries);
 
   // The ABI callbacks (see include/serval/backend.h).
   uint32_t request_count() const { return entries_.size(); }
@@ -103,12 +104,12 @@ class HostBatch {
   std::span<const BatchEntry> entries_;
   BatchTimes times_;
   int64_t total_batch_ = 0;
-  std::vector<int64_t> entry_batch_;           // batch size per entry
-  std::vector<Shape> input_shapes_;            // backing for inputs_
+  std::vector<int64_t> entry_batch_;  // batch size per entry
+  std::vector<Shape> input_shapes_;   // backing for inputs_
   std::vector<ServalTensor> inputs_;
-  std::vector<const char*> requested_;         // union, model order
-  std::vector<bool> requested_mask_;           // per model output
-  std::vector<Allocated> allocated_;           // per model output
+  std::vector<const char*> requested_;  // union, model order
+  std::vector<bool> requested_mask_;    // per model output
+  std::vector<Allocated> allocated_;    // per model output
 
   // Completion hand-off from the backend's thread to Run.
   absl::Mutex mu_;

@@ -56,10 +56,13 @@ struct Item {
     for (int64_t i = 0; i < batch; ++i) {
       AppendBytesElement(std::string(base % 7 + i, 'x'), &strings);
     }
-    views.push_back({"A", DataType::kInt32, {batch, 2},
-                     reinterpret_cast<const char*>(ints.data()), ints.size() * 4});
-    views.push_back({"S", DataType::kBytes, {batch, 1}, strings.data(),
-                     strings.size()});
+    views.push_back({"A",
+                     DataType::kInt32,
+                     {batch, 2},
+                     reinterpret_cast<const char*>(ints.data()),
+                     ints.size() * 4});
+    views.push_back(
+        {"S", DataType::kBytes, {batch, 1}, strings.data(), strings.size()});
   }
   BatchEntry Entry() { return {views, requested, &outputs}; }
 };
@@ -77,9 +80,11 @@ TEST_F(HostBatchTest, GathersAndScattersSeveralRequests) {
     EXPECT_EQ(item->outputs[0].name, "OA");
     EXPECT_EQ(item->outputs[0].shape, item->views[0].shape);
     EXPECT_EQ(std::memcmp(item->outputs[0].data.data(), item->ints.data(),
-                          item->ints.size() * 4), 0);
-    EXPECT_EQ(std::string(item->outputs[1].data.data(), item->outputs[1].data.size()),
-              item->strings);
+                          item->ints.size() * 4),
+              0);
+    EXPECT_EQ(
+        std::string(item->outputs[1].data.data(), item->outputs[1].data.size()),
+        item->strings);
   }
   ASSERT_EQ(c.outputs.size(), 1u);  // only what it asked for
   EXPECT_EQ(c.outputs[0].name, "OS");
@@ -111,7 +116,8 @@ TEST_F(HostBatchTest, SyncRunnerMatchesInputsByName) {
   EXPECT_EQ(std::memcmp((*out)[0].data.data(), a.ints.data(), 16), 0);
   auto missing = RunBatchSync(*instance_, {a.views[0]});
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.status().message().find("missing input 'S'"), std::string::npos);
+  EXPECT_NE(missing.status().message().find("missing input 'S'"),
+            std::string::npos);
 }
 
 }  // namespace
@@ -135,8 +141,11 @@ TEST(HostBatchReshapeTest, BackendSeesReshapeClientSeesDims) {
   auto inst = (*model)->CreateInstance(SERVAL_INSTANCE_CPU, -1, 0);
   ASSERT_TRUE(inst.ok());
   std::vector<float> x = {1, 2, 3, 4, 5, 6, 7, 8};
-  auto out = RunBatchSync(**inst, {{"X", DataType::kFp32, {2, 4},
-                                    reinterpret_cast<const char*>(x.data()), 32}});
+  auto out = RunBatchSync(**inst, {{"X",
+                                    DataType::kFp32,
+                                    {2, 4},
+                                    reinterpret_cast<const char*>(x.data()),
+                                    32}});
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ((*out)[0].shape, (Shape{2, 4}));
   EXPECT_EQ(std::memcmp((*out)[0].data.data(), x.data(), 32), 0);

@@ -32,7 +32,8 @@ absl::StatusOr<std::vector<OutputTensor>> RunBatchSync(
   entry.requested_outputs = requested_outputs;
   entry.outputs = &outputs;
   HostBatch batch(io);
-  BatchResult result = batch.Run(instance, std::span<const BatchEntry>(&entry, 1));
+  BatchResult result =
+      batch.Run(instance, std::span<const BatchEntry>(&entry, 1));
   if (!result.status.ok()) return result.status;
   return outputs;
 }

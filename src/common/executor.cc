@@ -91,7 +91,8 @@ std::vector<absl::Status> RunAllAndWait(
     });
   }
   absl::MutexLock lock(&mu);
-  mu.Await(absl::Condition(+[](size_t* n) { return *n == 0; }, &left));
+  mu.Await(absl::Condition(
+      +[](size_t* n) { return *n == 0; }, &left));
   return statuses;
 }
 

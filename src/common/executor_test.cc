@@ -23,8 +23,8 @@ TEST(ThreadPoolTest, RunsAsManyTasksAtOnceAsItHasThreads) {
     tasks.push_back([&, i]() -> absl::Status {
       absl::MutexLock lock(&mu);
       if (++running == 3) all_three = true;
-      const bool met = mu.AwaitWithTimeout(absl::Condition(&all_three),
-                                           absl::Seconds(10));
+      const bool met =
+          mu.AwaitWithTimeout(absl::Condition(&all_three), absl::Seconds(10));
       --running;
       if (!met) return absl::DeadlineExceededError("never three at once");
       return i % 2 ? absl::InternalError(std::to_string(i)) : absl::OkStatus();
@@ -33,8 +33,8 @@ TEST(ThreadPoolTest, RunsAsManyTasksAtOnceAsItHasThreads) {
   auto statuses = RunAllAndWait(pool, std::move(tasks));
   ASSERT_EQ(statuses.size(), 6u);
   for (int i = 0; i < 6; ++i) {
-    EXPECT_EQ(statuses[i].code(), i % 2 ? absl::StatusCode::kInternal
-                                        : absl::StatusCode::kOk)
+    EXPECT_EQ(statuses[i].code(),
+              i % 2 ? absl::StatusCode::kInternal : absl::StatusCode::kOk)
         << i << ": " << statuses[i];
   }
 }

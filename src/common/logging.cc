@@ -22,11 +22,21 @@ bool t_in_request_line = false;
 void AppendJsonEscaped(std::string_view in, spdlog::memory_buf_t& out) {
   for (char c : in) {
     switch (c) {
-      case '"': out.append(std::string_view("\\\"")); break;
-      case '\\': out.append(std::string_view("\\\\")); break;
-      case '\n': out.append(std::string_view("\\n")); break;
-      case '\r': out.append(std::string_view("\\r")); break;
-      case '\t': out.append(std::string_view("\\t")); break;
+      case '"':
+        out.append(std::string_view("\\\""));
+        break;
+      case '\\':
+        out.append(std::string_view("\\\\"));
+        break;
+      case '\n':
+        out.append(std::string_view("\\n"));
+        break;
+      case '\r':
+        out.append(std::string_view("\\r"));
+        break;
+      case '\t':
+        out.append(std::string_view("\\t"));
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -73,9 +83,9 @@ absl::Status SetLogLevel(std::string_view level) {
   auto parsed = spdlog::level::from_str(std::string(level));
   // from_str maps unknown names to "off"; only accept "off" when asked.
   if (parsed == spdlog::level::off && level != "off") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unknown log level '", ToAbsl(level),
-        "'; expected trace, debug, info, warn, error or off"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown log level '", ToAbsl(level),
+                     "'; expected trace, debug, info, warn, error or off"));
   }
   spdlog::set_level(parsed);
   return absl::OkStatus();
@@ -127,9 +137,7 @@ void LogForRequest(spdlog::level::level_enum level, std::string_view request_id,
 
 void SetAccessLogEnabled(bool enabled) { g_access_log.store(enabled); }
 
-bool AccessLogEnabled() {
-  return g_access_log.load(std::memory_order_relaxed);
-}
+bool AccessLogEnabled() { return g_access_log.load(std::memory_order_relaxed); }
 
 void LogAccess(std::string_view request_id, std::string_view model,
                int64_t version, const absl::Status& status,

@@ -73,7 +73,7 @@ absl::Status ApplyConfigDefaults(std::string_view model_name,
   }
   for (int i = 0; i < config->instance_group_size(); ++i) {
     RETURN_IF_ERROR(ApplyGroupDefaults(config->name(), i, options,
-                                             config->mutable_instance_group(i)));
+                                       config->mutable_instance_group(i)));
   }
 
   if (config->has_dynamic_batching()) {

@@ -4,14 +4,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/status_macros.h"
 #include "config/autocomplete_merge.h"
 #include "config/config_finalizer.h"
 #include "config/config_parser.h"
-#include "common/status_macros.h"
 #include "lifecycle/process_memory.h"
 #include "lifecycle/warmup.h"
-#include "scheduler/backend_executor.h"
 #include "repository/version_policy.h"
+#include "scheduler/backend_executor.h"
 
 namespace serval {
 namespace fs = std::filesystem;
@@ -89,8 +89,9 @@ absl::StatusOr<PreparedModel> BackendVersionLoader::Prepare(
                        AutocompleteFromBackend(*p.library, file, p.config),
                        WithModel(model.name, _));
       if (!json.empty()) {
-        RETURN_IF_ERROR(MergeAutoCompleteJson(json, p.backend.plugin, &p.config),
-                        WithModel(model.name, _));
+        RETURN_IF_ERROR(
+            MergeAutoCompleteJson(json, p.backend.plugin, &p.config),
+            WithModel(model.name, _));
       }
     }
   }
@@ -144,11 +145,10 @@ absl::StatusOr<ModelHandle> BackendVersionLoader::Load(
     if (devices.empty()) devices.push_back(gpu ? 0 : -1);
     for (int32_t device : devices) {
       for (int32_t c = 0; c < g.count(); ++c) {
-        ASSIGN_OR_RETURN(
-            auto instance,
-            backend_model->CreateInstance(
-                gpu ? SERVAL_INSTANCE_GPU : SERVAL_INSTANCE_CPU, device,
-                index++));
+        ASSIGN_OR_RETURN(auto instance,
+                         backend_model->CreateInstance(
+                             gpu ? SERVAL_INSTANCE_GPU : SERVAL_INSTANCE_CPU,
+                             device, index++));
         instances.push_back(std::move(instance));
       }
     }

@@ -35,10 +35,9 @@ class BackendVersionLoader final : public VersionLoader {
   absl::StatusOr<PreparedModel> Prepare(
       const ScannedModel& model,
       const inference::ModelConfig* config_override) override;
-  absl::StatusOr<ModelHandle> Load(const ScannedModel& model,
-                                   const PreparedModel& prepared,
-                                   int64_t version,
-                                   std::shared_ptr<const void> files_owner) override;
+  absl::StatusOr<ModelHandle> Load(
+      const ScannedModel& model, const PreparedModel& prepared, int64_t version,
+      std::shared_ptr<const void> files_owner) override;
 
  private:
   const BackendLoaderOptions options_;

@@ -78,7 +78,8 @@ absl::StatusOr<ModelControlMode> ParseModelControlMode(std::string_view name) {
 
 ModelManager::ModelManager(ManagerOptions options)
     : options_(std::move(options)),
-      pool_(std::make_unique<ThreadPool>(options_.load_threads, "model-load")) {}
+      pool_(std::make_unique<ThreadPool>(options_.load_threads, "model-load")) {
+}
 
 ModelManager::~ModelManager() {
   BeginShutdown();
@@ -126,9 +127,10 @@ absl::Status ModelManager::LoadAll() {
   // Which models to load: all, or those --load-model names in explicit mode.
   if (options_.control_mode != ModelControlMode::kExplicit &&
       !options_.startup_models.empty()) {
-    spdlog::warn("--load-model is for --model-control-mode=explicit; mode {} "
-                 "loads every model",
-                 ModelControlModeName(options_.control_mode));
+    spdlog::warn(
+        "--load-model is for --model-control-mode=explicit; mode {} "
+        "loads every model",
+        ModelControlModeName(options_.control_mode));
   }
   std::set<std::string> wanted;
   bool all = options_.control_mode != ModelControlMode::kExplicit;
@@ -358,9 +360,10 @@ absl::StatusOr<ModelManager::ModelSource> ModelManager::SourceForApi(
     const std::string& model, const LoadRequest& request) {
   ModelSource source;
   if (!request.config_json.empty()) {
-    ASSIGN_OR_RETURN(source.config_override,
-                     ModelConfigFromJson(request.config_json,
-                                         "the load request's 'config' parameter"));
+    ASSIGN_OR_RETURN(
+        source.config_override,
+        ModelConfigFromJson(request.config_json,
+                            "the load request's 'config' parameter"));
   }
   std::vector<std::string> roots = options_.repositories;
   if (!request.files.empty()) {
@@ -368,9 +371,9 @@ absl::StatusOr<ModelManager::ModelSource> ModelManager::SourceForApi(
       return absl::InvalidArgumentError(
           "uploaded model files need a 'config' parameter as well");
     }
-    ASSIGN_OR_RETURN(auto dir, WriteUploadedModel(UploadRoot(), model,
-                                                  request.files,
-                                                  options_.upload_limits));
+    ASSIGN_OR_RETURN(auto dir,
+                     WriteUploadedModel(UploadRoot(), model, request.files,
+                                        options_.upload_limits));
     roots = {dir->path()};
     source.files_owner = dir;
   }
@@ -406,9 +409,8 @@ absl::Status ModelManager::LoadFromApi(std::string_view model,
                   ToStd(source.status().message()));
     return source.status();
   }
-  return RunAndWait(*pool_, [this, source = std::move(*source)] {
-    return Install(source);
-  });
+  return RunAndWait(
+      *pool_, [this, source = std::move(*source)] { return Install(source); });
 }
 
 absl::Status ModelManager::UnloadFromApi(std::string_view model,

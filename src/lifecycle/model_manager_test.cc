@@ -152,8 +152,8 @@ TEST_F(ModelManagerTest, FailedReloadKeepsTheServingVersion) {
   EXPECT_FALSE(m->LoadFromApi("m", bad_backend).ok());
 
   LoadRequest bad_load;
-  bad_load.config_json = JsonConfig(
-      R"(, "parameters": {"fail_load": {"string_value": "yes"}})");
+  bad_load.config_json =
+      JsonConfig(R"(, "parameters": {"fail_load": {"string_value": "yes"}})");
   absl::Status failed = m->LoadFromApi("m", bad_load);
   EXPECT_EQ(failed.code(), absl::StatusCode::kInternal) << failed;
 

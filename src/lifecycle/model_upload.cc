@@ -11,9 +11,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/absl_compat.h"
+#include "common/status_macros.h"
 #include "repository/model_name.h"
 #include "repository/repository_scanner.h"
-#include "common/status_macros.h"
 
 namespace serval {
 namespace fs = std::filesystem;

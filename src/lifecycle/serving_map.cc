@@ -32,10 +32,10 @@ absl::StatusOr<ModelHandle> ServingMap::Get(std::string_view model,
   }
   std::vector<int64_t> ready;
   for (const ModelHandle& h : m->ready) ready.push_back(h->version());
-  return absl::NotFoundError(
-      absl::StrCat("model '", ToAbsl(model), "' has no ready version ", version,
-                   " (ready versions: ",
-                   ready.empty() ? "none" : absl::StrJoin(ready, ", "), ")"));
+  return absl::NotFoundError(absl::StrCat(
+      "model '", ToAbsl(model), "' has no ready version ", version,
+      " (ready versions: ", ready.empty() ? "none" : absl::StrJoin(ready, ", "),
+      ")"));
 }
 
 absl::StatusOr<std::vector<ModelHandle>> ServingMap::ReadyVersions(
@@ -54,10 +54,11 @@ std::vector<ModelHandle> ServingMap::AllReady() const {
     out.insert(out.end(), m.ready.begin(), m.ready.end());
   }
   // By name, then version, whatever the hash order.
-  std::sort(out.begin(), out.end(), [](const ModelHandle& a, const ModelHandle& b) {
-    return std::make_pair(std::string_view(a->name()), a->version()) <
-           std::make_pair(std::string_view(b->name()), b->version());
-  });
+  std::sort(out.begin(), out.end(),
+            [](const ModelHandle& a, const ModelHandle& b) {
+              return std::make_pair(std::string_view(a->name()), a->version()) <
+                     std::make_pair(std::string_view(b->name()), b->version());
+            });
   return out;
 }
 

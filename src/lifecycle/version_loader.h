@@ -47,8 +47,8 @@ class VersionLoader {
   // Loads one version, starts its scheduler and warms it up. `files_owner`
   // (may be null) is kept alive as long as the version.
   virtual absl::StatusOr<ModelHandle> Load(
-      const ScannedModel& model, const PreparedModel& prepared,
-      int64_t version, std::shared_ptr<const void> files_owner) = 0;
+      const ScannedModel& model, const PreparedModel& prepared, int64_t version,
+      std::shared_ptr<const void> files_owner) = 0;
 };
 
 // Shares `version` as a handle whose last release destroys it on `reaper`

@@ -10,11 +10,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/status_macros.h"
 #include "config/model_spec.h"
 #include "lifecycle/model_version.h"
 #include "scheduler/pending_request.h"
 #include "tensor/tensor.h"
-#include "common/status_macros.h"
 
 namespace serval {
 namespace fs = std::filesystem;
@@ -127,8 +127,9 @@ absl::StatusOr<WarmupTensor> BuildTensor(
       }
       break;
     case inference::ModelWarmup::Input::kInputDataFile: {
-      ASSIGN_OR_RETURN(auto data, ReadWarmupFile(model_dir, warmup.name(), spec.name,
-                                 input.input_data_file()));
+      ASSIGN_OR_RETURN(auto data,
+                       ReadWarmupFile(model_dir, warmup.name(), spec.name,
+                                      input.input_data_file()));
       t.bytes = std::move(data);
       if (bytes) {
         auto elements = CountBytesElements(t.bytes);
@@ -172,7 +173,8 @@ absl::StatusOr<std::vector<WarmupSample>> BuildWarmupSamples(
         return SampleError(warmup.name(), spec.name,
                            "is missing; warm-up samples must give every input");
       }
-      ASSIGN_OR_RETURN(auto tensor, BuildTensor(warmup, spec, it->second, io, model_dir, rng));
+      ASSIGN_OR_RETURN(auto tensor, BuildTensor(warmup, spec, it->second, io,
+                                                model_dir, rng));
       sample.inputs.push_back(std::move(tensor));
     }
     for (const auto& [name, unused] : warmup.inputs()) {

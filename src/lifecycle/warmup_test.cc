@@ -35,7 +35,9 @@ inference::ModelWarmup::Input* AddInput(inference::ModelWarmup* w,
   return &in;
 }
 
-ModelSpec Io(const inference::ModelConfig& c) { return *ModelSpec::FromConfig(c); }
+ModelSpec Io(const inference::ModelConfig& c) {
+  return *ModelSpec::FromConfig(c);
+}
 
 TEST(BuildWarmupSamplesTest, ZeroDataWithBatchDimension) {
   auto c = Config(8);

@@ -28,7 +28,8 @@ void StatisticsRecorder::RecordFailure(uint64_t request_ns) {
 }
 
 void StatisticsRecorder::RecordExecution(uint64_t batch_size, uint64_t input_ns,
-                                         uint64_t infer_ns, uint64_t output_ns) {
+                                         uint64_t infer_ns,
+                                         uint64_t output_ns) {
   inference_count_.fetch_add(batch_size, std::memory_order_relaxed);
   execution_count_.fetch_add(1, std::memory_order_relaxed);
   last_inference_ms_.store(WallMs(), std::memory_order_relaxed);

@@ -8,8 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/absl_compat.h"
-#include "repository/repository_scanner.h"
 #include "common/status_macros.h"
+#include "repository/repository_scanner.h"
 
 namespace serval {
 namespace {

@@ -23,7 +23,8 @@ uint64_t BatchQueue::DeadlineFor(const PendingRequest& r,
   uint64_t timeout_us = policy.default_timeout_us;
   const uint64_t asked = r.request.timeout_us;
   if (asked > 0) {
-    if (timeout_us == 0 || asked < timeout_us || policy.allow_timeout_override) {
+    if (timeout_us == 0 || asked < timeout_us ||
+        policy.allow_timeout_override) {
       timeout_us = asked;
     }
   }
@@ -47,9 +48,9 @@ PendingPtr BatchQueue::Add(PendingPtr r, uint64_t now_ns,
   const QueuePolicy& policy = options_.levels[level];
   if (levels_[level].size() >= policy.max_queue_size) {
     *rejected = absl::UnavailableError(absl::StrCat(
-        "model '", r->request.model_name, "' is overloaded: its queue is full (",
-        policy.max_queue_size, " requests at priority level ", level + 1,
-        "); retry later"));
+        "model '", r->request.model_name,
+        "' is overloaded: its queue is full (", policy.max_queue_size,
+        " requests at priority level ", level + 1, "); retry later"));
     return r;
   }
   r->level = level;
@@ -90,7 +91,8 @@ void BatchQueue::Purge(uint64_t now_ns, std::vector<PendingPtr>* dropped) {
   }
 }
 
-bool BatchQueue::PreferredSizeReached(int64_t total, bool more_could_join) const {
+bool BatchQueue::PreferredSizeReached(int64_t total,
+                                      bool more_could_join) const {
   const auto& p = options_.preferred_batch_sizes;
   if (p.empty()) return false;
   if (total >= p.back()) return true;
@@ -188,7 +190,8 @@ BatchQueue::Decision BatchQueue::Next(uint64_t now_ns, bool flush) {
   if (with_deadline_ > 0) {
     for (auto& q : levels_) {
       for (auto& r : q) {
-        if (r->deadline_ns) d.wake_at_ns = std::min(d.wake_at_ns, r->deadline_ns);
+        if (r->deadline_ns)
+          d.wake_at_ns = std::min(d.wake_at_ns, r->deadline_ns);
       }
     }
   }
@@ -198,8 +201,8 @@ BatchQueue::Decision BatchQueue::Next(uint64_t now_ns, bool flush) {
 void BatchQueue::RecordExecution(uint64_t duration_ns) {
   // Exponential moving average: follows load changes within a few batches
   // without being thrown by one outlier.
-  estimate_ns_ = estimate_ns_ == 0 ? duration_ns
-                                   : (estimate_ns_ * 7 + duration_ns) / 8;
+  estimate_ns_ =
+      estimate_ns_ == 0 ? duration_ns : (estimate_ns_ * 7 + duration_ns) / 8;
 }
 
 std::vector<PendingPtr> BatchQueue::DrainAll(const absl::Status& status) {

@@ -170,7 +170,8 @@ TEST(BatchQueueTest, TimeoutRejectDropsExpiredRequests) {
   AddOk(q, Req(), 50 * kUs);
   auto d = q.Next(120 * kUs);  // the first expired at 100 us
   ASSERT_EQ(d.dropped.size(), 1u);
-  EXPECT_EQ(d.dropped[0]->response.status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(d.dropped[0]->response.status.code(),
+            absl::StatusCode::kUnavailable);
   EXPECT_NE(d.dropped[0]->response.status.message().find("timed out"),
             std::string::npos);
   EXPECT_EQ(q.size(), 1u);
@@ -183,7 +184,7 @@ TEST(BatchQueueTest, TimeoutDelayMovesRequestsBehindOthers) {
   o.levels[0].default_timeout_us = 100;
   o.levels[0].timeout_action = TimeoutAction::kDelay;
   BatchQueue q(o);
-  AddOk(q, Req(), 0);                   // will expire
+  AddOk(q, Req(), 0);                           // will expire
   AddOk(q, Req(1, 4, 0, 1'000'000), 90 * kUs);  // long timeout? capped at 100us
   auto d = q.Next(150 * kUs);
   EXPECT_TRUE(d.dropped.empty());  // DELAY never drops

@@ -39,9 +39,9 @@ void Scheduler::Enqueue(PendingPtr request) {
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) {
-      rejected = absl::UnavailableError(absl::StrCat(
-          "model '", request->request.model_name,
-          "' is shutting down and accepts no new requests"));
+      rejected = absl::UnavailableError(
+          absl::StrCat("model '", request->request.model_name,
+                       "' is shutting down and accepts no new requests"));
     } else {
       request = queue_.Add(std::move(request), clock_->NowNs(), &rejected);
       overloaded_.store(queue_.DefaultLevelFull(), std::memory_order_relaxed);

@@ -10,8 +10,9 @@ namespace {
 QueuePolicy PolicyFrom(const inference::ModelQueuePolicy& p,
                        size_t default_size) {
   QueuePolicy q;
-  q.max_queue_size =
-      p.max_queue_size() > 0 ? static_cast<size_t>(p.max_queue_size()) : default_size;
+  q.max_queue_size = p.max_queue_size() > 0
+                         ? static_cast<size_t>(p.max_queue_size())
+                         : default_size;
   q.default_timeout_us = p.default_timeout_microseconds();
   q.allow_timeout_override = p.allow_timeout_override();
   q.timeout_action = p.timeout_action() == inference::ModelQueuePolicy::DELAY
@@ -54,7 +55,8 @@ SchedulerOptions SchedulerOptions::FromConfig(
                                       : db.default_queue_policy(),
                                   default_size));
   }
-  if (db.default_priority_level() >= 1 && db.default_priority_level() <= levels) {
+  if (db.default_priority_level() >= 1 &&
+      db.default_priority_level() <= levels) {
     o.default_level = db.default_priority_level() - 1;
   } else {
     // Triton's default for an unset default level is the lowest priority.

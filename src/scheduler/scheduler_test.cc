@@ -2,8 +2,8 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <future>
 #include <cstring>
+#include <future>
 #include <mutex>
 #include <set>
 

@@ -44,9 +44,9 @@ absl::StatusOr<std::unique_ptr<Frontends>> Frontends::Start(
     const FrontendOptions& options, Server* server, ModelManager* manager) {
   std::unique_ptr<Frontends> f(new Frontends(options.repository_threads));
   if (options.allow_http) {
-    ASSIGN_OR_RETURN(f->http_,
-                     http::HttpServer::Start(options.http, server, &f->blocking_),
-                     Annotate(_, "HTTP frontend"));
+    ASSIGN_OR_RETURN(
+        f->http_, http::HttpServer::Start(options.http, server, &f->blocking_),
+        Annotate(_, "HTTP frontend"));
   }
   if (options.grpc.enabled) {
     ASSIGN_OR_RETURN(f->grpc_,
@@ -54,10 +54,10 @@ absl::StatusOr<std::unique_ptr<Frontends>> Frontends::Start(
                      Annotate(_, "gRPC frontend"));
   }
   if (options.allow_metrics) {
-    ASSIGN_OR_RETURN(f->metrics_,
-                     StartMetrics(options, manager, server, f->http_.get(),
-                                  f->grpc_.get()),
-                     Annotate(_, "metrics endpoint"));
+    ASSIGN_OR_RETURN(
+        f->metrics_,
+        StartMetrics(options, manager, server, f->http_.get(), f->grpc_.get()),
+        Annotate(_, "metrics endpoint"));
     spdlog::info("metrics endpoint listening on {}:{}/metrics",
                  options.metrics_address, f->metrics_->port());
   }

@@ -31,7 +31,9 @@ absl::Status CheckInput(std::string_view model, const ModelSpec& io, size_t i,
                         const TensorView& in) {
   const TensorSpec& spec = io.inputs[i];
   // Formatted only on failure: the success path builds no strings.
-  const auto prefix = [&spec] { return absl::StrCat("input '", spec.name, "'"); };
+  const auto prefix = [&spec] {
+    return absl::StrCat("input '", spec.name, "'");
+  };
   if (in.datatype != spec.datatype) {
     return Invalid(model, absl::StrCat(prefix(), " expects datatype ",
                                        ToAbsl(ApiName(spec.datatype)), ", got ",
@@ -43,10 +45,11 @@ absl::Status CheckInput(std::string_view model, const ModelSpec& io, size_t i,
   const size_t skip = io.batching() ? 1 : 0;
   if (given.size() != spec.dims.size() + skip ||
       !ShapeMatches(spec.dims, given.subspan(skip))) {
-    return Invalid(model, absl::StrCat(prefix(), " expects shape ",
-                                       ShapeToString(io.FullInputShape(i)),
-                                       io.batching() ? " (batch dimension first)" : "",
-                                       ", got ", ShapeToString(in.shape)));
+    return Invalid(model,
+                   absl::StrCat(prefix(), " expects shape ",
+                                ShapeToString(io.FullInputShape(i)),
+                                io.batching() ? " (batch dimension first)" : "",
+                                ", got ", ShapeToString(in.shape)));
   }
   if (io.batching()) {
     const int64_t batch = in.shape[0];
@@ -55,36 +58,45 @@ absl::Status CheckInput(std::string_view model, const ModelSpec& io, size_t i,
                                          "; it must be at least 1"));
     }
     if (batch > io.max_batch_size) {
-      return Invalid(model, absl::StrCat(prefix(), " has batch size ", batch,
-                                         ", more than the model's max_batch_size ",
-                                         io.max_batch_size));
+      return Invalid(model,
+                     absl::StrCat(prefix(), " has batch size ", batch,
+                                  ", more than the model's max_batch_size ",
+                                  io.max_batch_size));
     }
   }
   for (int64_t d : in.shape) {
     if (d < 0) {
-      return Invalid(model, absl::StrCat(prefix(), " has a negative dimension in ",
-                                         ShapeToString(in.shape)));
+      return Invalid(model,
+                     absl::StrCat(prefix(), " has a negative dimension in ",
+                                  ShapeToString(in.shape)));
     }
   }
   if (spec.datatype == DataType::kBytes) {
     auto want = ElementCount(in.shape);
-    if (!want.ok()) return Invalid(model, absl::StrCat(prefix(), ": ", want.status().message()));
+    if (!want.ok())
+      return Invalid(model,
+                     absl::StrCat(prefix(), ": ", want.status().message()));
     auto got = CountBytesElements(std::string_view(in.data, in.byte_size));
-    if (!got.ok()) return Invalid(model, absl::StrCat(prefix(), ": ", got.status().message()));
+    if (!got.ok())
+      return Invalid(model,
+                     absl::StrCat(prefix(), ": ", got.status().message()));
     if (*got != *want) {
-      return Invalid(model, absl::StrCat(prefix(), " holds ", *got,
-                                         " BYTES elements, shape ",
-                                         ShapeToString(in.shape), " needs ", *want));
+      return Invalid(
+          model,
+          absl::StrCat(prefix(), " holds ", *got, " BYTES elements, shape ",
+                       ShapeToString(in.shape), " needs ", *want));
     }
     return absl::OkStatus();
   }
   auto bytes = ByteSize(spec.datatype, in.shape);
-  if (!bytes.ok()) return Invalid(model, absl::StrCat(prefix(), ": ", bytes.status().message()));
+  if (!bytes.ok())
+    return Invalid(model,
+                   absl::StrCat(prefix(), ": ", bytes.status().message()));
   if (static_cast<uint64_t>(*bytes) != in.byte_size) {
-    return Invalid(model, absl::StrCat(prefix(), " with shape ", ShapeToString(in.shape),
-                                       " of ", ToAbsl(ApiName(spec.datatype)),
-                                       " needs ", *bytes, " bytes, got ",
-                                       in.byte_size));
+    return Invalid(
+        model, absl::StrCat(prefix(), " with shape ", ShapeToString(in.shape),
+                            " of ", ToAbsl(ApiName(spec.datatype)), " needs ",
+                            *bytes, " bytes, got ", in.byte_size));
   }
   if (in.byte_size > 0 && in.data == nullptr) {
     return Invalid(model, absl::StrCat(prefix(), " has no data"));
@@ -105,12 +117,13 @@ absl::StatusOr<int64_t> ValidateRequest(std::string_view model,
     const TensorView& in = inputs[k];
     auto index = io.InputIndex(in.name);
     if (!index.has_value()) {
-      return Invalid(model, absl::StrCat("unknown input '", in.name,
-                                         "'; the model's inputs are: ",
-                                         Names(io.inputs)));
+      return Invalid(
+          model, absl::StrCat("unknown input '", in.name,
+                              "'; the model's inputs are: ", Names(io.inputs)));
     }
     if (seen[*index]) {
-      return Invalid(model, absl::StrCat("input '", in.name, "' is given twice"));
+      return Invalid(model,
+                     absl::StrCat("input '", in.name, "' is given twice"));
     }
     seen[*index] = true;
     RETURN_IF_ERROR(CheckInput(model, io, *index, in));
@@ -118,12 +131,15 @@ absl::StatusOr<int64_t> ValidateRequest(std::string_view model,
   }
   for (size_t i = 0; i < seen.size(); ++i) {
     if (seen[i]) continue;
-    return Invalid(model, absl::StrCat(
-        io.inputs[i].optional ? "optional input '" : "missing input '",
-        io.inputs[i].name, "' (", Describe(io, io.inputs[i], i), ")",
-        io.inputs[i].optional ? " must be given: omitting optional inputs is "
-                                "not supported yet"
-                              : ""));
+    return Invalid(
+        model,
+        absl::StrCat(
+            io.inputs[i].optional ? "optional input '" : "missing input '",
+            io.inputs[i].name, "' (", Describe(io, io.inputs[i], i), ")",
+            io.inputs[i].optional
+                ? " must be given: omitting optional inputs is "
+                  "not supported yet"
+                : ""));
   }
   // Every model input is given exactly once: put them in model order.
   for (size_t k = 0; k < inputs.size(); ++k) {
@@ -138,23 +154,26 @@ absl::StatusOr<int64_t> ValidateRequest(std::string_view model,
     batch_size = inputs[0].shape[0];
     for (size_t i = 1; i < inputs.size(); ++i) {
       if (inputs[i].shape[0] != batch_size) {
-        return Invalid(model, absl::StrCat(
-            "inputs disagree on the batch size: '", io.inputs[0].name, "' has ",
-            batch_size, ", '", io.inputs[i].name, "' has ",
-            inputs[i].shape[0]));
+        return Invalid(
+            model,
+            absl::StrCat("inputs disagree on the batch size: '",
+                         io.inputs[0].name, "' has ", batch_size, ", '",
+                         io.inputs[i].name, "' has ", inputs[i].shape[0]));
       }
     }
   }
   for (size_t i = 0; i < request.requested_outputs.size(); ++i) {
     const std::string& name = request.requested_outputs[i];
     if (!io.OutputIndex(name).has_value()) {
-      return Invalid(model, absl::StrCat("unknown output '", name,
-                                         "' requested; the model's outputs are: ",
-                                         Names(io.outputs)));
+      return Invalid(model,
+                     absl::StrCat("unknown output '", name,
+                                  "' requested; the model's outputs are: ",
+                                  Names(io.outputs)));
     }
     for (size_t j = 0; j < i; ++j) {
       if (request.requested_outputs[j] == name) {
-        return Invalid(model, absl::StrCat("output '", name, "' is requested twice"));
+        return Invalid(model,
+                       absl::StrCat("output '", name, "' is requested twice"));
       }
     }
   }

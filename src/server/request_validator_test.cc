@@ -24,10 +24,13 @@ struct Req {
   InferenceRequest request;
   Req() {
     for (int i = 0; i < 4; ++i) AppendBytesElement("ab", &bytes);
-    request.inputs.push_back({"IN0", DataType::kFp32, {2, 4},
-                              reinterpret_cast<const char*>(floats.data()), 32});
-    request.inputs.push_back({"IN1", DataType::kBytes, {2, 2}, bytes.data(),
-                              bytes.size()});
+    request.inputs.push_back({"IN0",
+                              DataType::kFp32,
+                              {2, 4},
+                              reinterpret_cast<const char*>(floats.data()),
+                              32});
+    request.inputs.push_back(
+        {"IN1", DataType::kBytes, {2, 2}, bytes.data(), bytes.size()});
   }
 };
 
@@ -60,7 +63,8 @@ TEST(RequestValidatorTest, UnknownInput) {
 TEST(RequestValidatorTest, DuplicateInput) {
   Req q;
   q.request.inputs[1] = q.request.inputs[0];
-  ExpectInvalid(ValidateRequest("m", Io(), q.request), "input 'IN0' is given twice");
+  ExpectInvalid(ValidateRequest("m", Io(), q.request),
+                "input 'IN0' is given twice");
 }
 
 TEST(RequestValidatorTest, MissingInput) {
@@ -80,8 +84,9 @@ TEST(RequestValidatorTest, WrongDatatype) {
 TEST(RequestValidatorTest, WrongShape) {
   Req q;
   q.request.inputs[0].shape = {2, 5};
-  ExpectInvalid(ValidateRequest("m", Io(), q.request),
-                "input 'IN0' expects shape [-1,4] (batch dimension first), got [2,5]");
+  ExpectInvalid(
+      ValidateRequest("m", Io(), q.request),
+      "input 'IN0' expects shape [-1,4] (batch dimension first), got [2,5]");
   q.request.inputs[0].shape = {8};
   ExpectInvalid(ValidateRequest("m", Io(), q.request), "got [8]");
 }
@@ -132,8 +137,8 @@ TEST(RequestValidatorTest, ElementCountOverflow) {
   io.max_batch_size = 0;
   io.inputs.push_back({"X", DataType::kFp32, {-1, -1}});
   InferenceRequest r;
-  r.inputs.push_back({"X", DataType::kFp32, {INT64_C(1) << 40, INT64_C(1) << 40},
-                      nullptr, 0});
+  r.inputs.push_back(
+      {"X", DataType::kFp32, {INT64_C(1) << 40, INT64_C(1) << 40}, nullptr, 0});
   ExpectInvalid(ValidateRequest("m", io, r), "too many elements");
 }
 
@@ -148,8 +153,9 @@ TEST(RequestValidatorTest, NegativeDimension) {
 TEST(RequestValidatorTest, UnknownAndDuplicateRequestedOutputs) {
   Req q;
   q.request.requested_outputs = {"OUT9"};
-  ExpectInvalid(ValidateRequest("m", Io(), q.request),
-                "unknown output 'OUT9' requested; the model's outputs are: OUT0");
+  ExpectInvalid(
+      ValidateRequest("m", Io(), q.request),
+      "unknown output 'OUT9' requested; the model's outputs are: OUT0");
   q.request.requested_outputs = {"OUT0", "OUT0"};
   ExpectInvalid(ValidateRequest("m", Io(), q.request),
                 "output 'OUT0' is requested twice");
@@ -165,8 +171,11 @@ TEST(RequestValidatorTest, NonBatchingModelTakesTheDeclaredShape) {
   AppendBytesElement("a", &b);
   AppendBytesElement("b", &b);
   InferenceRequest r;
-  r.inputs.push_back({"IN0", DataType::kFp32, {4},
-                      reinterpret_cast<const char*>(f.data()), 16});
+  r.inputs.push_back({"IN0",
+                      DataType::kFp32,
+                      {4},
+                      reinterpret_cast<const char*>(f.data()),
+                      16});
   r.inputs.push_back({"IN1", DataType::kBytes, {2}, b.data(), b.size()});
   auto v = ValidateRequest("m", io, r);
   ASSERT_TRUE(v.ok()) << v.status();

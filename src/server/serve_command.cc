@@ -91,13 +91,16 @@ void Drain(const ServeOptions& o, const sigset_t& signals, Server& server,
 // Checks the flags that need more than CLI11 can say, and initializes
 // logging. Returns the exit code to stop with, or 0 to go on.
 int Prepare(ServeOptions& o, MetricsOptions* metrics) {
-  absl::Status logging = InitLogging(
-      o.log_level, o.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
+  absl::Status logging =
+      InitLogging(o.log_level,
+                  o.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
   if (!logging.ok()) {
-    std::fprintf(stderr, "serval: %s\n", std::string(logging.message()).c_str());
+    std::fprintf(stderr, "serval: %s\n",
+                 std::string(logging.message()).c_str());
     return 2;
   }
-  if (o.backend_directory.empty()) o.backend_directory = DefaultBackendDirectory();
+  if (o.backend_directory.empty())
+    o.backend_directory = DefaultBackendDirectory();
   SetAccessLogEnabled(o.log_access);
   metrics->enabled = o.allow_metrics;
   if (!o.metrics_latency_buckets.empty()) {
@@ -144,10 +147,11 @@ int Serve(ServeOptions& o) {
   ModelManager manager(mo);
   Server server(&manager, ServerOptions{o.strict_readiness});
 
-  spdlog::info("serval {} starting: repositories [{}], backends in {}, model "
-               "control mode {}",
-               kServerVersion, fmt::join(o.repositories, ", "),
-               o.backend_directory, o.control_mode);
+  spdlog::info(
+      "serval {} starting: repositories [{}], backends in {}, model "
+      "control mode {}",
+      kServerVersion, fmt::join(o.repositories, ", "), o.backend_directory,
+      o.control_mode);
 
   // Frontends first: live at once, ready (200) only after the start-up load.
   FrontendOptions fo;
@@ -166,8 +170,8 @@ int Serve(ServeOptions& o) {
   std::unique_ptr<RepositoryPoller> poller;
   if (mo.control_mode == ModelControlMode::kPoll) {
     poller = std::make_unique<RepositoryPoller>(
-        &manager, std::chrono::milliseconds(static_cast<int64_t>(
-                      o.repository_poll_secs * 1000)));
+        &manager, std::chrono::milliseconds(
+                      static_cast<int64_t>(o.repository_poll_secs * 1000)));
     poller->Prime();
   }
   absl::Status loaded = manager.LoadAll();
@@ -188,9 +192,10 @@ int Serve(ServeOptions& o) {
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
-  spdlog::info("received {}, shutting down: draining in-flight requests for "
-               "up to {} s",
-               strsignal(signal_number), o.exit_timeout_secs);
+  spdlog::info(
+      "received {}, shutting down: draining in-flight requests for "
+      "up to {} s",
+      strsignal(signal_number), o.exit_timeout_secs);
   Drain(o, signals, server, poller.get());
   (*frontends)->Stop();
   manager.StopAll();
@@ -200,34 +205,39 @@ int Serve(ServeOptions& o) {
 }
 
 void AddLifecycleFlags(CLI::App* serve, ServeOptions* o) {
-  serve->add_option("--model-control-mode", o->control_mode,
-                    "none: load every model at start-up, the load/unload API "
-                    "is refused; poll: also follow repository changes; "
-                    "explicit: load --load-model models, then only through "
-                    "the API")
+  serve
+      ->add_option("--model-control-mode", o->control_mode,
+                   "none: load every model at start-up, the load/unload API "
+                   "is refused; poll: also follow repository changes; "
+                   "explicit: load --load-model models, then only through "
+                   "the API")
       ->capture_default_str()
       ->check(CLI::IsMember({"none", "poll", "explicit"}));
-  serve->add_option("--repository-poll-secs", o->repository_poll_secs,
-                    "Poll mode: seconds between repository scans; a change "
-                    "is loaded once two consecutive scans agree")
+  serve
+      ->add_option("--repository-poll-secs", o->repository_poll_secs,
+                   "Poll mode: seconds between repository scans; a change "
+                   "is loaded once two consecutive scans agree")
       ->capture_default_str()
       ->check(CLI::Range(0.05, 86400.0));
   serve->add_option("--load-model", o->load_models,
                     "Explicit mode: a model to load at start-up (repeatable; "
                     "'*' loads all)");
-  serve->add_option("--exit-timeout-secs", o->exit_timeout_secs,
-                    "On SIGTERM/SIGINT, how long in-flight requests may take "
-                    "to finish before the server exits")
+  serve
+      ->add_option("--exit-timeout-secs", o->exit_timeout_secs,
+                   "On SIGTERM/SIGINT, how long in-flight requests may take "
+                   "to finish before the server exits")
       ->capture_default_str()
       ->check(CLI::Range(0, 3600));
-  serve->add_option("--strict-readiness", o->strict_readiness,
-                    "Ready only while every model loaded at start-up has a "
-                    "ready version (default: ready once the start-up load "
-                    "is over, failed models included)")
+  serve
+      ->add_option("--strict-readiness", o->strict_readiness,
+                   "Ready only while every model loaded at start-up has a "
+                   "ready version (default: ready once the start-up load "
+                   "is over, failed models included)")
       ->capture_default_str();
-  serve->add_option("--max-upload-bytes", o->max_upload_bytes,
-                    "Largest total size of model files uploaded with one "
-                    "load request")
+  serve
+      ->add_option("--max-upload-bytes", o->max_upload_bytes,
+                   "Largest total size of model files uploaded with one "
+                   "load request")
       ->capture_default_str();
   serve->add_option("--model-upload-directory", o->upload_directory,
                     "Where uploaded model files are written (default: a new "
@@ -242,38 +252,45 @@ void AddServeCommand(CLI::App* app, int* exit_code) {
       "serve",
       "Serve the models of one or more model repositories over HTTP/REST and "
       "gRPC (KServe v2 protocol; Triton model repositories work unchanged)");
-  serve->add_option("--model-repository", options->repositories,
-                    "Model repository directory (repeatable): "
-                    "<repo>/<model>/config.pbtxt and <repo>/<model>/<version>/")
+  serve
+      ->add_option("--model-repository", options->repositories,
+                   "Model repository directory (repeatable): "
+                   "<repo>/<model>/config.pbtxt and <repo>/<model>/<version>/")
       ->required();
   serve->add_option("--backend-directory", options->backend_directory,
                     "Directory holding backend plugins "
                     "(<dir>/<name>/libserval_<name>.so); default: 'backends' "
                     "beside the serval binary");
-  serve->add_option("--log-level", options->log_level,
-                    "trace, debug, info, warn or error")
+  serve
+      ->add_option("--log-level", options->log_level,
+                   "trace, debug, info, warn or error")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   serve->add_option("--log-format", options->log_format, "text or json")
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "json"}));
-  serve->add_option("--model-load-threads", options->load_threads,
-                    "Threads loading model versions in parallel at start-up")
+  serve
+      ->add_option("--model-load-threads", options->load_threads,
+                   "Threads loading model versions in parallel at start-up")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
-  serve->add_option("--allow-http", options->allow_http,
-                    "Start the HTTP/REST frontend")
+  serve
+      ->add_option("--allow-http", options->allow_http,
+                   "Start the HTTP/REST frontend")
       ->capture_default_str();
-  serve->add_option("--metrics-port", options->metrics_port,
-                    "Port of the Prometheus /metrics endpoint")
+  serve
+      ->add_option("--metrics-port", options->metrics_port,
+                   "Port of the Prometheus /metrics endpoint")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
-  serve->add_option("--metrics-address", options->metrics_address,
-                    "IPv4 address the /metrics endpoint listens on")
+  serve
+      ->add_option("--metrics-address", options->metrics_address,
+                   "IPv4 address the /metrics endpoint listens on")
       ->capture_default_str();
-  serve->add_option("--allow-metrics", options->allow_metrics,
-                    "Record Prometheus metrics and serve /metrics (false: "
-                    "neither; the statistics extension keeps working)")
+  serve
+      ->add_option("--allow-metrics", options->allow_metrics,
+                   "Record Prometheus metrics and serve /metrics (false: "
+                   "neither; the statistics extension keeps working)")
       ->capture_default_str();
   serve->add_option("--metrics-latency-buckets",
                     options->metrics_latency_buckets,

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <set>
-#include <tuple>
 #include <thread>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -22,9 +22,9 @@ void LogFailure(const InferenceResponse& r) {
                       code == absl::StatusCode::kUnknown)
                          ? spdlog::level::err
                          : spdlog::level::debug;
-  LogForRequest(level, r.id,
-                absl::StrCat("model '", r.model_name, "' failed: ",
-                             r.status.ToString()));
+  LogForRequest(
+      level, r.id,
+      absl::StrCat("model '", r.model_name, "' failed: ", r.status.ToString()));
 }
 
 ModelRef RefTo(const ModelHandle& h) {
@@ -80,12 +80,12 @@ absl::StatusOr<ModelMetadata> Server::GetModelMetadata(std::string_view model,
   m.platform = handle->backend().platform;
   const ModelSpec& io = handle->spec();
   for (size_t i = 0; i < io.inputs.size(); ++i) {
-    m.inputs.push_back({io.inputs[i].name, io.inputs[i].datatype,
-                        io.FullInputShape(i)});
+    m.inputs.push_back(
+        {io.inputs[i].name, io.inputs[i].datatype, io.FullInputShape(i)});
   }
   for (size_t i = 0; i < io.outputs.size(); ++i) {
-    m.outputs.push_back({io.outputs[i].name, io.outputs[i].datatype,
-                         io.FullOutputShape(i)});
+    m.outputs.push_back(
+        {io.outputs[i].name, io.outputs[i].datatype, io.FullOutputShape(i)});
   }
   return m;
 }
@@ -134,10 +134,11 @@ std::vector<RepositoryEntry> Server::GetRepositoryIndex(bool ready_only) const {
       known.push_back({name, -1, VersionState::kUnavailable, "not loaded"});
     }
   }
-  std::sort(known.begin(), known.end(), [](const VersionStatus& a,
-                                           const VersionStatus& b) {
-    return std::tie(a.model, a.version) < std::tie(b.model, b.version);
-  });
+  std::sort(known.begin(), known.end(),
+            [](const VersionStatus& a, const VersionStatus& b) {
+              return std::tie(a.model, a.version) <
+                     std::tie(b.model, b.version);
+            });
   std::vector<RepositoryEntry> out;
   for (const auto& s : known) {
     if (ready_only && s.state != VersionState::kReady) continue;
@@ -182,9 +183,9 @@ absl::Status Server::CheckAdmission(const ModelRef& model) {
   if (ModelMetrics* metrics = version->metrics()) {
     metrics->RecordRequest(RequestOutcome::kQueueFull, RequestTimes{});
   }
-  return absl::UnavailableError(absl::StrCat(
-      "model '", version->name(),
-      "' is overloaded: its queue is full; retry later"));
+  return absl::UnavailableError(
+      absl::StrCat("model '", version->name(),
+                   "' is overloaded: its queue is full; retry later"));
 }
 
 void Server::Infer(const ModelRef& model, InferenceRequest request,
@@ -206,10 +207,10 @@ void Server::Infer(const ModelRef& model, InferenceRequest request,
   if (shutting_down_.load()) {
     response.status = absl::UnavailableError("the server is shutting down");
   } else if (version == nullptr) {
-    response.status = absl::InternalError(
-        "model reference was not resolved by this server");
-  } else if (auto batch = ValidateRequest(version->name(), version->spec(),
-                                          request);
+    response.status =
+        absl::InternalError("model reference was not resolved by this server");
+  } else if (auto batch =
+                 ValidateRequest(version->name(), version->spec(), request);
              !batch.ok()) {
     if (ModelMetrics* m = version->metrics()) {
       m->RecordRequest(RequestOutcome::kInvalid, RequestTimes{});

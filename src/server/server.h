@@ -45,15 +45,16 @@ class Server final : public ServerApi, private RequestOwner {
   bool IsLive() const override { return true; }
   bool IsReady() const override;
   ServerMetadata GetServerMetadata() const override;
-  absl::StatusOr<ModelMetadata> GetModelMetadata(std::string_view model,
-                                                 int64_t version) const override;
+  absl::StatusOr<ModelMetadata> GetModelMetadata(
+      std::string_view model, int64_t version) const override;
   absl::StatusOr<bool> IsModelReady(std::string_view model,
                                     int64_t version) const override;
   absl::StatusOr<inference::ModelConfig> GetModelConfig(
       std::string_view model, int64_t version) const override;
   absl::StatusOr<std::vector<ModelStatistics>> GetModelStatistics(
       std::string_view model, int64_t version) const override;
-  std::vector<RepositoryEntry> GetRepositoryIndex(bool ready_only) const override;
+  std::vector<RepositoryEntry> GetRepositoryIndex(
+      bool ready_only) const override;
   absl::Status LoadModel(std::string_view model,
                          const LoadOptions& options) override;
   absl::Status UnloadModel(std::string_view model,

@@ -34,7 +34,8 @@ class ServerTest : public ::testing::Test {
       parameters { key: "delay_us" value { string_value: "2000" } })");
     fs::create_directories(root_ / "ident" / "1");
     fs::create_directories(root_ / "ident" / "2");
-    Write(root_ / "broken" / "config.pbtxt", "name: \"broken\" backend: \"nosuch\"");
+    Write(root_ / "broken" / "config.pbtxt",
+          "name: \"broken\" backend: \"nosuch\"");
     fs::create_directories(root_ / "broken" / "1");
     BackendLoaderOptions lo;
     lo.backend_directory = SERVAL_TEST_BACKEND_DIR;
@@ -78,7 +79,8 @@ class ServerTest : public ::testing::Test {
     InferenceRequest r;
     r.model_name = "ident";
     r.model_version = version;
-    r.inputs.push_back({"IN", DataType::kFp32,
+    r.inputs.push_back({"IN",
+                        DataType::kFp32,
                         {static_cast<int64_t>(data.size() / 4), 4},
                         reinterpret_cast<const char*>(data.data()),
                         data.size() * 4});
@@ -108,8 +110,9 @@ TEST_F(ServerTest, LatestVersionPolicyLoadsOnlyTheNewest) {
   std::vector<float> data(4, 1.f);
   auto r = InferSync(Request(data, /*version=*/1));
   EXPECT_EQ(r.status.code(), absl::StatusCode::kNotFound);
-  EXPECT_NE(r.status.message().find("has no ready version 1 (ready versions: 2)"),
-            std::string::npos)
+  EXPECT_NE(
+      r.status.message().find("has no ready version 1 (ready versions: 2)"),
+      std::string::npos)
       << r.status;
 }
 
@@ -134,7 +137,8 @@ TEST_F(ServerTest, ValidationErrorsReachTheCallback) {
   r.inputs[0].shape = {1, 3};
   auto resp = InferSync(std::move(r));
   EXPECT_EQ(resp.status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(resp.status.message().find("expects shape [-1,4]"), std::string::npos);
+  EXPECT_NE(resp.status.message().find("expects shape [-1,4]"),
+            std::string::npos);
 }
 
 TEST_F(ServerTest, BrokenModelIsReportedAndOthersServe) {
@@ -143,7 +147,8 @@ TEST_F(ServerTest, BrokenModelIsReportedAndOthersServe) {
     if (e.name == "broken") {
       found = true;
       EXPECT_EQ(e.state, "UNAVAILABLE");
-      EXPECT_NE(e.reason.find("backend 'nosuch' is not installed"), std::string::npos)
+      EXPECT_NE(e.reason.find("backend 'nosuch' is not installed"),
+                std::string::npos)
           << e.reason;
     }
   }

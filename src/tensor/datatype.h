@@ -30,10 +30,10 @@ enum class DataType : int {
 };
 
 inline constexpr DataType kAllDataTypes[] = {
-    DataType::kBool,  DataType::kUint8, DataType::kUint16, DataType::kUint32,
-    DataType::kUint64, DataType::kInt8, DataType::kInt16,  DataType::kInt32,
-    DataType::kInt64, DataType::kFp16,  DataType::kFp32,   DataType::kFp64,
-    DataType::kBf16,  DataType::kBytes};
+    DataType::kBool,   DataType::kUint8, DataType::kUint16, DataType::kUint32,
+    DataType::kUint64, DataType::kInt8,  DataType::kInt16,  DataType::kInt32,
+    DataType::kInt64,  DataType::kFp16,  DataType::kFp32,   DataType::kFp64,
+    DataType::kBf16,   DataType::kBytes};
 
 // Bytes per element; 0 for BYTES (variable) and kInvalid.
 size_t ElementSize(DataType type);

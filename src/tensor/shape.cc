@@ -34,9 +34,9 @@ absl::StatusOr<int64_t> ByteSize(DataType type,
         "datatype ", ToAbsl(ApiName(type)), " has no fixed element size"));
   }
   if (count > std::numeric_limits<int64_t>::max() / size) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "shape ", ShapeToString(shape), " of ", ToAbsl(ApiName(type)),
-        " is too large in bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("shape ", ShapeToString(shape), " of ",
+                     ToAbsl(ApiName(type)), " is too large in bytes"));
   }
   return count * size;
 }

@@ -22,7 +22,8 @@ absl::StatusOr<int64_t> ByteSize(DataType type, std::span<const int64_t> shape);
 
 // True when `shape` has the rank of `dims` and equals it wherever dims is
 // not -1.
-bool ShapeMatches(std::span<const int64_t> dims, std::span<const int64_t> shape);
+bool ShapeMatches(std::span<const int64_t> dims,
+                  std::span<const int64_t> shape);
 
 // "[1,3,224,224]"
 std::string ShapeToString(std::span<const int64_t> shape);

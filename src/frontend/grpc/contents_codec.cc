@@ -37,8 +37,7 @@ std::vector<FieldCount> FieldCounts(const InferTensorContents& c) {
 // integer narrowing can fail; bool and floating types convert exactly).
 template <typename Dst, typename Src>
 absl::StatusOr<TensorBuffer> PackNumbers(
-    DataType type,
-    const google::protobuf::RepeatedField<Src>& values) {
+    DataType type, const google::protobuf::RepeatedField<Src>& values) {
   TensorBuffer out(static_cast<size_t>(values.size()) * sizeof(Dst));
   char* dst = out.data();
   for (int i = 0; i < values.size(); ++i) {
@@ -48,8 +47,8 @@ absl::StatusOr<TensorBuffer> PackNumbers(
       if (std::cmp_less(v, std::numeric_limits<Dst>::min()) ||
           std::cmp_greater(v, std::numeric_limits<Dst>::max())) {
         return absl::InvalidArgumentError(
-            absl::StrCat("value ", v, " at index ", i,
-                         " does not fit ", ToAbsl(ApiName(type))));
+            absl::StrCat("value ", v, " at index ", i, " does not fit ",
+                         ToAbsl(ApiName(type))));
       }
     }
     const Dst d = static_cast<Dst>(v);
@@ -142,8 +141,7 @@ std::string_view TypedContentsField(DataType type) {
 }
 
 absl::StatusOr<TensorBuffer> PackTypedContents(
-    DataType type, int64_t element_count,
-    const InferTensorContents& contents) {
+    DataType type, int64_t element_count, const InferTensorContents& contents) {
   const std::string_view field = TypedContentsField(type);
   if (field.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -163,14 +161,13 @@ absl::StatusOr<TensorBuffer> PackTypedContents(
   }
   if (count != element_count) {
     return absl::InvalidArgumentError(
-        absl::StrCat("expected ", element_count,
-                     " values in contents.", ToAbsl(field), ", got ", count));
+        absl::StrCat("expected ", element_count, " values in contents.",
+                     ToAbsl(field), ", got ", count));
   }
   return PackField(type, contents);
 }
 
-absl::Status CheckRawContents(DataType type,
-                              std::span<const int64_t> shape,
+absl::Status CheckRawContents(DataType type, std::span<const int64_t> shape,
                               std::string_view raw) {
   if (type == DataType::kBytes) {
     absl::StatusOr<int64_t> expected = ElementCount(shape);
@@ -181,9 +178,9 @@ absl::Status CheckRawContents(DataType type,
           "malformed BYTES raw contents: ", got.status().message()));
     }
     if (*got != *expected) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "shape ", ShapeToString(shape), " needs ", *expected,
-          " BYTES elements, raw contents hold ", *got));
+      return absl::InvalidArgumentError(
+          absl::StrCat("shape ", ShapeToString(shape), " needs ", *expected,
+                       " BYTES elements, raw contents hold ", *got));
     }
     return absl::OkStatus();
   }
@@ -191,8 +188,8 @@ absl::Status CheckRawContents(DataType type,
   if (!expected.ok()) return expected.status();
   if (static_cast<int64_t>(raw.size()) != *expected) {
     return absl::InvalidArgumentError(absl::StrCat(
-        ToAbsl(ApiName(type)), " ", ShapeToString(shape),
-        " needs ", *expected, " bytes of raw contents, got ", raw.size()));
+        ToAbsl(ApiName(type)), " ", ShapeToString(shape), " needs ", *expected,
+        " bytes of raw contents, got ", raw.size()));
   }
   return absl::OkStatus();
 }

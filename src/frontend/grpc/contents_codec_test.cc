@@ -22,8 +22,7 @@ TEST(PackTypedContentsTest, NarrowsIntContentsToInt8) {
   inference::InferTensorContents c;
   c.add_int_contents(-128);
   c.add_int_contents(127);
-  absl::StatusOr<TensorBuffer> b =
-      PackTypedContents(DataType::kInt8, 2, c);
+  absl::StatusOr<TensorBuffer> b = PackTypedContents(DataType::kInt8, 2, c);
   ASSERT_TRUE(b.ok()) << b.status();
   EXPECT_EQ(Unpack<int8_t>(*b), (std::vector<int8_t>{-128, 127}));
 }
@@ -31,8 +30,7 @@ TEST(PackTypedContentsTest, NarrowsIntContentsToInt8) {
 TEST(PackTypedContentsTest, RefusesValueOutsideUint8) {
   inference::InferTensorContents c;
   c.add_uint_contents(300);
-  absl::StatusOr<TensorBuffer> b =
-      PackTypedContents(DataType::kUint8, 1, c);
+  absl::StatusOr<TensorBuffer> b = PackTypedContents(DataType::kUint8, 1, c);
   EXPECT_EQ(b.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(b.status().message(), HasSubstr("value 300"));
   EXPECT_THAT(b.status().message(), HasSubstr("UINT8"));
@@ -71,8 +69,7 @@ TEST(PackTypedContentsTest, SerializesBytesWithLengthPrefixes) {
   inference::InferTensorContents c;
   c.add_bytes_contents("ab");
   c.add_bytes_contents("");
-  absl::StatusOr<TensorBuffer> b =
-      PackTypedContents(DataType::kBytes, 2, c);
+  absl::StatusOr<TensorBuffer> b = PackTypedContents(DataType::kBytes, 2, c);
   ASSERT_TRUE(b.ok());
   std::string expected;
   AppendBytesElement("ab", &expected);
@@ -83,8 +80,7 @@ TEST(PackTypedContentsTest, SerializesBytesWithLengthPrefixes) {
 TEST(PackTypedContentsTest, NamesTheExpectedAndTheGivenField) {
   inference::InferTensorContents c;
   c.add_fp32_contents(1.0f);
-  absl::StatusOr<TensorBuffer> b =
-      PackTypedContents(DataType::kInt32, 1, c);
+  absl::StatusOr<TensorBuffer> b = PackTypedContents(DataType::kInt32, 1, c);
   EXPECT_EQ(b.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(b.status().message(), HasSubstr("int_contents"));
   EXPECT_THAT(b.status().message(), HasSubstr("fp32_contents"));
@@ -93,8 +89,7 @@ TEST(PackTypedContentsTest, NamesTheExpectedAndTheGivenField) {
 TEST(PackTypedContentsTest, RefusesWrongCount) {
   inference::InferTensorContents c;
   c.add_int64_contents(1);
-  absl::StatusOr<TensorBuffer> b =
-      PackTypedContents(DataType::kInt64, 3, c);
+  absl::StatusOr<TensorBuffer> b = PackTypedContents(DataType::kInt64, 3, c);
   EXPECT_THAT(b.status().message(), HasSubstr("expected 3 values"));
   EXPECT_THAT(b.status().message(), HasSubstr("got 1"));
 }
@@ -111,10 +106,9 @@ TEST(PackTypedContentsTest, Fp16AndBf16OnlyTravelRaw) {
 TEST(CheckRawContentsTest, ChecksByteSize) {
   const int64_t shape[] = {2, 3};
   EXPECT_TRUE(
-      CheckRawContents(DataType::kFp32, shape, std::string(24, '\0'))
-          .ok());
-  absl::Status s = CheckRawContents(DataType::kFp32, shape,
-                                    std::string(20, '\0'));
+      CheckRawContents(DataType::kFp32, shape, std::string(24, '\0')).ok());
+  absl::Status s =
+      CheckRawContents(DataType::kFp32, shape, std::string(20, '\0'));
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(s.message(), HasSubstr("needs 24 bytes"));
   EXPECT_THAT(s.message(), HasSubstr("got 20"));
@@ -129,10 +123,10 @@ TEST(CheckRawContentsTest, ChecksBytesElements) {
   const int64_t three[] = {3};
   EXPECT_THAT(CheckRawContents(DataType::kBytes, three, raw).message(),
               HasSubstr("needs 3 BYTES elements"));
-  EXPECT_THAT(CheckRawContents(DataType::kBytes, shape,
-                               raw.substr(0, raw.size() - 1))
-                  .message(),
-              HasSubstr("malformed BYTES"));
+  EXPECT_THAT(
+      CheckRawContents(DataType::kBytes, shape, raw.substr(0, raw.size() - 1))
+          .message(),
+      HasSubstr("malformed BYTES"));
 }
 
 }  // namespace

@@ -53,11 +53,10 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   health->SetServingStatus(inference::GRPCInferenceService::service_full_name(),
                            ready);
   health->SetServingStatus(ready);
-  self->health_thread_ =
-      std::thread([s = self.get(), ready] {
-        SetCurrentThreadName("grpc-health");
-        s->PollHealth(ready);
-      });
+  self->health_thread_ = std::thread([s = self.get(), ready] {
+    SetCurrentThreadName("grpc-health");
+    s->PollHealth(ready);
+  });
   return self;
 }
 

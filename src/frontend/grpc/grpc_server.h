@@ -26,8 +26,9 @@ class GrpcServer {
   // Listens on options.address:options.port. `server` and `blocking` are
   // not owned and must stay alive and running until Stop() returns: Stop()
   // waits for in-flight calls, which complete through them.
-  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
-      GrpcOptions options, ServerApi* server, Executor* blocking);
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(GrpcOptions options,
+                                                           ServerApi* server,
+                                                           Executor* blocking);
 
   ~GrpcServer();
   GrpcServer(const GrpcServer&) = delete;

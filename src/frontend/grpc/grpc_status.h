@@ -1,4 +1,5 @@
-// absl::Status -> grpc::Status through the shared code table (common/status_map.h).
+// absl::Status -> grpc::Status through the shared code table
+// (common/status_map.h).
 #ifndef SERVAL_FRONTEND_GRPC_GRPC_STATUS_H_
 #define SERVAL_FRONTEND_GRPC_GRPC_STATUS_H_
 

@@ -104,8 +104,8 @@ absl::StatusOr<TensorView> DecodeInput(const ModelInferRequest& message, int i,
   absl::StatusOr<int64_t> count = ElementCount(view.shape);
   if (!count.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(what(), ": invalid shape ", ShapeToString(view.shape), ": ",
-                     count.status().message()));
+        absl::StrCat(what(), ": invalid shape ", ShapeToString(view.shape),
+                     ": ", count.status().message()));
   }
   const bool typed = HasTypedContents(in.contents());
   if (message.raw_input_contents_size() > 0) {

@@ -84,9 +84,9 @@ absl::Status SubmitInfer(ServerApi* server, const ModelInferRequest& message,
   if (message.model_name().empty()) {
     return absl::InvalidArgumentError("model_name is required");
   }
-  ASSIGN_OR_RETURN(int64_t version, ParseModelVersion(message.model_version()),
-                   Annotate(_, absl::StrCat("model '", message.model_name(),
-                                            "'")));
+  ASSIGN_OR_RETURN(
+      int64_t version, ParseModelVersion(message.model_version()),
+      Annotate(_, absl::StrCat("model '", message.model_name(), "'")));
   ASSIGN_OR_RETURN(ModelRef model,
                    server->Resolve(message.model_name(), version));
   // Refused before any tensor is looked at.

@@ -114,8 +114,8 @@ class StreamInferReactor
     const ModelInferRequest& msg = request->message;
     // Until it is answered the request owns itself (StreamRequest).
     StreamRequest* owned = request.release();
-    absl::Status submitted = SubmitInfer(server_, msg, context_->deadline(),
-                                         &cancellation_, owned);
+    absl::Status submitted =
+        SubmitInfer(server_, msg, context_->deadline(), &cancellation_, owned);
     if (!submitted.ok()) {
       std::unique_ptr<StreamRequest> failed(owned);
       Deliver(ErrorResponse(failed->message, submitted, failed->message.id()));

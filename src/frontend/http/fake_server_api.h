@@ -180,7 +180,8 @@ class FakeServerApi : public ServerApi {
   std::vector<ModelStatistics> stats;
   absl::Status load_status;
   Mode mode = Mode::kEcho;
-  absl::Status fail_status = absl::UnavailableError("queue of model 'm' is full");
+  absl::Status fail_status =
+      absl::UnavailableError("queue of model 'm' is full");
 
   mutable std::mutex mu;
   mutable bool last_ready_only = false;
@@ -199,8 +200,8 @@ class FakeServerApi : public ServerApi {
           absl::StrCat("unknown model '", ToAbsl(model), "'"));
     }
     if (version != -1 && version != 1) {
-      return absl::NotFoundError(absl::StrCat(
-          "model 'm' has no version ", version));
+      return absl::NotFoundError(
+          absl::StrCat("model 'm' has no version ", version));
     }
     return absl::OkStatus();
   }

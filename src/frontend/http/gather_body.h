@@ -4,16 +4,14 @@
 #ifndef SERVAL_FRONTEND_HTTP_GATHER_BODY_H_
 #define SERVAL_FRONTEND_HTTP_GATHER_BODY_H_
 
+#include <boost/optional.hpp>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <boost/optional.hpp>
-
 #include "absl/container/inlined_vector.h"
-
 #include "frontend/http/asio.h"
 #include "tensor/tensor.h"
 

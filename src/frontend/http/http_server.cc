@@ -11,8 +11,7 @@
 
 namespace serval::http {
 
-HttpServer::HttpServer(HttpOptions options, ServerApi* api,
-                       Executor* blocking)
+HttpServer::HttpServer(HttpOptions options, ServerApi* api, Executor* blocking)
     : options_(std::move(options)),
       io_(std::make_shared<asio::io_context>()),
       stopped_(std::make_shared<std::atomic<bool>>(false)),
@@ -36,9 +35,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return absl::UnavailableError(absl::StrCat(
-        "HTTP frontend cannot listen on ", options.address, ":", options.port,
-        ": ", ec.message()));
+    return absl::UnavailableError(
+        absl::StrCat("HTTP frontend cannot listen on ", options.address, ":",
+                     options.port, ": ", ec.message()));
   }
   server->port_ = acceptor.local_endpoint().port();
   server->Accept();
@@ -72,29 +71,27 @@ HttpServer::~HttpServer() { Stop(); }
 void HttpServer::Accept() {
   // Each connection gets its own strand, so its handlers never run
   // concurrently while connections spread over all I/O threads.
-  acceptor_.async_accept(
-      asio::make_strand(*io_),
-      [this](beast::error_code ec, SessionSocket socket) {
-        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) {
-          return;
-        }
-        if (ec) {
-          spdlog::warn("http: accept failed: {}", ec.message());
-        } else {
-          beast::error_code ignored;
-          socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-          SessionLimits limits;
-          limits.max_body_bytes = options_.max_body_bytes;
-          limits.max_header_bytes = options_.max_header_bytes;
-          limits.read_timeout = std::chrono::seconds(options_.read_timeout_s);
-          limits.write_timeout = std::chrono::seconds(options_.write_timeout_s);
-          std::make_shared<HttpSession>(io_, stopped_, registry_,
-                                        std::move(socket),
-                                        limits, &handler_)
-              ->Start();
-        }
-        Accept();
-      });
+  acceptor_.async_accept(asio::make_strand(*io_), [this](beast::error_code ec,
+                                                         SessionSocket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) {
+      return;
+    }
+    if (ec) {
+      spdlog::warn("http: accept failed: {}", ec.message());
+    } else {
+      beast::error_code ignored;
+      socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+      SessionLimits limits;
+      limits.max_body_bytes = options_.max_body_bytes;
+      limits.max_header_bytes = options_.max_header_bytes;
+      limits.read_timeout = std::chrono::seconds(options_.read_timeout_s);
+      limits.write_timeout = std::chrono::seconds(options_.write_timeout_s);
+      std::make_shared<HttpSession>(io_, stopped_, registry_, std::move(socket),
+                                    limits, &handler_)
+          ->Start();
+    }
+    Accept();
+  });
 }
 
 void HttpServer::Stop() {

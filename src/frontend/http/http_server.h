@@ -29,8 +29,9 @@ class HttpServer {
  public:
   // Binds, listens and starts the I/O threads. UNAVAILABLE when the port
   // cannot be bound, INVALID_ARGUMENT for a bad address.
-  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
-      HttpOptions options, ServerApi* api, Executor* blocking);
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(HttpOptions options,
+                                                           ServerApi* api,
+                                                           Executor* blocking);
 
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;

@@ -32,8 +32,8 @@ class HttpServerTest : public ::testing::Test {
 
   tcp::socket Connect() {
     tcp::socket socket(io_);
-    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"),
-                                 server_->port()));
+    socket.connect(
+        tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
     return socket;
   }
 
@@ -102,7 +102,8 @@ TEST_F(HttpServerTest, OversizedBodyIs413) {
   options.max_body_bytes = 1024;
   StartServer(options);
   tcp::socket socket = Connect();
-  auto res = RoundTrip(socket, Post("/v2/models/m/infer", std::string(4096, 'x')));
+  auto res =
+      RoundTrip(socket, Post("/v2/models/m/infer", std::string(4096, 'x')));
   EXPECT_EQ(res.result_int(), 413);
   EXPECT_THAT(res.body(), HasSubstr("1024-byte limit"));
   EXPECT_FALSE(res.keep_alive());

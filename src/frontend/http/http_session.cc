@@ -67,8 +67,7 @@ void HttpSession::OnHeader(beast::error_code ec) {
   }
   if (ec == bhttp::error::header_limit) {
     return Reject(431, absl::StrCat("request header is larger than the ",
-                                    limits_.max_header_bytes,
-                                    "-byte limit"));
+                                    limits_.max_header_bytes, "-byte limit"));
   }
   if (ec == bhttp::error::body_limit) {
     return Reject(413, absl::StrCat("request body is larger than the ",
@@ -82,12 +81,12 @@ void HttpSession::OnHeader(beast::error_code ec) {
     // curl waits a second for this before sending a large body.
     auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(
         bhttp::status::continue_, req.version());
-    bhttp::async_write(stream_, *cont,
-                       [self = shared_from_this(), cont](beast::error_code ec,
-                                                         size_t) {
-                         if (ec) return self->Close();
-                         self->ReadBody();
-                       });
+    bhttp::async_write(
+        stream_, *cont,
+        [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+          if (ec) return self->Close();
+          self->ReadBody();
+        });
     return;
   }
   ReadBody();
@@ -127,17 +126,19 @@ void HttpSession::Dispatch() {
   const auto content_type = req[bhttp::field::content_type];
   rest.method = std::string_view(method.data(), method.size());
   rest.target = std::string_view(target.data(), target.size());
-  rest.content_type = std::string_view(content_type.data(), content_type.size());
+  rest.content_type =
+      std::string_view(content_type.data(), content_type.size());
   const auto header_length = req["Inference-Header-Content-Length"];
   if (!header_length.empty()) {
     size_t value = 0;
-    auto [end, err] = std::from_chars(
-        header_length.data(), header_length.data() + header_length.size(),
-        value);
+    auto [end, err] =
+        std::from_chars(header_length.data(),
+                        header_length.data() + header_length.size(), value);
     if (err != std::errc() ||
         end != header_length.data() + header_length.size()) {
-      return Write(ErrorReply(400, "Inference-Header-Content-Length must be "
-                                   "a non-negative integer"),
+      return Write(ErrorReply(400,
+                              "Inference-Header-Content-Length must be "
+                              "a non-negative integer"),
                    keep_alive_);
     }
     rest.inference_header_length = value;
@@ -230,11 +231,11 @@ void HttpSession::Write(RestReply reply, bool keep_alive) {
   res.body().tail = std::move(reply.tail);
   res.prepare_payload();
   stream_.expires_after(limits_.write_timeout);
-  bhttp::async_write(stream_, res,
-                     [self = shared_from_this(), keep_alive](
-                         beast::error_code ec, size_t) {
-                       self->OnWrite(keep_alive, ec);
-                     });
+  bhttp::async_write(
+      stream_, res,
+      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+        self->OnWrite(keep_alive, ec);
+      });
 }
 
 void HttpSession::OnWrite(bool keep_alive, beast::error_code ec) {

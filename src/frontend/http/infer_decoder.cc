@@ -1,15 +1,15 @@
 #include "frontend/http/infer_decoder.h"
 
-#include <utility>
-
 #include <simdjson.h>
+
+#include <utility>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/absl_compat.h"
+#include "common/status_macros.h"
 #include "frontend/http/json_tensor_data.h"
 #include "tensor/shape.h"
-#include "common/status_macros.h"
 
 namespace serval::http {
 namespace {
@@ -105,10 +105,10 @@ absl::Status DecodeBinaryInput(DecodeContext& ctx, uint64_t size,
     }
     auto expected = ElementCount(view->shape);
     if (!expected.ok() || *count != *expected) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, ": shape ", ShapeToString(view->shape), " needs ",
-          expected.ok() ? absl::StrCat(*expected) : "too many",
-          " BYTES elements but the binary data holds ", *count));
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": shape ", ShapeToString(view->shape), " needs ",
+                       expected.ok() ? absl::StrCat(*expected) : "too many",
+                       " BYTES elements but the binary data holds ", *count));
     }
   } else {
     auto expected = ByteSize(view->datatype, view->shape);
@@ -117,10 +117,10 @@ absl::Status DecodeBinaryInput(DecodeContext& ctx, uint64_t size,
           absl::StrCat(what, ": ", expected.status().message()));
     }
     if (static_cast<uint64_t>(*expected) != size) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, ": shape ", ShapeToString(view->shape), " of ",
-          ToAbsl(ApiName(view->datatype)), " needs ", *expected,
-          " bytes but binary_data_size is ", size));
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": shape ", ShapeToString(view->shape), " of ",
+                       ToAbsl(ApiName(view->datatype)), " needs ", *expected,
+                       " bytes but binary_data_size is ", size));
     }
   }
   view->data = ctx.body.data() + ctx.binary_offset;
@@ -143,7 +143,8 @@ absl::Status DecodeJsonInput(DecodeContext& ctx, element data,
         what, ": shape ", ShapeToString(view->shape), " needs ", *count,
         " elements, more than the JSON request could hold"));
   }
-  ASSIGN_OR_RETURN(auto buffer, JsonDataToBuffer(data, view->datatype, *count, what));
+  ASSIGN_OR_RETURN(auto buffer,
+                   JsonDataToBuffer(data, view->datatype, *count, what));
   view->data = buffer.data();
   view->byte_size = buffer.size();
   ctx.converted->push_back(std::move(buffer));
@@ -160,8 +161,8 @@ absl::StatusOr<std::optional<uint64_t>> InputBinarySize(
   }
   if (!params->has_value()) return std::optional<uint64_t>();
   if ((**params)["shared_memory_region"].error() == simdjson::SUCCESS) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": the shared-memory extension is not supported"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": the shared-memory extension is not supported"));
   }
   auto size = OptionalUint(**params, "binary_data_size");
   if (!size.ok()) {
@@ -182,8 +183,8 @@ absl::StatusOr<TensorView> DecodeInput(DecodeContext& ctx, element input) {
     return Invalid(ctx.model, "an input has no string 'name'");
   }
   view.name = std::string(name);
-  const std::string what = absl::StrCat("input '", ToAbsl(name),
-                                        "' of model '", ToAbsl(ctx.model), "'");
+  const std::string what = absl::StrCat("input '", ToAbsl(name), "' of model '",
+                                        ToAbsl(ctx.model), "'");
   std::string_view datatype;
   if (obj["datatype"].get(datatype) != simdjson::SUCCESS) {
     return absl::InvalidArgumentError(
@@ -191,8 +192,8 @@ absl::StatusOr<TensorView> DecodeInput(DecodeContext& ctx, element input) {
   }
   auto type = DataTypeFromApiName(datatype);
   if (!type) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": unknown datatype '", ToAbsl(datatype), "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": unknown datatype '", ToAbsl(datatype), "'"));
   }
   view.datatype = *type;
   element shape;
@@ -216,16 +217,17 @@ absl::StatusOr<TensorView> DecodeInput(DecodeContext& ctx, element input) {
           what, ": has both 'data' and parameters.binary_data_size"));
     }
     if (ctx.json_length == ctx.body.size() && *binary_size > 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, ": binary_data_size given but the request has no binary "
-                "part (Inference-Header-Content-Length missing)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(what,
+                       ": binary_data_size given but the request has no binary "
+                       "part (Inference-Header-Content-Length missing)"));
     }
     status = DecodeBinaryInput(ctx, *binary_size, what, &view);
   } else if (has_data) {
     status = DecodeJsonInput(ctx, data, what, &view);
   } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": needs 'data' or parameters.binary_data_size"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": needs 'data' or parameters.binary_data_size"));
   }
   if (!status.ok()) return status;
   return view;
@@ -254,15 +256,17 @@ absl::Status DecodeOutputs(std::string_view model, element outputs,
       if ((**params)["classification"].error() == simdjson::SUCCESS ||
           (**params)["shared_memory_region"].error() == simdjson::SUCCESS) {
         return absl::InvalidArgumentError(absl::StrCat(
-            what, ": the classification and shared-memory extensions are "
-                  "not supported"));
+            what,
+            ": the classification and shared-memory extensions are "
+            "not supported"));
       }
       auto binary = OptionalBool(**params, "binary_data");
       if (!binary.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat(what, ": ", binary.status().message()));
       }
-      if (binary->has_value()) out->encoding.binary[std::string(name)] = **binary;
+      if (binary->has_value())
+        out->encoding.binary[std::string(name)] = **binary;
     }
     out->request.requested_outputs.emplace_back(name);
   }
@@ -305,9 +309,9 @@ absl::StatusOr<DecodedInfer> DecodeInferRequest(
     std::optional<size_t> header_length) {
   const size_t json_length = header_length.value_or(body.size());
   if (json_length > body.size()) {
-    return Invalid(model, absl::StrCat("Inference-Header-Content-Length is ",
-                                       json_length, " but the body has only ",
-                                       body.size(), " bytes"));
+    return Invalid(
+        model, absl::StrCat("Inference-Header-Content-Length is ", json_length,
+                            " but the body has only ", body.size(), " bytes"));
   }
   // One parser per I/O thread: it keeps its buffers between requests.
   thread_local simdjson::dom::parser parser;
@@ -354,10 +358,12 @@ absl::StatusOr<DecodedInfer> DecodeInferRequest(
     req.inputs.push_back(std::move(view));
   }
   if (ctx.binary_offset != body.size()) {
-    return Invalid(model, absl::StrCat(
-        body.size() - ctx.binary_offset,
-        " bytes of binary data in the body are not claimed by any input's "
-        "binary_data_size"));
+    return Invalid(
+        model,
+        absl::StrCat(
+            body.size() - ctx.binary_offset,
+            " bytes of binary data in the body are not claimed by any input's "
+            "binary_data_size"));
   }
   if (element outputs; obj["outputs"].get(outputs) == simdjson::SUCCESS) {
     RETURN_IF_ERROR(DecodeOutputs(model, outputs, &out));
@@ -369,10 +375,12 @@ absl::StatusOr<DecodedInfer> DecodeRawInferRequest(std::string_view model,
                                                    const ModelSpec& spec,
                                                    std::string_view body) {
   if (spec.inputs.size() != 1) {
-    return Invalid(model, absl::StrCat(
-        "a raw binary request (no Inference-Header-Content-Length) needs a "
-        "model with exactly one input; this one has ",
-        spec.inputs.size()));
+    return Invalid(
+        model,
+        absl::StrCat(
+            "a raw binary request (no Inference-Header-Content-Length) needs a "
+            "model with exactly one input; this one has ",
+            spec.inputs.size()));
   }
   const TensorSpec& input = spec.inputs[0];
   const auto what = [&] {
@@ -422,9 +430,9 @@ absl::StatusOr<DecodedInfer> DecodeRawInferRequest(std::string_view model,
     }
     shape[unknown] = elements / known;
   } else if (elements != known) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what(), ": shape ", ShapeToString(shape), " needs ", known,
-        " elements but the raw body holds ", elements));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what(), ": shape ", ShapeToString(shape), " needs ", known,
+                     " elements but the raw body holds ", elements));
   }
   DecodedInfer out;
   out.request.model_name = std::string(model);

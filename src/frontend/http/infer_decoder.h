@@ -17,8 +17,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "request/inference_request.h"
 #include "config/model_spec.h"
+#include "request/inference_request.h"
 #include "tensor/tensor.h"
 
 namespace serval::http {

@@ -6,9 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/absl_compat.h"
+#include "common/status_macros.h"
 #include "frontend/http/json_writer.h"
 #include "tensor/shape.h"
-#include "common/status_macros.h"
 
 namespace serval::http {
 namespace {
@@ -95,7 +95,8 @@ absl::StatusOr<int64_t> CheckOutput(const InferenceResponse& r,
         absl::StrCat(what(), ": ", count.status().message()));
   }
   if (t.datatype == DataType::kBytes) {
-    auto got = CountBytesElements(std::string_view(t.data.data(), t.data.size()));
+    auto got =
+        CountBytesElements(std::string_view(t.data.data(), t.data.size()));
     if (!got.ok() || *got != *count) {
       return absl::InternalError(absl::StrCat(
           what(), ": shape ", ShapeToString(t.shape), " does not match its ",
@@ -104,18 +105,18 @@ absl::StatusOr<int64_t> CheckOutput(const InferenceResponse& r,
   } else {
     auto bytes = ByteSize(t.datatype, t.shape);
     if (!bytes.ok() || static_cast<size_t>(*bytes) != t.data.size()) {
-      return absl::InternalError(absl::StrCat(
-          what(), ": shape ", ShapeToString(t.shape), " of ",
-          ToAbsl(ApiName(t.datatype)), " does not match its ", t.data.size(),
-          " bytes"));
+      return absl::InternalError(
+          absl::StrCat(what(), ": shape ", ShapeToString(t.shape), " of ",
+                       ToAbsl(ApiName(t.datatype)), " does not match its ",
+                       t.data.size(), " bytes"));
     }
   }
   if (!binary &&
       (t.datatype == DataType::kFp16 || t.datatype == DataType::kBf16)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what(), " is ", ToAbsl(ApiName(t.datatype)),
-        ", which JSON cannot carry; request it as binary "
-        "(parameters.binary_data: true)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what(), " is ", ToAbsl(ApiName(t.datatype)),
+                     ", which JSON cannot carry; request it as binary "
+                     "(parameters.binary_data: true)"));
   }
   return *count;
 }

@@ -28,8 +28,8 @@ struct EncodedInfer {
 
 // Fails (INVALID_ARGUMENT) for an FP16/BF16 output asked for as JSON and
 // (INTERNAL) when an output's bytes do not match its shape.
-absl::StatusOr<EncodedInfer> EncodeInferResponse(InferenceResponse response,
-                                                 const OutputEncoding& encoding);
+absl::StatusOr<EncodedInfer> EncodeInferResponse(
+    InferenceResponse response, const OutputEncoding& encoding);
 
 }  // namespace serval::http
 

@@ -54,9 +54,10 @@ TEST(InferEncoderTest, JsonOutputsOfEveryJsonType) {
   r.outputs.push_back(Output<int8_t>("i8", DataType::kInt8, {1}, {-128}));
   r.outputs.push_back(Output<int16_t>("i16", DataType::kInt16, {1}, {-32768}));
   r.outputs.push_back(Output<int32_t>("i32", DataType::kInt32, {1}, {-7}));
-  r.outputs.push_back(Output<int64_t>("i64", DataType::kInt64, {1}, {INT64_MIN}));
   r.outputs.push_back(
-      Output<float>("f32", DataType::kFp32, {1, 3}, {0.1f, 1.0f, 3.4028235e38f}));
+      Output<int64_t>("i64", DataType::kInt64, {1}, {INT64_MIN}));
+  r.outputs.push_back(Output<float>("f32", DataType::kFp32, {1, 3},
+                                    {0.1f, 1.0f, 3.4028235e38f}));
   r.outputs.push_back(Output<double>("f64", DataType::kFp64, {1}, {0.1}));
   std::string bytes;
   AppendBytesElement("hi", &bytes);
@@ -88,11 +89,10 @@ TEST(InferEncoderTest, JsonOutputsOfEveryJsonType) {
 TEST(InferEncoderTest, NoIdWhenEmptyAndNonFiniteFloats) {
   InferenceResponse r = Response();
   r.id.clear();
-  r.outputs.push_back(Output<float>(
-      "f", DataType::kFp32, {3},
-      {std::numeric_limits<float>::quiet_NaN(),
-       std::numeric_limits<float>::infinity(),
-       -std::numeric_limits<float>::infinity()}));
+  r.outputs.push_back(Output<float>("f", DataType::kFp32, {3},
+                                    {std::numeric_limits<float>::quiet_NaN(),
+                                     std::numeric_limits<float>::infinity(),
+                                     -std::numeric_limits<float>::infinity()}));
   EXPECT_EQ(JsonOf(std::move(r)),
             R"({"model_name":"m","model_version":"3","outputs":[)"
             R"({"name":"f","datatype":"FP32","shape":[3],)"

@@ -16,14 +16,21 @@ using simdjson::dom::element_type;
 
 std::string_view JsonTypeName(element_type t) {
   switch (t) {
-    case element_type::ARRAY: return "an array";
-    case element_type::OBJECT: return "an object";
+    case element_type::ARRAY:
+      return "an array";
+    case element_type::OBJECT:
+      return "an object";
     case element_type::INT64:
-    case element_type::UINT64: return "an integer";
-    case element_type::DOUBLE: return "a floating-point number";
-    case element_type::STRING: return "a string";
-    case element_type::BOOL: return "a boolean";
-    case element_type::NULL_VALUE: return "null";
+    case element_type::UINT64:
+      return "an integer";
+    case element_type::DOUBLE:
+      return "a floating-point number";
+    case element_type::STRING:
+      return "a string";
+    case element_type::BOOL:
+      return "a boolean";
+    case element_type::NULL_VALUE:
+      return "null";
   }
   return "an unknown value";
 }
@@ -62,10 +69,10 @@ class LeafWalker {
   }
 
   absl::Status TypeError(element e, int64_t index) const {
-    return absl::InvalidArgumentError(absl::StrCat(
-        ToAbsl(what_), ": data element ", index, " is ",
-        ToAbsl(JsonTypeName(e.type())), ", expected a ",
-        ToAbsl(ApiName(type_)), " value"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(ToAbsl(what_), ": data element ", index, " is ",
+                     ToAbsl(JsonTypeName(e.type())), ", expected a ",
+                     ToAbsl(ApiName(type_)), " value"));
   }
 
   absl::Status RangeError(int64_t index, std::string_view value) const {
@@ -122,14 +129,17 @@ absl::Status ConvertFloat(element e, int64_t index, const LeafWalker& w,
                           T* out) {
   double v;
   switch (e.type()) {
-    case element_type::DOUBLE: v = e.get_double().value_unsafe(); break;
+    case element_type::DOUBLE:
+      v = e.get_double().value_unsafe();
+      break;
     case element_type::INT64:
       v = static_cast<double>(e.get_int64().value_unsafe());
       break;
     case element_type::UINT64:
       v = static_cast<double>(e.get_uint64().value_unsafe());
       break;
-    default: return w.TypeError(e, index);
+    default:
+      return w.TypeError(e, index);
   }
   *out = static_cast<T>(v);
   return absl::OkStatus();
@@ -137,7 +147,8 @@ absl::Status ConvertFloat(element e, int64_t index, const LeafWalker& w,
 
 template <typename T>
 absl::StatusOr<TensorBuffer> FillFixed(element data, DataType type,
-                                       int64_t expected, std::string_view what) {
+                                       int64_t expected,
+                                       std::string_view what) {
   TensorBuffer buffer(static_cast<size_t>(expected) * sizeof(T));
   T* out = reinterpret_cast<T*>(buffer.data());
   LeafWalker walker(what, type, expected);
@@ -183,25 +194,38 @@ absl::StatusOr<TensorBuffer> JsonDataToBuffer(element data, DataType type,
                                               int64_t expected_count,
                                               std::string_view what) {
   switch (type) {
-    case DataType::kBool: return FillFixed<bool>(data, type, expected_count, what);
-    case DataType::kUint8: return FillFixed<uint8_t>(data, type, expected_count, what);
-    case DataType::kUint16: return FillFixed<uint16_t>(data, type, expected_count, what);
-    case DataType::kUint32: return FillFixed<uint32_t>(data, type, expected_count, what);
-    case DataType::kUint64: return FillFixed<uint64_t>(data, type, expected_count, what);
-    case DataType::kInt8: return FillFixed<int8_t>(data, type, expected_count, what);
-    case DataType::kInt16: return FillFixed<int16_t>(data, type, expected_count, what);
-    case DataType::kInt32: return FillFixed<int32_t>(data, type, expected_count, what);
-    case DataType::kInt64: return FillFixed<int64_t>(data, type, expected_count, what);
-    case DataType::kFp32: return FillFixed<float>(data, type, expected_count, what);
-    case DataType::kFp64: return FillFixed<double>(data, type, expected_count, what);
-    case DataType::kBytes: return FillBytes(data, expected_count, what);
+    case DataType::kBool:
+      return FillFixed<bool>(data, type, expected_count, what);
+    case DataType::kUint8:
+      return FillFixed<uint8_t>(data, type, expected_count, what);
+    case DataType::kUint16:
+      return FillFixed<uint16_t>(data, type, expected_count, what);
+    case DataType::kUint32:
+      return FillFixed<uint32_t>(data, type, expected_count, what);
+    case DataType::kUint64:
+      return FillFixed<uint64_t>(data, type, expected_count, what);
+    case DataType::kInt8:
+      return FillFixed<int8_t>(data, type, expected_count, what);
+    case DataType::kInt16:
+      return FillFixed<int16_t>(data, type, expected_count, what);
+    case DataType::kInt32:
+      return FillFixed<int32_t>(data, type, expected_count, what);
+    case DataType::kInt64:
+      return FillFixed<int64_t>(data, type, expected_count, what);
+    case DataType::kFp32:
+      return FillFixed<float>(data, type, expected_count, what);
+    case DataType::kFp64:
+      return FillFixed<double>(data, type, expected_count, what);
+    case DataType::kBytes:
+      return FillBytes(data, expected_count, what);
     case DataType::kFp16:
     case DataType::kBf16:
       return absl::InvalidArgumentError(absl::StrCat(
           ToAbsl(what), ": datatype ", ToAbsl(ApiName(type)),
           " cannot be sent as JSON data; send it with the binary tensor "
           "extension (parameters.binary_data_size)"));
-    case DataType::kInvalid: break;
+    case DataType::kInvalid:
+      break;
   }
   return absl::InvalidArgumentError(
       absl::StrCat(ToAbsl(what), ": invalid datatype"));

@@ -3,10 +3,10 @@
 #ifndef SERVAL_FRONTEND_HTTP_JSON_TENSOR_DATA_H_
 #define SERVAL_FRONTEND_HTTP_JSON_TENSOR_DATA_H_
 
+#include <simdjson.h>
+
 #include <cstdint>
 #include <string_view>
-
-#include <simdjson.h>
 
 #include "absl/status/statusor.h"
 #include "tensor/datatype.h"

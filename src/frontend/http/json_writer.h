@@ -6,10 +6,10 @@
 #ifndef SERVAL_FRONTEND_HTTP_JSON_WRITER_H_
 #define SERVAL_FRONTEND_HTTP_JSON_WRITER_H_
 
+#include <rapidjson/writer.h>
+
 #include <string>
 #include <string_view>
-
-#include <rapidjson/writer.h>
 
 namespace serval::http {
 

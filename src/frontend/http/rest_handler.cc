@@ -62,8 +62,8 @@ RestReply InferReply(InferenceResponse response,
 }
 
 RestReply ErrorReply(const absl::Status& status) {
-  RestReply reply = ErrorReply(HttpStatusFor(status.code()),
-                               ToStd(status.message()));
+  RestReply reply =
+      ErrorReply(HttpStatusFor(status.code()), ToStd(status.message()));
   return reply;
 }
 
@@ -90,10 +90,10 @@ void RestHandler::Handle(const RestRequest& request, RestExchange* exchange) {
   }
   if (request.method != route->method) {
     RestReply reply = ErrorReply(
-        405, absl::StrCat("method ", ToAbsl(request.method), " not allowed on ",
-                          ToAbsl(request.target.substr(
-                              0, request.target.find('?'))),
-                          "; use ", ToAbsl(route->method)));
+        405,
+        absl::StrCat("method ", ToAbsl(request.method), " not allowed on ",
+                     ToAbsl(request.target.substr(0, request.target.find('?'))),
+                     "; use ", ToAbsl(route->method)));
     reply.headers.emplace_back("Allow", std::string(route->method));
     exchange->Reply(std::move(reply));
     return;
@@ -150,7 +150,8 @@ RestReply RestHandler::HandleQuick(const Route& route,
     case Endpoint::kRepositoryIndex: {
       auto ready_only = ParseIndexReadyOnly(request.body);
       if (!ready_only.ok()) return ErrorReply(ready_only.status());
-      return JsonReply(RepositoryIndexJson(api_->GetRepositoryIndex(*ready_only)));
+      return JsonReply(
+          RepositoryIndexJson(api_->GetRepositoryIndex(*ready_only)));
     }
     default:
       return ErrorReply(absl::InternalError("unrouted endpoint"));

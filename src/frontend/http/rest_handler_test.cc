@@ -12,9 +12,9 @@
 namespace serval::http {
 namespace {
 
+using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Pair;
-using ::testing::Contains;
 
 // The connection side of one exchange, as HttpSession plays it: infer
 // completions are encoded with InferReply; the reply is kept for the test.
@@ -71,15 +71,15 @@ TEST_F(RestHandlerTest, Health) {
 TEST_F(RestHandlerTest, ServerAndModelMetadata) {
   RestReply r = Call("GET", "/v2");
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body,
-            R"({"name":"serval","version":"0.1.0","extensions":)"
-            R"(["binary_tensor_data","statistics"]})");
+  EXPECT_EQ(r.body, R"({"name":"serval","version":"0.1.0","extensions":)"
+                    R"(["binary_tensor_data","statistics"]})");
   r = Call("GET", "/v2/models/m/versions/1");
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body,
-            R"({"name":"m","versions":["1"],"platform":"identity",)"
-            R"("inputs":[{"name":"a","datatype":"FP32","shape":[-1,2]}],)"
-            R"("outputs":[{"name":"a_out","datatype":"FP32","shape":[-1,2]}]})");
+  EXPECT_EQ(
+      r.body,
+      R"({"name":"m","versions":["1"],"platform":"identity",)"
+      R"("inputs":[{"name":"a","datatype":"FP32","shape":[-1,2]}],)"
+      R"("outputs":[{"name":"a_out","datatype":"FP32","shape":[-1,2]}]})");
   r = Call("GET", "/v2/models/nope");
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.body, R"({"error":"unknown model 'nope'"})");
@@ -143,7 +143,8 @@ TEST_F(RestHandlerTest, RepositoryIndexLoadUnload) {
 
   const std::string body =
       R"({"parameters":{"config":"{\"backend\":\"identity\"}",)"
-      R"("file:1/model.bin":")" + absl::Base64Escape("\x01\x02") + "\"}}";
+      R"("file:1/model.bin":")" +
+      absl::Base64Escape("\x01\x02") + "\"}}";
   r = Call("POST", "/v2/repository/models/m2/load", body);
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(api_.last_load_model, "m2");
@@ -233,15 +234,17 @@ TEST_F(RestHandlerTest, InferErrors) {
   EXPECT_EQ(api_.infer_calls, 0);
 
   api_.mode = FakeServerApi::Mode::kFail;
-  r = Call("POST", "/v2/models/m/infer",
-           R"({"inputs":[{"name":"a","datatype":"FP32","shape":[1],"data":[1]}]})");
+  r = Call(
+      "POST", "/v2/models/m/infer",
+      R"({"inputs":[{"name":"a","datatype":"FP32","shape":[1],"data":[1]}]})");
   EXPECT_EQ(r.status, 503);
   EXPECT_THAT(r.headers, Contains(Pair("Retry-After", "1")));
   EXPECT_EQ(r.body, R"({"error":"queue of model 'm' is full"})");
 
   api_.fail_status = absl::DeadlineExceededError("timed out");
-  r = Call("POST", "/v2/models/m/infer",
-           R"({"inputs":[{"name":"a","datatype":"FP32","shape":[1],"data":[1]}]})");
+  r = Call(
+      "POST", "/v2/models/m/infer",
+      R"({"inputs":[{"name":"a","datatype":"FP32","shape":[1],"data":[1]}]})");
   EXPECT_EQ(r.status, 504);
 
   r = Call("POST", "/v2/models/zz/infer", "abc", "application/octet-stream");

@@ -7,8 +7,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/absl_compat.h"
-#include "frontend/http/json_writer.h"
 #include "common/status_macros.h"
+#include "frontend/http/json_writer.h"
 
 namespace serval::http {
 namespace {
@@ -203,9 +203,9 @@ absl::StatusOr<std::string> ModelConfigJson(const inference::ModelConfig& c) {
   std::string out;
   auto status = google::protobuf::util::MessageToJsonString(c, &out, options);
   if (!status.ok()) {
-    return absl::InternalError(absl::StrCat(
-        "cannot print config of model '", c.name(), "' as JSON: ",
-        std::string(status.message())));
+    return absl::InternalError(
+        absl::StrCat("cannot print config of model '", c.name(),
+                     "' as JSON: ", std::string(status.message())));
   }
   return out;
 }
@@ -240,7 +240,8 @@ std::string LogSettingsJson(const LogSettings& settings) {
   return json;
 }
 
-absl::StatusOr<LogSettingsUpdate> ParseLogSettingsUpdate(std::string_view body) {
+absl::StatusOr<LogSettingsUpdate> ParseLogSettingsUpdate(
+    std::string_view body) {
   simdjson::dom::parser parser;
   ASSIGN_OR_RETURN(auto obj, ParseOptionalObject(body, parser));
   LogSettingsUpdate update;
@@ -257,7 +258,8 @@ absl::StatusOr<LogSettingsUpdate> ParseLogSettingsUpdate(std::string_view body) 
       // Triton's knob: any verbosity above 0 means debug lines.
       int64_t verbose;
       if (field.value.get(verbose) != simdjson::SUCCESS) {
-        return absl::InvalidArgumentError("'log_verbose_level' must be an integer");
+        return absl::InvalidArgumentError(
+            "'log_verbose_level' must be an integer");
       }
       update.level = verbose > 0 ? "debug" : "info";
     } else if (key == "log_access") {
@@ -316,14 +318,14 @@ absl::StatusOr<LoadOptions> ParseLoadOptions(std::string_view body) {
       }
       std::string bytes;
       if (!absl::Base64Unescape(ToAbsl(value), &bytes)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "parameter '", ToAbsl(key), "' is not valid base64"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("parameter '", ToAbsl(key), "' is not valid base64"));
       }
       options.files[std::string(path)] = std::move(bytes);
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unknown load parameter '", ToAbsl(key),
-          "'; expected 'config' or 'file:<version>/<name>'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown load parameter '", ToAbsl(key),
+                       "'; expected 'config' or 'file:<version>/<name>'"));
     }
   }
   if (!options.files.empty() && options.config_json.empty()) {

@@ -65,7 +65,8 @@ RestReply ErrorReply(int http_status, std::string_view message);
 
 // The reply to a finished inference: its outputs encoded (JSON and binary
 // tensors), or its error with the request id.
-RestReply InferReply(InferenceResponse response, const OutputEncoding& encoding);
+RestReply InferReply(InferenceResponse response,
+                     const OutputEncoding& encoding);
 
 }  // namespace serval::http
 

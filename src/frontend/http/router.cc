@@ -26,16 +26,14 @@ absl::StatusOr<std::string> PercentDecode(std::string_view s) {
       continue;
     }
     if (i + 2 >= s.size()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("malformed %-escape in URL path segment '", ToAbsl(s),
-                       "'"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "malformed %-escape in URL path segment '", ToAbsl(s), "'"));
     }
     const int hi = HexValue(s[i + 1]);
     const int lo = HexValue(s[i + 2]);
     if (hi < 0 || lo < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("malformed %-escape in URL path segment '", ToAbsl(s),
-                       "'"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "malformed %-escape in URL path segment '", ToAbsl(s), "'"));
     }
     out.push_back(static_cast<char>(hi * 16 + lo));
     i += 2;
@@ -47,9 +45,8 @@ absl::StatusOr<int64_t> ParseVersion(std::string_view s) {
   int64_t v = 0;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc() || end != s.data() + s.size() || v < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("model version must be a non-negative integer, got '",
-                     ToAbsl(s), "'"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "model version must be a non-negative integer, got '", ToAbsl(s), "'"));
   }
   return v;
 }

@@ -17,8 +17,7 @@ void SessionRegistry::Remove(HttpSession* session) {
   sessions_.erase(session);
 }
 
-void SessionRegistry::CloseAll(
-    const std::function<void(HttpSession&)>& close) {
+void SessionRegistry::CloseAll(const std::function<void(HttpSession&)>& close) {
   std::vector<std::shared_ptr<HttpSession>> live;
   {
     absl::MutexLock lock(&mu_);

@@ -87,7 +87,8 @@ class HttpTransport : public Transport {
   }
 
   absl::StatusOr<ModelInfo> FetchModelInfo() override {
-    ASSIGN_OR_RETURN(auto meta, HttpGet(options_.host, options_.port, ModelPath()));
+    ASSIGN_OR_RETURN(auto meta,
+                     HttpGet(options_.host, options_.port, ModelPath()));
     if (meta.first != 200) {
       return absl::NotFoundError(absl::StrCat("GET ", ModelPath(), ": HTTP ",
                                               meta.first, " ", meta.second));
@@ -101,7 +102,8 @@ class HttpTransport : public Transport {
   }
 
   absl::StatusOr<ServerStats> FetchStats() override {
-    ASSIGN_OR_RETURN(auto r, HttpGet(options_.host, options_.port, ModelPath() + "/stats"));
+    ASSIGN_OR_RETURN(
+        auto r, HttpGet(options_.host, options_.port, ModelPath() + "/stats"));
     if (r.first != 200) {
       return absl::UnavailableError(
           absl::StrCat("GET ", ModelPath(), "/stats: HTTP ", r.first));

@@ -6,9 +6,9 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
-#include "common/status_macros.h"
 
 namespace serval::perf {
 namespace {

@@ -12,12 +12,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/status_macros.h"
 #include "tools/perf/grpc_transport.h"
 #include "tools/perf/http_transport.h"
 #include "tools/perf/model_inputs.h"
 #include "tools/perf/perf_runner.h"
 #include "tools/perf/report.h"
-#include "common/status_macros.h"
 
 namespace serval {
 namespace perf {
