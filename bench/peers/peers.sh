@@ -54,14 +54,17 @@ _peer_launch() {  # LOG CMD... : starts in the background, records the pid
   PEER_PIDS+=("$PEER_PID")
 }
 
-# FastAPI + uvicorn, one worker; torch uses every core.
-peer_start_fastapi() {  # MODEL_DIR
+# FastAPI + uvicorn, WORKERS processes (default 1); torch threads = cores /
+# workers, as for gunicorn below.
+peer_start_fastapi() {  # MODEL_DIR [WORKERS]
   _peer_model_env "$1" || return 1
+  local workers="${2:-1}"
+  local torch_threads=$(( $(nproc) / workers )); [ "$torch_threads" -ge 1 ] || torch_threads=1
   PEER_PORT="$(peer_free_port)"
-  PEER_TORCH_THREADS="$(nproc)" _peer_launch "$PEER_WORK/fastapi.log" \
+  PEER_TORCH_THREADS="$torch_threads" _peer_launch "$PEER_WORK/fastapi-$workers.log" \
     "$PEER_PY" -m uvicorn fastapi_app:app --host 127.0.0.1 --port "$PEER_PORT" \
-    --workers 1 --log-level warning --no-access-log
-  peer_wait_ready "http://127.0.0.1:$PEER_PORT/v2/health/ready" "$PEER_PID" "$PEER_WORK/fastapi.log"
+    --workers "$workers" --log-level warning --no-access-log
+  peer_wait_ready "http://127.0.0.1:$PEER_PORT/v2/health/ready" "$PEER_PID" "$PEER_WORK/fastapi-$workers.log"
 }
 
 # Flask under gunicorn: WORKERS processes (default 1) x THREADS threads
@@ -188,7 +191,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   trap 'peer_stop_all; rm -rf "$PEER_WORK"' EXIT
   dir="$(cd "$2" 2>/dev/null && pwd || echo "$2")"
   case "$1" in
-    fastapi) peer_start_fastapi "$dir" ;;
+    fastapi) peer_start_fastapi "$dir" "${3:-1}" ;;
     flask) peer_start_gunicorn "$dir" 1 4 ;;
     gunicorn) peer_start_gunicorn "$dir" "${3:-1}" 1 ;;
     gunicorn-nginx) peer_start_gunicorn_nginx "$dir" "${3:-2}" ;;

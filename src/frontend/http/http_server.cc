@@ -41,13 +41,14 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   }
   server->port_ = acceptor.local_endpoint().port();
   server->Accept();
-  // By default half the CPUs, at least one: the other half runs models.
-  // On 2 cores, with a model worker busy, one I/O thread served the example
-  // identity model ~20% faster than two and used ~25% less CPU per request
-  // (docs/http.md).
+  // One per CPU this process may use: an I/O thread costs nothing while it
+  // has no I/O to do. (On 2 cores shared with the load generator, one
+  // thread was faster against a one-thread client and slower against a
+  // two-thread one: the split of the cores between client and server
+  // decided, not the server. docs/http.md.)
   int threads = options.io_threads > 0
                     ? options.io_threads
-                    : static_cast<int>(backend_util::AvailableCpus() / 2);
+                    : static_cast<int>(backend_util::AvailableCpus());
   threads = std::max(threads, 1);
   {
     absl::MutexLock lock(&server->running_mu_);
