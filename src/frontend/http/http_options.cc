@@ -11,8 +11,7 @@ void AddHttpFlags(CLI::App* app, HttpOptions* options) {
   app->add_option("--http-port", options->port, "HTTP/REST port")
       ->capture_default_str();
   app->add_option("--http-threads", options->io_threads,
-                  "HTTP I/O threads (0 = half the CPUs this process may use, "
-                  "at least 1)")
+                  "HTTP I/O threads (0 = one per CPU this process may use)")
       ->capture_default_str();
   app->add_option("--http-max-body-bytes", options->max_body_bytes,
                   "Largest HTTP request body accepted (413 beyond)")
