@@ -164,7 +164,9 @@ typedef struct ServalHostApi {
   /* Number of requests gathered in this batch (>= 1). */
   uint32_t (*batch_request_count)(ServalBatch* batch);
 
-  /* All inputs of the batch in one call. For a batching model each input is
+  /* All inputs of the batch in one call, in model order. An input the config
+   * declares `optional` may be absent (every request of the batch left it
+   * out): find inputs by name. For a batching model each input is
    * the requests' tensors concatenated along the first dimension. The array
    * stays valid until the batch is completed. */
   ServalError* (*batch_inputs)(ServalBatch* batch, const ServalTensor** inputs,

@@ -72,13 +72,29 @@ absl::Status HostBatch::Gather() {
   if (!io_.batching() && entries_.size() > 1) {
     return absl::InternalError("a non-batching model got several requests");
   }
+  // The given inputs, in model order; optional inputs a request left out
+  // are absent (requests batch together only with the same inputs).
+  const size_t n = entries_[0].inputs.size();
+  if (n > io_.inputs.size()) {
+    return absl::InternalError("batch entry has more inputs than the model");
+  }
   for (const auto& e : entries_) {
-    if (e.inputs.size() != io_.inputs.size()) {
-      return absl::InternalError("batch entry has the wrong number of inputs");
+    if (e.inputs.size() != n) {
+      return absl::InternalError("batch entries give different inputs");
     }
     entry_batch_.push_back(EntryBatchSize(e));
     total_batch_ += entry_batch_.back();
   }
+  input_index_.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    auto index = io_.InputIndex(entries_[0].inputs[i].name);
+    if (!index.has_value()) {
+      return absl::InternalError(absl::StrCat(
+          "batch input '", entries_[0].inputs[i].name, "' is not declared"));
+    }
+    input_index_[i] = *index;
+  }
+  inputs_.resize(n);
 
   // Requested outputs: the union over entries, in model order.
   for (size_t o = 0; o < io_.outputs.size(); ++o) {
@@ -95,13 +111,13 @@ absl::Status HostBatch::Gather() {
     e.outputs->reserve(io_.outputs.size());
   }
 
-  const size_t n = io_.inputs.size();
   if (entries_.size() == 1) {
     // Zero copy: the backend reads the request's own bytes.
     for (size_t i = 0; i < n; ++i) {
       const TensorView& v = entries_[0].inputs[i];
-      input_shapes_[i] = io_.BackendInputShape(i, v.shape);
-      inputs_[i] = ServalTensor{io_.inputs[i].name.c_str(),
+      const size_t mi = input_index_[i];
+      input_shapes_[i] = io_.BackendInputShape(mi, v.shape);
+      inputs_[i] = ServalTensor{io_.inputs[mi].name.c_str(),
                                 static_cast<int32_t>(v.datatype),
                                 input_shapes_[i].data(),
                                 static_cast<uint32_t>(input_shapes_[i].size()),
@@ -128,9 +144,10 @@ absl::Status HostBatch::Gather() {
     }
     Shape batch_shape = entries_[0].inputs[i].shape;
     batch_shape[0] = total_batch_;
-    input_shapes_[i] = io_.BackendInputShape(i, batch_shape);
+    const size_t mi = input_index_[i];
+    input_shapes_[i] = io_.BackendInputShape(mi, batch_shape);
     inputs_[i] =
-        ServalTensor{io_.inputs[i].name.c_str(),
+        ServalTensor{io_.inputs[mi].name.c_str(),
                      static_cast<int32_t>(entries_[0].inputs[i].datatype),
                      input_shapes_[i].data(),
                      static_cast<uint32_t>(input_shapes_[i].size()),

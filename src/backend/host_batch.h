@@ -32,8 +32,8 @@ class BackendInstance;
 // One request inside a batch, as the scheduler hands it over. The spans
 // must stay valid until `done` runs.
 struct BatchEntry {
-  // One view per model input, in model input order, batch dim included
-  // when the model batches.
+  // One view per given input, in model input order (optional inputs may be
+  // absent), batch dim included when the model batches.
   std::span<const TensorView> inputs;
   // Outputs wanted by this request; empty means every model output.
   std::span<const std::string> requested_outputs;
@@ -104,9 +104,10 @@ class HostBatch {
   std::span<const BatchEntry> entries_;
   BatchTimes times_;
   int64_t total_batch_ = 0;
-  std::vector<int64_t> entry_batch_;  // batch size per entry
-  std::vector<Shape> input_shapes_;   // backing for inputs_
-  std::vector<ServalTensor> inputs_;
+  std::vector<int64_t> entry_batch_;    // batch size per entry
+  std::vector<Shape> input_shapes_;     // backing for inputs_
+  std::vector<ServalTensor> inputs_;    // the given inputs, model order
+  std::vector<size_t> input_index_;     // model input of each of inputs_
   std::vector<const char*> requested_;  // union, model order
   std::vector<bool> requested_mask_;    // per model output
   std::vector<Allocated> allocated_;    // per model output

@@ -42,6 +42,7 @@ TEST(ConfigFinalizerTest, IdentityConfigBecomesServable) {
       dims: [ 1 ]
       label_filename: "l.txt"
     }
+    metric_tags { key: "team" value: "a" }
     dynamic_batching {}
     parameters {
       key: "delay_us"
@@ -50,8 +51,8 @@ TEST(ConfigFinalizerTest, IdentityConfigBecomesServable) {
   )pb");
   auto warnings = FinalizeModelConfig(Options("ident"), &config);
   ASSERT_TRUE(warnings.ok()) << warnings.status();
-  EXPECT_THAT(*warnings, ElementsAre(HasSubstr("model 'ident': field "
-                                               "'output[1].label_filename'")));
+  EXPECT_THAT(*warnings,
+              ElementsAre(HasSubstr("model 'ident': field 'metric_tags'")));
   EXPECT_EQ(config.name(), "ident");
   EXPECT_EQ(config.instance_group(0).kind(),
             inference::ModelInstanceGroup::KIND_CPU);

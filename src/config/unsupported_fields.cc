@@ -65,9 +65,6 @@ void CheckTensors(const inference::ModelConfig& config, Findings* findings) {
       findings->Error(path + ".is_non_linear_format_io",
                       "non-linear TensorRT I/O formats");
     }
-    if (!output.label_filename().empty()) {
-      findings->Warn(path + ".label_filename");
-    }
   }
 }
 

@@ -1,6 +1,7 @@
 #include "lifecycle/model_loader.h"
 
 #include <filesystem>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -39,6 +40,37 @@ absl::Status WithModel(const std::string& model, const absl::Status& s) {
 absl::Status WithVersion(const std::string& model, int64_t version,
                          const absl::Status& s) {
   return Annotate(s, absl::StrCat("model '", model, "' version ", version));
+}
+
+// The labels of each output with a label_filename: one per line of that
+// file in the model's directory. The name must stay inside the directory.
+absl::StatusOr<std::vector<std::vector<std::string>>> ReadLabels(
+    const ScannedModel& model, const inference::ModelConfig& config) {
+  std::vector<std::vector<std::string>> labels(config.output_size());
+  for (int o = 0; o < config.output_size(); ++o) {
+    const std::string& name = config.output(o).label_filename();
+    if (name.empty()) continue;
+    const fs::path relative(name);
+    bool escapes = relative.is_absolute() || relative.empty();
+    for (const auto& part : relative) escapes = escapes || part == "..";
+    if (escapes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("model '", model.name, "' output '",
+                       config.output(o).name(), "': label_filename '", name,
+                       "' must name a file inside the model directory"));
+    }
+    std::ifstream in(fs::path(model.path) / relative);
+    if (!in) {
+      return absl::NotFoundError(absl::StrCat(
+          "model '", model.name, "' output '", config.output(o).name(),
+          "': cannot read label_filename '", name, "'"));
+    }
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      labels[o].push_back(std::move(line));
+    }
+  }
+  return labels;
 }
 
 }  // namespace
@@ -165,6 +197,7 @@ absl::StatusOr<ModelHandle> BackendVersionLoader::Load(
   vo.config = prepared.config;
   vo.backend = prepared.backend;
   vo.spec = backend_model->io();
+  ASSIGN_OR_RETURN(vo.labels, ReadLabels(model, prepared.config));
   vo.metrics = options_.metrics;
   auto created = std::make_unique<ModelVersion>(std::move(vo));
   created->set_files_owner(std::move(files_owner));

@@ -302,6 +302,7 @@ void ModelManager::PublishLocked() {
     m.problem = record.problem;
     for (const auto& [v, r] : record.versions) {
       if (r.state == VersionState::kReady) m.ready.push_back(r.handle);
+      m.known.push_back(v);
     }
   }
   serving_.store(std::make_shared<const ServingMap>(std::move(models)),
@@ -389,39 +390,52 @@ absl::StatusOr<ModelManager::ModelSource> ModelManager::SourceForApi(
       "cannot load model '", model, "': it is not in the model repository"));
 }
 
+absl::Status ModelManager::ExplicitModeOnly(std::string_view action,
+                                            std::string_view model) const {
+  if (options_.control_mode == ModelControlMode::kExplicit) {
+    return absl::OkStatus();
+  }
+  // Triton's text and code (UNAVAILABLE), which its clients expect, then
+  // what to do about it.
+  return absl::UnavailableError(absl::StrCat(
+      "explicit model load / unload is not allowed if polling is enabled: "
+      "cannot ",
+      ToAbsl(action), " model '", ToAbsl(model),
+      "'; the load/unload API needs --model-control-mode=explicit (this "
+      "server runs in mode '",
+      ToAbsl(ModelControlModeName(options_.control_mode)), "')"));
+}
+
 absl::Status ModelManager::LoadFromApi(std::string_view model,
                                        const LoadRequest& request) {
-  if (options_.control_mode != ModelControlMode::kExplicit) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot load model '", ToAbsl(model),
-        "': the load/unload API needs --model-control-mode=explicit (this "
-        "server runs in mode '",
-        ToAbsl(ModelControlModeName(options_.control_mode)), "')"));
-  }
+  RETURN_IF_ERROR(ExplicitModeOnly("load", model));
   if (shutting_down_.load()) {
     return absl::UnavailableError("the server is shutting down");
   }
-  RETURN_IF_ERROR(ValidateModelName(model));
+  // Every failure starts with Triton's "failed to load '<model>'", which
+  // clients look for.
+  const auto failed = [&](const absl::Status& s) {
+    return Annotate(s, absl::StrCat("failed to load '", ToAbsl(model), "'"));
+  };
+  RETURN_IF_ERROR(ValidateModelName(model), failed(_));
   const std::string name(model);
   auto source = SourceForApi(name, request);
   if (!source.ok()) {
     spdlog::error("load of model '{}' refused: {}", name,
                   ToStd(source.status().message()));
-    return source.status();
+    return failed(source.status());
   }
-  return RunAndWait(
-      *pool_, [this, source = std::move(*source)] { return Install(source); });
+  RETURN_IF_ERROR(RunAndWait(*pool_,
+                             [this, source = std::move(*source)] {
+                               return Install(source);
+                             }),
+                  failed(_));
+  return absl::OkStatus();
 }
 
 absl::Status ModelManager::UnloadFromApi(std::string_view model,
                                          bool /*unload_dependents*/) {
-  if (options_.control_mode != ModelControlMode::kExplicit) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot unload model '", ToAbsl(model),
-        "': the load/unload API needs --model-control-mode=explicit (this "
-        "server runs in mode '",
-        ToAbsl(ModelControlModeName(options_.control_mode)), "')"));
-  }
+  RETURN_IF_ERROR(ExplicitModeOnly("unload", model));
   return Unload(std::string(model), "unloaded");
 }
 

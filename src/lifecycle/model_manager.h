@@ -96,9 +96,9 @@ class ModelManager {
   // the "required" ones (RequiredModelsReady).
   absl::Status LoadAll();
 
-  // The repository API; refused (FAILED_PRECONDITION) unless the mode is
-  // explicit. Load (re)loads the model even when nothing changed, from the
-  // repository, or with a config override, or from uploaded files (which
+  // The repository API; refused (UNAVAILABLE, Triton's text) unless the
+  // mode is explicit. Load (re)loads the model even when nothing changed, from
+  // the repository, or with a config override, or from uploaded files (which
   // need the override). Blocks the caller until the load is done.
   absl::Status LoadFromApi(std::string_view model, const LoadRequest& request);
   // Unloading dependents is accepted and has nothing to do: serval has no
@@ -192,6 +192,9 @@ class ModelManager {
   void PublishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<ModelSource> SourceForApi(const std::string& model,
                                            const LoadRequest& request);
+  // UNAVAILABLE unless the control mode is explicit.
+  absl::Status ExplicitModeOnly(std::string_view action,
+                                std::string_view model) const;
   std::shared_ptr<absl::Mutex> LoadLock(const std::string& model)
       ABSL_LOCKS_EXCLUDED(mu_);
   void SetModelProblem(const std::string& model, const absl::Status& status)

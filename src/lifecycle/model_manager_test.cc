@@ -172,7 +172,11 @@ TEST_F(ModelManagerTest, UnloadLeavesInFlightVersionsAlive) {
   ModelHandle in_flight = *m->Get("m", -1);
   ASSERT_TRUE(m->UnloadFromApi("m", /*unload_dependents=*/true).ok());
   auto gone = m->Get("m", -1);
-  EXPECT_EQ(gone.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(gone.status().code(), absl::StatusCode::kNotFound);  // as Triton
+  EXPECT_NE(
+      std::string(gone.status().message())
+          .find("Request for unknown model: 'm' has no available versions"),
+      std::string::npos);
   EXPECT_NE(std::string(gone.status().message()).find("unloaded"),
             std::string::npos);
   EXPECT_EQ(Rows(*m), (std::vector<std::string>{"m:1:UNLOADING"}));
@@ -192,10 +196,9 @@ TEST_F(ModelManagerTest, ApiRefusedUnlessExplicit) {
   for (auto mode : {ModelControlMode::kNone, ModelControlMode::kPoll}) {
     auto m = Start(mode);
     EXPECT_EQ(Serving(*m), 1);
-    EXPECT_EQ(m->LoadFromApi("m", {}).code(),
-              absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(m->LoadFromApi("m", {}).code(), absl::StatusCode::kUnavailable);
     EXPECT_EQ(m->UnloadFromApi("m", false).code(),
-              absl::StatusCode::kFailedPrecondition);
+              absl::StatusCode::kUnavailable);
     EXPECT_EQ(Serving(*m), 1);
   }
 }
@@ -262,7 +265,7 @@ TEST_F(ModelManagerTest, PollerWaitsForTwoEqualScans) {
 
   std::filesystem::remove_all(tree_.root() / "m");
   poller.PollOnce();
-  EXPECT_EQ(m.Get("m", -1).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(m.Get("m", -1).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(ModelManagerTest, RequestsResolveThroughThePublishedSnapshot) {

@@ -13,6 +13,7 @@ ModelVersion::ModelVersion(ModelVersionOptions options)
       config_(std::move(options.config)),
       backend_(std::move(options.backend)),
       spec_(std::move(options.spec)),
+      labels_(std::move(options.labels)),
       clock_(options.clock),
       metrics_enabled_(options.metrics.enabled),
       metrics_(options.metrics) {}

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "config/backend_resolution.h"
@@ -28,6 +29,9 @@ struct ModelVersionOptions {
   inference::ModelConfig config;
   BackendChoice backend;
   ModelSpec spec;
+  // Classification labels of each output (spec order), from the outputs'
+  // label_filename; empty for an output without one.
+  std::vector<std::vector<std::string>> labels;
   // Prometheus recording; disabled: metrics() is null.
   MetricsOptions metrics;
   const Clock* clock = Clock::Real();
@@ -52,6 +56,11 @@ class ModelVersion {
   const inference::ModelConfig& config() const { return config_; }
   const BackendChoice& backend() const { return backend_; }
   const ModelSpec& spec() const { return spec_; }
+  // Labels of output `o` (spec order); empty when it has none.
+  const std::vector<std::string>& labels(size_t o) const {
+    static const std::vector<std::string> kNone;
+    return o < labels_.size() ? labels_[o] : kNone;
+  }
   Scheduler& scheduler() { return *scheduler_; }
   StatisticsRecorder& stats() { return stats_; }
   // Prometheus counters and histograms; null when recording is off
@@ -76,6 +85,7 @@ class ModelVersion {
   const inference::ModelConfig config_;
   const BackendChoice backend_;
   const ModelSpec spec_;
+  const std::vector<std::vector<std::string>> labels_;
   const Clock* const clock_;
   int64_t load_memory_bytes_ = -1;
   // Declared before scheduler_ so that it is released after it (and with it

@@ -18,36 +18,43 @@ absl::StatusOr<ModelHandle> ServingMap::Get(std::string_view model,
                                             int64_t version) const {
   const Model* m = Find(model);
   if (m == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("model '", ToAbsl(model), "' is not found"));
+    return absl::NotFoundError(absl::StrCat("Request for unknown model: '",
+                                            ToAbsl(model), "' is not found"));
   }
   if (version < 0) {
     if (!m->ready.empty()) return m->ready.back();
-    return absl::UnavailableError(
-        absl::StrCat("model '", ToAbsl(model), "' has no ready version",
-                     m->problem.empty() ? "" : ": ", m->problem));
+    return absl::NotFoundError(absl::StrCat(
+        "Request for unknown model: '", ToAbsl(model),
+        "' has no available versions",
+        m->problem.empty() ? "" : absl::StrCat(" (", m->problem, ")")));
   }
   for (const ModelHandle& h : m->ready) {
     if (h->version() == version) return h;
   }
   std::vector<int64_t> ready;
   for (const ModelHandle& h : m->ready) ready.push_back(h->version());
-  return absl::NotFoundError(absl::StrCat(
-      "model '", ToAbsl(model), "' has no ready version ", version,
+  const std::string serving = absl::StrCat(
       " (ready versions: ", ready.empty() ? "none" : absl::StrJoin(ready, ", "),
-      ")"));
+      ")");
+  if (std::find(m->known.begin(), m->known.end(), version) != m->known.end()) {
+    return absl::UnavailableError(
+        absl::StrCat("Request for unknown model: '", ToAbsl(model),
+                     "' version ", version, " is not at ready state", serving));
+  }
+  return absl::NotFoundError(absl::StrCat("Request for unknown model: '",
+                                          ToAbsl(model), "' version ", version,
+                                          " is not found", serving));
 }
 
 absl::StatusOr<std::vector<ModelHandle>> ServingMap::ReadyVersions(
     std::string_view model) const {
   const Model* m = Find(model);
   if (m == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("model '", ToAbsl(model), "' is not found"));
+    return absl::NotFoundError(absl::StrCat("Request for unknown model: '",
+                                            ToAbsl(model), "' is not found"));
   }
   return m->ready;
 }
-
 std::vector<ModelHandle> ServingMap::AllReady() const {
   std::vector<ModelHandle> out;
   for (const auto& [name, m] : models_) {

@@ -22,6 +22,8 @@ class ServingMap {
  public:
   struct Model {
     std::vector<ModelHandle> ready;  // ascending version
+    // Every version the manager knows of, ready or not (ascending).
+    std::vector<int64_t> known;
     // Why it has no ready version (a failed load, "unloaded"), if known.
     std::string problem;
   };
@@ -30,8 +32,11 @@ class ServingMap {
   explicit ServingMap(absl::flat_hash_map<std::string, Model> models)
       : models_(std::move(models)) {}
 
-  // version -1: the newest ready version. NOT_FOUND for an unknown model or
-  // version; UNAVAILABLE when a known model has no ready version.
+  // version -1: the newest ready version. Errors use Triton's wording,
+  // which clients match on, followed by serval's detail: NOT_FOUND
+  // "Request for unknown model: 'm' is not found" / "... version 3 is not
+  // found" / "... has no available versions", UNAVAILABLE "... version 3
+  // is not at ready state" for a version that exists but does not serve.
   absl::StatusOr<ModelHandle> Get(std::string_view model,
                                   int64_t version) const;
   // Ready versions of a model, ascending; NOT_FOUND for an unknown model.

@@ -32,6 +32,20 @@ class CancellationFlag {
   std::atomic<bool> cancelled_{false};
 };
 
+// What a request asks of one output besides its name (Triton's output
+// parameters).
+struct OutputOptions {
+  std::string name;
+  // Classification extension: the output is answered as its top k values
+  // per batch item, BYTES "value:index" or "value:index:label"; 0 = off.
+  uint32_t classification = 0;
+  // Shared-memory extension: the output's bytes go here instead of into the
+  // response; a view into a registered region that the request's
+  // keep_alive pins. Null = not in shared memory.
+  char* shared_memory = nullptr;
+  uint64_t shared_memory_size = 0;
+};
+
 struct InferenceRequest {
   std::string model_name;
   // Requested version; -1 means the latest ready version.
@@ -45,13 +59,16 @@ struct InferenceRequest {
   std::vector<TensorView> inputs;
   // Names of the outputs wanted; empty means all model outputs.
   std::vector<std::string> requested_outputs;
+  // Options of the outputs that have any (a subset of requested_outputs).
+  std::vector<OutputOptions> output_options;
   // Bytes the request owns, for inputs a frontend had to convert (JSON
   // numbers); views in `inputs` may point into them. Moving the request
   // keeps them where they are.
   std::vector<TensorBuffer> owned_data;
-  // Optional: keeps borrowed input bytes alive when the requester does not
-  // itself outlive the request.
-  std::shared_ptr<const void> payload_owner;
+  // What views of this request point into that the requester does not own
+  // itself (mapped shared-memory regions); released with the request, so a
+  // region is never unmapped under a request that uses it.
+  std::vector<std::shared_ptr<const void>> keep_alive;
   // Optional; owned by the requester, which keeps it alive until it is
   // answered. Set by frontends that can detect a client going away.
   const CancellationFlag* cancellation = nullptr;
@@ -62,6 +79,9 @@ struct OutputTensor {
   DataType datatype = DataType::kInvalid;
   Shape shape;
   TensorBuffer data;
+  // The bytes were written into the request's shared-memory region and
+  // `data` is empty: the response carries only name, datatype and shape.
+  bool in_shared_memory = false;
 };
 
 // Server-side timings of one request, in nanoseconds.

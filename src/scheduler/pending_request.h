@@ -52,7 +52,8 @@ struct PendingRequest {
   uint64_t start_ns = 0;
 };
 
-// Requests batch together only when all inputs agree beyond the batch dim.
+// Requests batch together only when they give the same inputs and those
+// agree beyond the batch dim.
 bool CompatibleShapes(const PendingRequest& a, const PendingRequest& b,
                       bool batching);
 

@@ -71,6 +71,9 @@ bool CompatibleShapes(const PendingRequest& a, const PendingRequest& b,
   const auto& bi = b.request.inputs;
   if (ai.size() != bi.size()) return false;
   for (size_t i = 0; i < ai.size(); ++i) {
+    // The same inputs: requests that leave out different optional inputs
+    // never batch together.
+    if (ai[i].name != bi[i].name) return false;
     const Shape& sa = ai[i].shape;
     const Shape& sb = bi[i].shape;
     if (sa.size() != sb.size()) return false;

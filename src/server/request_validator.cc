@@ -17,11 +17,6 @@ std::string Names(const std::vector<TensorSpec>& specs) {
   });
 }
 
-std::string Describe(const ModelSpec& io, const TensorSpec& spec, size_t i) {
-  return absl::StrCat(ToAbsl(ApiName(spec.datatype)), " ",
-                      ShapeToString(io.FullInputShape(i)));
-}
-
 absl::Status Invalid(std::string_view model, std::string_view what) {
   return absl::InvalidArgumentError(
       absl::StrCat("model '", ToAbsl(model), "': ", ToAbsl(what)));
@@ -104,6 +99,34 @@ absl::Status CheckInput(std::string_view model, const ModelSpec& io, size_t i,
   return absl::OkStatus();
 }
 
+// Triton's text for a request that lacks required inputs ("expected 2
+// inputs but got 1 inputs for model 'm'. Got input(s) ['a'], but missing
+// required input(s) ['b']. Please provide all required input(s).").
+absl::Status MissingInputs(std::string_view model, const ModelSpec& io,
+                           const std::vector<TensorView>& given,
+                           const absl::InlinedVector<bool, 8>& seen) {
+  size_t required = 0;
+  for (const TensorSpec& spec : io.inputs) required += spec.optional ? 0 : 1;
+  const auto quoted = [](std::string* out, const std::string& name) {
+    absl::StrAppend(out, "'", name, "'");
+  };
+  std::vector<std::string> got, absent;
+  for (const TensorView& in : given) got.push_back(in.name);
+  for (size_t i = 0; i < seen.size(); ++i) {
+    if (!seen[i] && !io.inputs[i].optional) absent.push_back(io.inputs[i].name);
+  }
+  const std::string expected =
+      required == io.inputs.size()
+          ? absl::StrCat(io.inputs.size(), " inputs")
+          : absl::StrCat("number of inputs between ", required, " and ",
+                         io.inputs.size());
+  return absl::InvalidArgumentError(absl::StrCat(
+      "expected ", expected, " but got ", given.size(), " inputs for model '",
+      ToAbsl(model), "'. Got input(s) [", absl::StrJoin(got, ",", quoted),
+      "], but missing required input(s) [", absl::StrJoin(absent, ",", quoted),
+      "]. Please provide all required input(s)."));
+}
+
 }  // namespace
 
 absl::StatusOr<int64_t> ValidateRequest(std::string_view model,
@@ -122,31 +145,24 @@ absl::StatusOr<int64_t> ValidateRequest(std::string_view model,
                               "'; the model's inputs are: ", Names(io.inputs)));
     }
     if (seen[*index]) {
-      return Invalid(model,
-                     absl::StrCat("input '", in.name, "' is given twice"));
+      return Invalid(model, absl::StrCat("input '", in.name,
+                                         "' already exists in request"));
     }
     seen[*index] = true;
     RETURN_IF_ERROR(CheckInput(model, io, *index, in));
     target[k] = *index;
   }
-  for (size_t i = 0; i < seen.size(); ++i) {
-    if (seen[i]) continue;
-    return Invalid(
-        model,
-        absl::StrCat(
-            io.inputs[i].optional ? "optional input '" : "missing input '",
-            io.inputs[i].name, "' (", Describe(io, io.inputs[i], i), ")",
-            io.inputs[i].optional
-                ? " must be given: omitting optional inputs is "
-                  "not supported yet"
-                : ""));
-  }
-  // Every model input is given exactly once: put them in model order.
-  for (size_t k = 0; k < inputs.size(); ++k) {
-    while (target[k] != k) {
-      const size_t to = target[k];
-      std::swap(inputs[k], inputs[to]);
-      std::swap(target[k], target[to]);
+  // Optional inputs may be left out (the backend sees them absent); a
+  // missing required one is refused in Triton's words.
+  bool missing = false;
+  for (size_t i = 0; i < seen.size(); ++i)
+    missing |= !seen[i] && !io.inputs[i].optional;
+  if (missing) return MissingInputs(model, io, inputs, seen);
+  // Put the given inputs in model order (an insertion sort: few inputs).
+  for (size_t k = 1; k < inputs.size(); ++k) {
+    for (size_t j = k; j > 0 && target[j - 1] > target[j]; --j) {
+      std::swap(inputs[j - 1], inputs[j]);
+      std::swap(target[j - 1], target[j]);
     }
   }
   int64_t batch_size = 1;
@@ -156,9 +172,9 @@ absl::StatusOr<int64_t> ValidateRequest(std::string_view model,
       if (inputs[i].shape[0] != batch_size) {
         return Invalid(
             model,
-            absl::StrCat("inputs disagree on the batch size: '",
-                         io.inputs[0].name, "' has ", batch_size, ", '",
-                         io.inputs[i].name, "' has ", inputs[i].shape[0]));
+            absl::StrCat("inputs disagree on the batch size: '", inputs[0].name,
+                         "' has ", batch_size, ", '", io.inputs[i].name,
+                         "' has ", inputs[i].shape[0]));
       }
     }
   }
@@ -172,8 +188,8 @@ absl::StatusOr<int64_t> ValidateRequest(std::string_view model,
     }
     for (size_t j = 0; j < i; ++j) {
       if (request.requested_outputs[j] == name) {
-        return Invalid(model,
-                       absl::StrCat("output '", name, "' is requested twice"));
+        return Invalid(model, absl::StrCat("Duplicate output name '", name,
+                                           "' is not allowed in a request"));
       }
     }
   }

@@ -64,14 +64,16 @@ TEST(RequestValidatorTest, DuplicateInput) {
   Req q;
   q.request.inputs[1] = q.request.inputs[0];
   ExpectInvalid(ValidateRequest("m", Io(), q.request),
-                "input 'IN0' is given twice");
+                "input 'IN0' already exists in request");
 }
 
 TEST(RequestValidatorTest, MissingInput) {
   Req q;
   q.request.inputs.pop_back();
   ExpectInvalid(ValidateRequest("m", Io(), q.request),
-                "missing input 'IN1' (BYTES [-1,2])");
+                "expected 2 inputs but got 1 inputs for model 'm'. Got "
+                "input(s) ['IN0'], but missing required input(s) ['IN1']. "
+                "Please provide all required input(s).");
 }
 
 TEST(RequestValidatorTest, WrongDatatype) {
@@ -139,7 +141,8 @@ TEST(RequestValidatorTest, ElementCountOverflow) {
   InferenceRequest r;
   r.inputs.push_back(
       {"X", DataType::kFp32, {INT64_C(1) << 40, INT64_C(1) << 40}, nullptr, 0});
-  ExpectInvalid(ValidateRequest("m", io, r), "too many elements");
+  ExpectInvalid(ValidateRequest("m", io, r),
+                "causes total element count to exceed maximum size of");
 }
 
 TEST(RequestValidatorTest, NegativeDimension) {
@@ -158,7 +161,7 @@ TEST(RequestValidatorTest, UnknownAndDuplicateRequestedOutputs) {
       "unknown output 'OUT9' requested; the model's outputs are: OUT0");
   q.request.requested_outputs = {"OUT0", "OUT0"};
   ExpectInvalid(ValidateRequest("m", Io(), q.request),
-                "output 'OUT0' is requested twice");
+                "Duplicate output name 'OUT0' is not allowed in a request");
 }
 
 TEST(RequestValidatorTest, NonBatchingModelTakesTheDeclaredShape) {

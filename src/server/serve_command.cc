@@ -145,7 +145,14 @@ int Serve(ServeOptions& o) {
   mo.upload_directory = o.upload_directory;
   mo.upload_limits.max_total_bytes = o.max_upload_bytes;
   ModelManager manager(mo);
-  Server server(&manager, ServerOptions{o.strict_readiness});
+  ServerOptions so;
+  so.strict_readiness = o.strict_readiness;
+  so.private_directories = {{o.backend_directory, "<backend directory>"}};
+  if (!o.upload_directory.empty()) {
+    so.private_directories.emplace_back(o.upload_directory,
+                                        "<upload directory>");
+  }
+  Server server(&manager, so);
 
   spdlog::info(
       "serval {} starting: repositories [{}], backends in {}, model "

@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 #include <thread>
 #include <tuple>
@@ -11,6 +12,7 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "server/output_options.h"
 #include "server/request_validator.h"
 
 namespace serval {
@@ -33,8 +35,26 @@ ModelRef RefTo(const ModelHandle& h) {
 
 }  // namespace
 
+namespace {
+
+std::vector<std::pair<std::string, std::string>> PrivateDirectories(
+    const ModelManager& manager, const ServerOptions& options) {
+  auto dirs = options.private_directories;
+  for (const std::string& repo : manager.repositories()) {
+    dirs.emplace_back(repo, "<model repository>");
+  }
+  std::error_code ec;
+  const std::string tmp = std::filesystem::temp_directory_path(ec).string();
+  if (!ec) dirs.emplace_back(tmp, "<temporary directory>");
+  return dirs;
+}
+
+}  // namespace
+
 Server::Server(ModelManager* manager, ServerOptions options)
-    : manager_(manager), options_(options) {}
+    : manager_(manager),
+      options_(options),
+      redactor_(PrivateDirectories(*manager, options_)) {}
 
 bool Server::IsReady() const {
   if (!ready_.load() || shutting_down_.load()) return false;
@@ -71,7 +91,8 @@ ServerMetadata Server::GetServerMetadata() const {
 absl::StatusOr<ModelMetadata> Server::GetModelMetadata(std::string_view model,
                                                        int64_t version) const {
   std::shared_ptr<const ServingMap> serving = manager_->Serving();
-  ASSIGN_OR_RETURN(ModelHandle handle, serving->Get(model, version));
+  ASSIGN_OR_RETURN(ModelHandle handle, serving->Get(model, version),
+                   redactor_.Redact(_));
   ModelMetadata m;
   m.name = handle->name();
   ASSIGN_OR_RETURN(std::vector<ModelHandle> ready,
@@ -99,7 +120,8 @@ absl::StatusOr<bool> Server::IsModelReady(std::string_view model,
 
 absl::StatusOr<inference::ModelConfig> Server::GetModelConfig(
     std::string_view model, int64_t version) const {
-  ASSIGN_OR_RETURN(ModelHandle handle, manager_->Get(model, version));
+  ASSIGN_OR_RETURN(ModelHandle handle, manager_->Get(model, version),
+                   redactor_.Redact(_));
   return handle->config();
 }
 
@@ -143,8 +165,8 @@ std::vector<RepositoryEntry> Server::GetRepositoryIndex(bool ready_only) const {
   for (const auto& s : known) {
     if (ready_only && s.state != VersionState::kReady) continue;
     out.push_back({s.model, s.version >= 0 ? std::to_string(s.version) : "",
-                   std::string(VersionStateName(s.state)), s.reason,
-                   s.memory_bytes});
+                   std::string(VersionStateName(s.state)),
+                   redactor_.Redact(s.reason), s.memory_bytes});
   }
   return out;
 }
@@ -159,17 +181,18 @@ absl::Status Server::LoadModel(std::string_view model,
   LoadRequest request;
   request.config_json = options.config_json;
   request.files = options.files;
-  return manager_->LoadFromApi(model, request);
+  return redactor_.Redact(manager_->LoadFromApi(model, request));
 }
 
 absl::Status Server::UnloadModel(std::string_view model,
                                  bool unload_dependents) {
-  return manager_->UnloadFromApi(model, unload_dependents);
+  return redactor_.Redact(manager_->UnloadFromApi(model, unload_dependents));
 }
 
 absl::StatusOr<ModelRef> Server::Resolve(std::string_view model,
                                          int64_t version) const {
-  ASSIGN_OR_RETURN(ModelHandle handle, manager_->Get(model, version));
+  ASSIGN_OR_RETURN(ModelHandle handle, manager_->Get(model, version),
+                   redactor_.Redact(_));
   return RefTo(handle);
 }
 
@@ -230,7 +253,21 @@ void Server::Infer(const ModelRef& model, InferenceRequest request,
 }
 
 void Server::Complete(PendingPtr request) {
-  const InferenceResponse& response = request->response;
+  InferenceResponse& response = request->response;
+  const std::vector<OutputOptions>& options = request->request.output_options;
+  if (response.status.ok() && !options.empty()) {
+    // Infer put the request's version here.
+    const auto* version =
+        static_cast<const ModelVersion*>(request->keep_alive.get());
+    const ModelSpec& spec = version->spec();
+    response.status = ApplyOutputOptions(
+        options, spec.batching(),
+        [&](std::string_view name) -> const std::vector<std::string>& {
+          return version->labels(spec.OutputIndex(name).value_or(SIZE_MAX));
+        },
+        &response.outputs);
+    if (!response.status.ok()) response.outputs.clear();
+  }
   if (!response.status.ok()) LogFailure(response);
   if (request->start_ns != 0 && AccessLogEnabled()) {
     LogAccess(response.id, response.model_name, response.model_version,
@@ -241,6 +278,27 @@ void Server::Complete(PendingPtr request) {
   // counting as in flight.
   request.reset();
   in_flight_.fetch_sub(1);
+}
+
+absl::Status Server::RegisterSystemSharedMemory(std::string_view name,
+                                                std::string_view key,
+                                                uint64_t offset,
+                                                uint64_t byte_size) {
+  return shared_memory_.Register(name, key, offset, byte_size);
+}
+
+absl::Status Server::UnregisterSystemSharedMemory(std::string_view name) {
+  return shared_memory_.Unregister(name);
+}
+
+absl::StatusOr<std::vector<SharedMemoryRegionStatus>>
+Server::GetSystemSharedMemoryStatus(std::string_view name) const {
+  return shared_memory_.Status(name);
+}
+
+absl::StatusOr<SharedMemoryView> Server::MapSharedMemory(
+    std::string_view region, uint64_t offset, uint64_t byte_size) const {
+  return shared_memory_.Map(region, offset, byte_size);
 }
 
 absl::StatusOr<LogSettings> Server::GetLogSettings() const {

@@ -14,7 +14,9 @@
 
 #include "lifecycle/model_manager.h"
 #include "scheduler/pending_request.h"
+#include "server/path_redactor.h"
 #include "server/server_api.h"
+#include "server/shared_memory.h"
 
 namespace serval {
 
@@ -25,6 +27,9 @@ struct ServerOptions {
   // Ready only while every model loaded at start-up has a ready version
   // (not only once start-up loading is over). See docs/lifecycle.md.
   bool strict_readiness = false;
+  // Directories whose paths never reach a client, with the placeholder
+  // shown instead (the model repositories are always among them).
+  std::vector<std::pair<std::string, std::string>> private_directories;
 };
 
 class Server final : public ServerApi, private RequestOwner {
@@ -64,6 +69,15 @@ class Server final : public ServerApi, private RequestOwner {
   absl::Status CheckAdmission(const ModelRef& model) override;
   void Infer(const ModelRef& model, InferenceRequest request,
              InferCompletion* done) override;
+  absl::Status RegisterSystemSharedMemory(std::string_view name,
+                                          std::string_view key, uint64_t offset,
+                                          uint64_t byte_size) override;
+  absl::Status UnregisterSystemSharedMemory(std::string_view name) override;
+  absl::StatusOr<std::vector<SharedMemoryRegionStatus>>
+  GetSystemSharedMemoryStatus(std::string_view name) const override;
+  absl::StatusOr<SharedMemoryView> MapSharedMemory(
+      std::string_view region, uint64_t offset,
+      uint64_t byte_size) const override;
   absl::StatusOr<LogSettings> GetLogSettings() const override;
   absl::StatusOr<LogSettings> UpdateLogSettings(
       const LogSettingsUpdate& update) override;
@@ -75,6 +89,8 @@ class Server final : public ServerApi, private RequestOwner {
 
   ModelManager* manager_;
   const ServerOptions options_;
+  const PathRedactor redactor_;
+  SystemSharedMemory shared_memory_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> shutting_down_{false};
   // Requests admitted by Infer and not yet answered.

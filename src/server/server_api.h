@@ -20,6 +20,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "common/absl_compat.h"
 #include "config/model_spec.h"
 #include "metrics/model_statistics.h"
 #include "proto/model_config.pb.h"
@@ -99,6 +101,22 @@ struct LoadOptions {
   std::map<std::string, std::string> files;
 };
 
+// A registered system shared-memory region (Triton's status fields).
+struct SharedMemoryRegionStatus {
+  std::string name;
+  std::string key;
+  uint64_t offset = 0;
+  uint64_t byte_size = 0;
+};
+
+// Bytes inside a registered region; `pin` keeps the region mapped while
+// held (a request keeps it in InferenceRequest::keep_alive).
+struct SharedMemoryView {
+  char* data = nullptr;
+  uint64_t size = 0;
+  std::shared_ptr<const void> pin;
+};
+
 // Logging as it is now (Triton: GET /v2/logging).
 struct LogSettings {
   std::string level;        // trace, debug, info, warn, error or off
@@ -161,6 +179,43 @@ class ServerApi {
   // taken from `model`.
   virtual void Infer(const ModelRef& model, InferenceRequest request,
                      InferCompletion* done) = 0;
+
+  // System shared memory (Triton's extension; docs/http.md). Not pure so
+  // that test doubles need not implement them. An empty name means every
+  // region for Unregister and Status.
+  virtual absl::Status RegisterSystemSharedMemory(std::string_view name,
+                                                  std::string_view key,
+                                                  uint64_t offset,
+                                                  uint64_t byte_size) {
+    return absl::UnimplementedError("shared memory is not available");
+  }
+  virtual absl::Status UnregisterSystemSharedMemory(std::string_view name) {
+    return absl::UnimplementedError("shared memory is not available");
+  }
+  virtual absl::StatusOr<std::vector<SharedMemoryRegionStatus>>
+  GetSystemSharedMemoryStatus(std::string_view name) const {
+    return absl::UnimplementedError("shared memory is not available");
+  }
+  // [offset, offset + byte_size) of a registered region, for a request's
+  // input or output.
+  virtual absl::StatusOr<SharedMemoryView> MapSharedMemory(
+      std::string_view region, uint64_t offset, uint64_t byte_size) const {
+    return absl::UnimplementedError("shared memory is not available");
+  }
+  // CUDA shared memory: registering fails on a server without GPU memory to
+  // share; status lists nothing and unregistering everything succeeds, as
+  // Triton's CPU build answers (its clients clean up both kinds).
+  virtual absl::Status RegisterCudaSharedMemory(std::string_view name) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("failed to register CUDA shared memory region: '",
+                     ToAbsl(name), "', GPUs not supported"));
+  }
+  virtual absl::Status UnregisterCudaSharedMemory(std::string_view name) {
+    if (name.empty()) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat("failed to unregister CUDA shared memory region: '",
+                     ToAbsl(name), "', GPUs not supported"));
+  }
 
   // Run-time logging settings. Not pure so that test doubles need not
   // implement them; the real server overrides both. UpdateLogSettings

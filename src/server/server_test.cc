@@ -111,7 +111,8 @@ TEST_F(ServerTest, LatestVersionPolicyLoadsOnlyTheNewest) {
   auto r = InferSync(Request(data, /*version=*/1));
   EXPECT_EQ(r.status.code(), absl::StatusCode::kNotFound);
   EXPECT_NE(
-      r.status.message().find("has no ready version 1 (ready versions: 2)"),
+      r.status.message().find("Request for unknown model: 'ident' version 1 is "
+                              "not found (ready versions: 2)"),
       std::string::npos)
       << r.status;
 }

@@ -17,8 +17,10 @@ absl::StatusOr<int64_t> ElementCount(std::span<const int64_t> shape) {
           "shape ", ShapeToString(shape), " has a negative dimension"));
     }
     if (d != 0 && count > std::numeric_limits<int64_t>::max() / d) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "shape ", ShapeToString(shape), " has too many elements"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("shape ", ShapeToString(shape),
+                       " causes total element count to exceed maximum size of ",
+                       std::numeric_limits<int64_t>::max()));
     }
     count *= d;
   }
@@ -34,9 +36,9 @@ absl::StatusOr<int64_t> ByteSize(DataType type,
         "datatype ", ToAbsl(ApiName(type)), " has no fixed element size"));
   }
   if (count > std::numeric_limits<int64_t>::max() / size) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("shape ", ShapeToString(shape), " of ",
-                     ToAbsl(ApiName(type)), " is too large in bytes"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "byte size overflow for input: shape ", ShapeToString(shape), " of ",
+        ToAbsl(ApiName(type)), " is too large in bytes"));
   }
   return count * size;
 }

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "common/absl_compat.h"
 
 namespace serval {
 
@@ -50,6 +51,33 @@ void AppendBytesElement(std::string_view element, std::string* serialized) {
   std::memcpy(prefix, &len, 4);
   serialized->append(prefix, 4);
   serialized->append(element);
+}
+
+absl::Status CheckTensorBytes(DataType type, std::span<const int64_t> shape,
+                              std::string_view raw) {
+  if (type == DataType::kBytes) {
+    absl::StatusOr<int64_t> expected = ElementCount(shape);
+    if (!expected.ok()) return expected.status();
+    absl::StatusOr<int64_t> got = CountBytesElements(raw);
+    if (!got.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("malformed BYTES data: ", got.status().message()));
+    }
+    if (*got != *expected) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("shape ", ShapeToString(shape), " needs ", *expected,
+                       " BYTES elements, the data holds ", *got));
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<int64_t> expected = ByteSize(type, shape);
+  if (!expected.ok()) return expected.status();
+  if (static_cast<int64_t>(raw.size()) != *expected) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(ToAbsl(ApiName(type)), " ", ShapeToString(shape),
+                     " needs ", *expected, " bytes, got ", raw.size()));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace serval

@@ -56,6 +56,12 @@ absl::StatusOr<int64_t> CountBytesElements(std::string_view serialized);
 // Appends one element (length prefix + bytes) to a serialized BYTES buffer.
 void AppendBytesElement(std::string_view element, std::string* serialized);
 
+// Checks that `bytes` hold a tensor of `type` and `shape`: exactly
+// ByteSize(type, shape) for fixed-size types, well-formed length-prefixed
+// elements of the right count for BYTES. Messages do not name the tensor.
+absl::Status CheckTensorBytes(DataType type, std::span<const int64_t> shape,
+                              std::string_view bytes);
+
 }  // namespace serval
 
 #endif  // SERVAL_TENSOR_TENSOR_H_

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace serval {
@@ -38,6 +39,34 @@ TEST(BytesTest, TruncatedInputIsAnError) {
   auto p = CountBytesElements(std::string_view(s).substr(0, 2));
   ASSERT_FALSE(p.ok());
   EXPECT_NE(p.status().message().find("truncated"), std::string::npos);
+}
+
+using ::testing::HasSubstr;
+
+TEST(CheckTensorBytesTest, ChecksByteSize) {
+  const int64_t shape[] = {2, 3};
+  EXPECT_TRUE(
+      CheckTensorBytes(DataType::kFp32, shape, std::string(24, '\0')).ok());
+  absl::Status s =
+      CheckTensorBytes(DataType::kFp32, shape, std::string(20, '\0'));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("needs 24 bytes"));
+  EXPECT_THAT(s.message(), HasSubstr("got 20"));
+}
+
+TEST(CheckTensorBytesTest, ChecksBytesElements) {
+  const int64_t shape[] = {2};
+  std::string raw;
+  AppendBytesElement("hello", &raw);
+  AppendBytesElement("", &raw);
+  EXPECT_TRUE(CheckTensorBytes(DataType::kBytes, shape, raw).ok());
+  const int64_t three[] = {3};
+  EXPECT_THAT(CheckTensorBytes(DataType::kBytes, three, raw).message(),
+              HasSubstr("needs 3 BYTES elements"));
+  EXPECT_THAT(
+      CheckTensorBytes(DataType::kBytes, shape, raw.substr(0, raw.size() - 1))
+          .message(),
+      HasSubstr("malformed BYTES"));
 }
 
 }  // namespace

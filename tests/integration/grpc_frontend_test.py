@@ -375,11 +375,12 @@ class InferTest(GrpcTestCase):
              invalid, "INPUT9"),
             ("negative dim", set_shape([2, -3]), invalid, "invalid shape"),
             ("raw too short", set_shape([2, 4]), invalid,
-             "needs 32 bytes of raw contents, got 24"),
+             "needs 32 bytes, got 24"),
             ("typed and raw mixed",
              fp32(lambda r: r.inputs[0].contents.fp32_contents.extend(
                  [1.0] * 6)),
-             invalid, "use one or the other"),
+             invalid, "contents field must not be specified when using "
+             "raw_input_contents for 'INPUT0' for model 'identity_fp32'"),
             ("more raw entries than inputs",
              fp32(lambda r: r.raw_input_contents.append(b"x")), invalid,
              "raw_input_contents has 2 entries"),

@@ -305,13 +305,20 @@ def test_requested_output_subset():
 
 
 def test_raw_binary_request():
+    # Triton's rule: Inference-Header-Content-Length 0 makes the whole body
+    # the single input's data, with or without a Content-Type; the outputs
+    # come back binary.
     raw = struct.pack("<4f", 1, 2, 3, 4)
-    status, _, data = call("POST", "/v2/models/id_batch/infer", raw,
-                           {"Content-Type": "application/octet-stream"})
-    expect_eq(status, 200, data[:300])
-    out = json.loads(data)["outputs"][0]
-    expect_eq(out["shape"], [1, 4], "raw shape gets batch dim 1")
-    expect_eq(out["data"], [1, 2, 3, 4], "raw data")
+    for headers in ({"Inference-Header-Content-Length": "0",
+                     "Content-Type": "application/octet-stream"},
+                    {"Inference-Header-Content-Length": "0"}):
+        status, resp_headers, data = call(
+            "POST", "/v2/models/id_batch/infer", raw, headers)
+        expect_eq(status, 200, data[:300])
+        n = int(resp_headers["inference-header-content-length"])
+        out = json.loads(data[:n])["outputs"][0]
+        expect_eq(out["shape"], [1, 4], "raw shape gets batch dim 1")
+        expect_eq(data[n:], raw, "raw data back as binary")
 
 
 def test_versioned_infer_and_parameters():
@@ -477,7 +484,7 @@ def test_bad_input_table():
          {"Inference-Header-Content-Length": "abc"}, 400,
          "Inference-Header-Content-Length"),
         ("raw binary wrong size", "POST", "/v2/models/id_batch/infer", b"123",
-         {"Content-Type": "application/octet-stream"}, 400, "INPUT0"),
+         {"Inference-Header-Content-Length": "0"}, 400, "INPUT0"),
         ("wrong method", "GET", fp32, None, {}, 405, "POST"),
         ("unknown endpoint", "GET", "/v2/nothing", None, {}, 404, "no endpoint"),
         ("bad repository body", "POST", "/v2/repository/index", "{", {}, 400,

@@ -311,17 +311,22 @@ def test_unload_under_load():
             assert status == 200, body
             rows = [r for r in index(s) if r["name"] == "slow"]
             assert [r["state"] for r in rows] == ["UNLOADING"], rows
+            # Triton's answer for a model with no ready version: 404.
             status, body = infer_once(s, "slow")
-            assert status == 503, (status, body)
-            assert b"unloaded" in body, body
+            assert status == 404, (status, body)
+            assert b"Request for unknown model: 'slow' has no available " \
+                b"versions (unloaded)" in body, body
             for t in threads:
                 t.join()
             assert [r[0] for r in results] == [200] * 4, results
             wait_for(lambda: [r["state"] for r in index(s)
                               if r["name"] == "slow"] == ["UNAVAILABLE"],
                      10, "the version to be destroyed")
-            # A specific version is 404, as for any version not ready.
+            # A version that exists but does not serve is 503 (Triton:
+            # "is not at ready state"); one that never existed is 404.
             status, _ = infer_once(s, "slow", version=1)
+            assert status == 503, status
+            status, _ = infer_once(s, "slow", version=7)
             assert status == 404, status
             # Unknown models cannot be unloaded; loading it again works.
             status, _ = post_json(s, "/v2/repository/models/nope/unload")
@@ -410,11 +415,14 @@ def test_api_refused_in_mode_none():
         repo.add_model("m", identity_config("m", delay_us=0))
         with serval_harness.Serval(ARGS.serval, ARGS.backends,
                                    [repo.path]) as s:
+            # Triton's text and status (503) outside explicit mode.
             status, body = load(s, "m")
-            assert status == 400, (status, body)
-            assert "explicit" in body["error"], body
+            assert status == 503, (status, body)
+            assert body["error"].startswith(
+                "explicit model load / unload is not allowed if polling is "
+                "enabled"), body
             status, body = post_json(s, "/v2/repository/models/m/unload")
-            assert status == 400, (status, body)
+            assert status == 503, (status, body)
             assert ready_versions(s, "m") == [1]
 
 
@@ -518,7 +526,7 @@ def test_grpc_repository_api():
                 states = {(m.name, m.version): m.state for m in index.models}
                 assert states.get(("m", "1")) in ("UNAVAILABLE",
                                                   "UNLOADING"), states
-                assert infer_once(s, "m")[0] == 503
+                assert infer_once(s, "m")[0] == 404
 
 
 if __name__ == "__main__":

@@ -167,31 +167,4 @@ absl::StatusOr<TensorBuffer> PackTypedContents(
   return PackField(type, contents);
 }
 
-absl::Status CheckRawContents(DataType type, std::span<const int64_t> shape,
-                              std::string_view raw) {
-  if (type == DataType::kBytes) {
-    absl::StatusOr<int64_t> expected = ElementCount(shape);
-    if (!expected.ok()) return expected.status();
-    absl::StatusOr<int64_t> got = CountBytesElements(raw);
-    if (!got.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "malformed BYTES raw contents: ", got.status().message()));
-    }
-    if (*got != *expected) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("shape ", ShapeToString(shape), " needs ", *expected,
-                       " BYTES elements, raw contents hold ", *got));
-    }
-    return absl::OkStatus();
-  }
-  absl::StatusOr<int64_t> expected = ByteSize(type, shape);
-  if (!expected.ok()) return expected.status();
-  if (static_cast<int64_t>(raw.size()) != *expected) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        ToAbsl(ApiName(type)), " ", ShapeToString(shape), " needs ", *expected,
-        " bytes of raw contents, got ", raw.size()));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace serval

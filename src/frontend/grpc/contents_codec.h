@@ -31,12 +31,6 @@ absl::StatusOr<TensorBuffer> PackTypedContents(
     DataType type, int64_t element_count,
     const inference::InferTensorContents& contents);
 
-// Checks raw bytes: exactly ByteSize(type, shape) for fixed-size types,
-// well-formed length-prefixed elements of the right count for BYTES.
-// Messages do not name the tensor.
-absl::Status CheckRawContents(DataType type, std::span<const int64_t> shape,
-                              std::string_view raw);
-
 }  // namespace serval
 
 #endif  // SERVAL_FRONTEND_GRPC_CONTENTS_CODEC_H_

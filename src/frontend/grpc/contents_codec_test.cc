@@ -103,31 +103,5 @@ TEST(PackTypedContentsTest, Fp16AndBf16OnlyTravelRaw) {
   }
 }
 
-TEST(CheckRawContentsTest, ChecksByteSize) {
-  const int64_t shape[] = {2, 3};
-  EXPECT_TRUE(
-      CheckRawContents(DataType::kFp32, shape, std::string(24, '\0')).ok());
-  absl::Status s =
-      CheckRawContents(DataType::kFp32, shape, std::string(20, '\0'));
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.message(), HasSubstr("needs 24 bytes"));
-  EXPECT_THAT(s.message(), HasSubstr("got 20"));
-}
-
-TEST(CheckRawContentsTest, ChecksBytesElements) {
-  const int64_t shape[] = {2};
-  std::string raw;
-  AppendBytesElement("hello", &raw);
-  AppendBytesElement("", &raw);
-  EXPECT_TRUE(CheckRawContents(DataType::kBytes, shape, raw).ok());
-  const int64_t three[] = {3};
-  EXPECT_THAT(CheckRawContents(DataType::kBytes, three, raw).message(),
-              HasSubstr("needs 3 BYTES elements"));
-  EXPECT_THAT(
-      CheckRawContents(DataType::kBytes, shape, raw.substr(0, raw.size() - 1))
-          .message(),
-      HasSubstr("malformed BYTES"));
-}
-
 }  // namespace
 }  // namespace serval

@@ -362,7 +362,9 @@ TEST_F(GrpcServerTest, ErrorsMapToGrpcCodesWithId) {
   grpc::ClientContext c2;
   s = stub_->ModelInfer(&c2, req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(s.error_message(), HasSubstr("use one or the other"));
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("contents field must not be specified when using "
+                        "raw_input_contents for 'x' for model 'echo'"));
 }
 
 TEST_F(GrpcServerTest, StreamAnswersEveryRequestAndStaysOpen) {

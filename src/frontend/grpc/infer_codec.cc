@@ -110,13 +110,15 @@ absl::StatusOr<TensorView> DecodeInput(const ModelInferRequest& message, int i,
   const bool typed = HasTypedContents(in.contents());
   if (message.raw_input_contents_size() > 0) {
     if (typed) {
+      // Triton's text, which clients match.
       return absl::InvalidArgumentError(
-          absl::StrCat(what(),
-                       ": has typed contents while the request also uses "
-                       "raw_input_contents; use one or the other"));
+          absl::StrCat("contents field must not be specified when using "
+                       "raw_input_contents for '",
+                       in.name(), "' for model '", model,
+                       "' (send every input in raw_input_contents, or none)"));
     }
     const std::string& raw = message.raw_input_contents(i);
-    RETURN_IF_ERROR(CheckRawContents(*type, view.shape, raw),
+    RETURN_IF_ERROR(CheckTensorBytes(*type, view.shape, raw),
                     Annotate(_, what()));
     view.data = raw.data();
     view.byte_size = raw.size();

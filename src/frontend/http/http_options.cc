@@ -16,6 +16,10 @@ void AddHttpFlags(CLI::App* app, HttpOptions* options) {
   app->add_option("--http-max-body-bytes", options->max_body_bytes,
                   "Largest HTTP request body accepted (413 beyond)")
       ->capture_default_str();
+  app->add_option("--http-max-body-chunks", options->max_body_chunks,
+                  "Most chunks a chunked request body may have; more get a "
+                  "400")
+      ->capture_default_str();
   app->add_option("--http-max-header-bytes", options->max_header_bytes,
                   "Largest HTTP request header block accepted (431 beyond)")
       ->capture_default_str();

@@ -21,6 +21,9 @@ struct HttpOptions {
   size_t max_body_bytes = 64u << 20;
   // Largest request header block accepted; larger headers get 431.
   size_t max_header_bytes = 16u << 10;
+  // Chunks one chunked body may have: bounds the parsing work a client can
+  // cause with tiny chunks (the body size is bounded separately).
+  size_t max_body_chunks = 1u << 16;
   // Time a connection may take to deliver one complete request, counted
   // from the moment the server starts waiting for it (covers idle
   // keep-alive connections and slow senders alike).

@@ -85,6 +85,7 @@ void HttpServer::Accept() {
       SessionLimits limits;
       limits.max_body_bytes = options_.max_body_bytes;
       limits.max_header_bytes = options_.max_header_bytes;
+      limits.max_body_chunks = options_.max_body_chunks;
       limits.read_timeout = std::chrono::seconds(options_.read_timeout_s);
       limits.write_timeout = std::chrono::seconds(options_.write_timeout_s);
       std::make_shared<HttpSession>(io_, stopped_, registry_, std::move(socket),

@@ -49,6 +49,18 @@ void HttpSession::ReadHeader() {
   parser_.emplace();
   parser_->body_limit(limits_.max_body_bytes);
   parser_->header_limit(static_cast<uint32_t>(limits_.max_header_bytes));
+  chunks_ = 0;
+  too_many_chunks_ = false;
+  if (!on_chunk_) {
+    on_chunk_ = [this](std::uint64_t, beast::string_view,
+                       beast::error_code& ec) {
+      if (++chunks_ > limits_.max_body_chunks) {
+        too_many_chunks_ = true;
+        ec = bhttp::error::bad_chunk;
+      }
+    };
+  }
+  parser_->on_chunk_header(on_chunk_);
   // One deadline for the whole request, idle time before it included:
   // a slow sender cannot hold the connection longer than an idle one.
   stream_.expires_after(limits_.read_timeout);
@@ -101,6 +113,12 @@ void HttpSession::ReadBody() {
 
 void HttpSession::OnBody(beast::error_code ec) {
   if (closed_) return;
+  if (too_many_chunks_) {
+    return Reject(400, absl::StrCat("the chunked request body has more than ",
+                                    limits_.max_body_chunks,
+                                    " chunks (--http-max-body-chunks); send "
+                                    "larger chunks or a Content-Length"));
+  }
   if (ec == bhttp::error::body_limit) {
     return Reject(413, absl::StrCat("request body is larger than the ",
                                     limits_.max_body_bytes, "-byte limit"));

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +26,7 @@ namespace serval::http {
 struct SessionLimits {
   size_t max_body_bytes = 0;
   size_t max_header_bytes = 0;
+  size_t max_body_chunks = 1u << 16;
   std::chrono::seconds read_timeout{60};
   std::chrono::seconds write_timeout{60};
 };
@@ -87,6 +89,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>,
   RestHandler* const handler_;
   beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
+  // Counts the chunks of a chunked body (the parser calls it per chunk).
+  size_t chunks_ = 0;
+  bool too_many_chunks_ = false;
+  std::function<void(std::uint64_t, beast::string_view, beast::error_code&)>
+      on_chunk_;
   // The body of the request in flight; its input views point into it.
   std::string body_;
   CancellationFlag cancellation_;

@@ -2,9 +2,10 @@
 
 #include <simdjson.h>
 
+#include <cstring>
+#include <limits>
 #include <utility>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/absl_compat.h"
 #include "common/status_macros.h"
@@ -79,97 +80,126 @@ absl::StatusOr<Shape> ParseShape(element e) {
   return shape;
 }
 
+// Names a tensor in error messages ("input 'x' of model 'm'"), formatted
+// only when an error is reported.
+struct TensorName {
+  std::string_view kind;  // "input" or "output"
+  std::string_view tensor;
+  std::string_view model;
+  std::string str() const {
+    return absl::StrCat(ToAbsl(kind), " '", ToAbsl(tensor), "' of model '",
+                        ToAbsl(model), "'");
+  }
+};
+
+absl::Status TensorError(const TensorName& what, std::string_view message) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(what.str(), ": ", ToAbsl(message)));
+}
+
 // State shared while decoding the inputs of one request.
 struct DecodeContext {
   std::string_view model;
   std::string_view body;
   size_t json_length;
   size_t binary_offset;  // next unread binary byte
-  std::vector<TensorBuffer>* converted;
+  InferenceRequest* request;
+  const ServerApi* shared_memory;  // null: the extension is off
 };
 
 absl::Status DecodeBinaryInput(DecodeContext& ctx, uint64_t size,
-                               const std::string& what, TensorView* view) {
+                               const TensorName& what, TensorView* view) {
   const size_t available = ctx.body.size() - ctx.binary_offset;
   if (size > available) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": binary_data_size is ", size, " but only ", available,
-        " bytes of binary data remain in the request body"));
+    return TensorError(what, absl::StrCat("binary_data_size is ", size,
+                                          " but only ", available,
+                                          " bytes of binary data remain in "
+                                          "the request body"));
   }
-  if (view->datatype == DataType::kBytes) {
-    auto count = CountBytesElements(
-        std::string_view(ctx.body.data() + ctx.binary_offset, size));
-    if (!count.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(what, ": ", count.status().message()));
-    }
-    auto expected = ElementCount(view->shape);
-    if (!expected.ok() || *count != *expected) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(what, ": shape ", ShapeToString(view->shape), " needs ",
-                       expected.ok() ? absl::StrCat(*expected) : "too many",
-                       " BYTES elements but the binary data holds ", *count));
-    }
-  } else {
-    auto expected = ByteSize(view->datatype, view->shape);
-    if (!expected.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(what, ": ", expected.status().message()));
-    }
-    if (static_cast<uint64_t>(*expected) != size) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(what, ": shape ", ShapeToString(view->shape), " of ",
-                       ToAbsl(ApiName(view->datatype)), " needs ", *expected,
-                       " bytes but binary_data_size is ", size));
-    }
-  }
-  view->data = ctx.body.data() + ctx.binary_offset;
+  const std::string_view bytes(ctx.body.data() + ctx.binary_offset, size);
+  RETURN_IF_ERROR(CheckTensorBytes(view->datatype, view->shape, bytes),
+                  Annotate(_, what.str()));
+  view->data = bytes.data();
   view->byte_size = size;
   ctx.binary_offset += size;
   return absl::OkStatus();
 }
 
 absl::Status DecodeJsonInput(DecodeContext& ctx, element data,
-                             const std::string& what, TensorView* view) {
-  auto count = ElementCount(view->shape);
-  if (!count.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": ", count.status().message()));
-  }
+                             const TensorName& what, TensorView* view) {
+  ASSIGN_OR_RETURN(int64_t count, ElementCount(view->shape),
+                   Annotate(_, what.str()));
   // Every JSON value takes at least one byte, so a shape larger than the
   // JSON text is wrong; checking first avoids allocating for it.
-  if (static_cast<uint64_t>(*count) > ctx.json_length) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": shape ", ShapeToString(view->shape), " needs ", *count,
-        " elements, more than the JSON request could hold"));
+  if (static_cast<uint64_t>(count) > ctx.json_length) {
+    return TensorError(what, absl::StrCat("shape ", ShapeToString(view->shape),
+                                          " needs ", count,
+                                          " elements, more than the JSON "
+                                          "request could hold"));
   }
-  ASSIGN_OR_RETURN(auto buffer,
-                   JsonDataToBuffer(data, view->datatype, *count, what));
+  ASSIGN_OR_RETURN(TensorBuffer buffer,
+                   JsonDataToBuffer(data, view->datatype, count),
+                   Annotate(_, what.str()));
   view->data = buffer.data();
   view->byte_size = buffer.size();
-  ctx.converted->push_back(std::move(buffer));
+  ctx.request->owned_data.push_back(std::move(buffer));
   return absl::OkStatus();
 }
 
-// parameters.binary_data_size of an input, when given.
-absl::StatusOr<std::optional<uint64_t>> InputBinarySize(
-    object input, const std::string& what) {
-  auto params = Parameters(input);
-  if (!params.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": ", params.status().message()));
+// The shared-memory parameters of a tensor, when it names a region.
+struct SharedMemoryParams {
+  std::string_view region;
+  uint64_t offset = 0;
+  uint64_t byte_size = 0;
+};
+
+absl::StatusOr<std::optional<SharedMemoryParams>> SharedMemoryOf(
+    const std::optional<object>& params, const TensorName& what) {
+  if (!params.has_value()) return std::optional<SharedMemoryParams>();
+  element region;
+  if ((*params)["shared_memory_region"].get(region) != simdjson::SUCCESS) {
+    for (const char* key :
+         {"shared_memory_offset", "shared_memory_byte_size"}) {
+      if ((*params)[key].error() == simdjson::SUCCESS) {
+        return TensorError(what, absl::StrCat("'", key,
+                                              "' can not be specified without "
+                                              "'shared_memory_region'"));
+      }
+    }
+    return std::optional<SharedMemoryParams>();
   }
-  if (!params->has_value()) return std::optional<uint64_t>();
-  if ((**params)["shared_memory_region"].error() == simdjson::SUCCESS) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": the shared-memory extension is not supported"));
+  SharedMemoryParams p;
+  if (region.get(p.region) != simdjson::SUCCESS) {
+    return TensorError(what,
+                       "Unable to parse 'shared_memory_region': it must "
+                       "be a string");
   }
-  auto size = OptionalUint(**params, "binary_data_size");
-  if (!size.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": ", size.status().message()));
+  ASSIGN_OR_RETURN(auto offset, OptionalUint(*params, "shared_memory_offset"),
+                   Annotate(_, what.str()));
+  ASSIGN_OR_RETURN(auto size, OptionalUint(*params, "shared_memory_byte_size"),
+                   Annotate(_, what.str()));
+  if (!size.has_value()) {
+    return TensorError(what,
+                       "'shared_memory_byte_size' must be specified "
+                       "along with 'shared_memory_region'");
   }
-  return *size;
+  p.offset = offset.value_or(0);
+  p.byte_size = *size;
+  return std::optional<SharedMemoryParams>(p);
+}
+
+absl::StatusOr<SharedMemoryView> MapRegion(DecodeContext& ctx,
+                                           const SharedMemoryParams& p,
+                                           const TensorName& what) {
+  if (ctx.shared_memory == nullptr) {
+    return TensorError(what, "the shared-memory extension is not enabled");
+  }
+  ASSIGN_OR_RETURN(
+      SharedMemoryView view,
+      ctx.shared_memory->MapSharedMemory(p.region, p.offset, p.byte_size),
+      Annotate(_, what.str()));
+  ctx.request->keep_alive.push_back(view.pin);
+  return view;
 }
 
 absl::StatusOr<TensorView> DecodeInput(DecodeContext& ctx, element input) {
@@ -183,92 +213,116 @@ absl::StatusOr<TensorView> DecodeInput(DecodeContext& ctx, element input) {
     return Invalid(ctx.model, "an input has no string 'name'");
   }
   view.name = std::string(name);
-  const std::string what = absl::StrCat("input '", ToAbsl(name), "' of model '",
-                                        ToAbsl(ctx.model), "'");
+  const TensorName what{"input", name, ctx.model};
   std::string_view datatype;
   if (obj["datatype"].get(datatype) != simdjson::SUCCESS) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": missing string 'datatype'"));
+    return TensorError(what, "missing string 'datatype'");
   }
   auto type = DataTypeFromApiName(datatype);
   if (!type) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": unknown datatype '", ToAbsl(datatype), "'"));
+    return TensorError(
+        what, absl::StrCat("unknown datatype '", ToAbsl(datatype), "'"));
   }
   view.datatype = *type;
   element shape;
   if (obj["shape"].get(shape) != simdjson::SUCCESS) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": missing 'shape'"));
+    return TensorError(what, "missing 'shape'");
   }
-  auto parsed_shape = ParseShape(shape);
-  if (!parsed_shape.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": ", parsed_shape.status().message()));
-  }
-  view.shape = *std::move(parsed_shape);
+  ASSIGN_OR_RETURN(view.shape, ParseShape(shape), Annotate(_, what.str()));
 
-  ASSIGN_OR_RETURN(auto binary_size, InputBinarySize(obj, what));
+  ASSIGN_OR_RETURN(auto params, Parameters(obj), Annotate(_, what.str()));
+  ASSIGN_OR_RETURN(auto shm, SharedMemoryOf(params, what));
+  std::optional<uint64_t> binary_size;
+  if (params.has_value()) {
+    ASSIGN_OR_RETURN(binary_size, OptionalUint(*params, "binary_data_size"),
+                     Annotate(_, what.str()));
+  }
   element data;
   const bool has_data = obj["data"].get(data) == simdjson::SUCCESS;
-  absl::Status status;
-  if (binary_size.has_value()) {
-    if (has_data) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, ": has both 'data' and parameters.binary_data_size"));
-    }
-    if (ctx.json_length == ctx.body.size() && *binary_size > 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(what,
-                       ": binary_data_size given but the request has no binary "
-                       "part (Inference-Header-Content-Length missing)"));
-    }
-    status = DecodeBinaryInput(ctx, *binary_size, what, &view);
-  } else if (has_data) {
-    status = DecodeJsonInput(ctx, data, what, &view);
-  } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": needs 'data' or parameters.binary_data_size"));
+  if (int(has_data) + int(binary_size.has_value()) + int(shm.has_value()) !=
+      1) {
+    // Triton's wording.
+    return TensorError(
+        what,
+        absl::StrCat("Input must set only one of the following fields: "
+                     "'data', 'binary_data_size' in 'parameters', "
+                     "'shared_memory_region' in 'parameters'. But ",
+                     has_data || binary_size || shm ? "set" : "no field is set",
+                     has_data ? " 'data'" : "",
+                     binary_size ? " 'binary_data_size'" : "",
+                     shm ? " 'shared_memory_region'" : ""));
   }
-  if (!status.ok()) return status;
+  if (shm.has_value()) {
+    ASSIGN_OR_RETURN(SharedMemoryView region, MapRegion(ctx, *shm, what));
+    const std::string_view bytes(region.data, region.size);
+    RETURN_IF_ERROR(CheckTensorBytes(view.datatype, view.shape, bytes),
+                    Annotate(_, what.str()));
+    view.data = region.data;
+    view.byte_size = region.size;
+  } else if (binary_size.has_value()) {
+    if (ctx.json_length == ctx.body.size() && *binary_size > 0) {
+      return TensorError(what,
+                         "binary_data_size given but the request has no binary "
+                         "part (Inference-Header-Content-Length missing)");
+    }
+    RETURN_IF_ERROR(DecodeBinaryInput(ctx, *binary_size, what, &view));
+  } else {
+    RETURN_IF_ERROR(DecodeJsonInput(ctx, data, what, &view));
+  }
   return view;
 }
 
-absl::Status DecodeOutputs(std::string_view model, element outputs,
+absl::Status DecodeOutputs(DecodeContext& ctx, element outputs,
                            DecodedInfer* out) {
   if (outputs.type() != element_type::ARRAY) {
-    return Invalid(model, "'outputs' must be an array");
+    return Invalid(ctx.model, "'outputs' must be an array");
   }
   const array list = outputs.get_array().value_unsafe();
   for (element o : list) {
     std::string_view name;
     if (o.type() != element_type::OBJECT ||
         o["name"].get(name) != simdjson::SUCCESS) {
-      return Invalid(model, "each entry of 'outputs' needs a string 'name'");
+      return Invalid(ctx.model,
+                     "each entry of 'outputs' needs a string 'name'");
     }
-    const std::string what = absl::StrCat("output '", ToAbsl(name),
-                                          "' of model '", ToAbsl(model), "'");
-    auto params = Parameters(o.get_object().value_unsafe());
-    if (!params.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(what, ": ", params.status().message()));
-    }
-    if (params->has_value()) {
-      if ((**params)["classification"].error() == simdjson::SUCCESS ||
-          (**params)["shared_memory_region"].error() == simdjson::SUCCESS) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            what,
-            ": the classification and shared-memory extensions are "
-            "not supported"));
-      }
-      auto binary = OptionalBool(**params, "binary_data");
-      if (!binary.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(what, ": ", binary.status().message()));
-      }
-      if (binary->has_value())
-        out->encoding.binary[std::string(name)] = **binary;
-    }
+    const TensorName what{"output", name, ctx.model};
     out->request.requested_outputs.emplace_back(name);
+    ASSIGN_OR_RETURN(auto params, Parameters(o.get_object().value_unsafe()),
+                     Annotate(_, what.str()));
+    if (!params.has_value()) continue;
+    ASSIGN_OR_RETURN(auto binary, OptionalBool(*params, "binary_data"),
+                     Annotate(_, what.str()));
+    ASSIGN_OR_RETURN(auto classes, OptionalUint(*params, "classification"),
+                     Annotate(_, what.str()));
+    ASSIGN_OR_RETURN(auto shm, SharedMemoryOf(params, what));
+    if (binary.has_value()) out->encoding.binary[std::string(name)] = *binary;
+    OutputOptions options;
+    options.name = std::string(name);
+    if (classes.has_value() && *classes > 0) {
+      if (*classes > UINT32_MAX) {
+        return TensorError(what, "Unable to set 'classification': too large");
+      }
+      options.classification = static_cast<uint32_t>(*classes);
+    }
+    if (shm.has_value()) {
+      if (options.classification > 0) {
+        return TensorError(what,
+                           "Output can't set both "
+                           "'shared_memory_region' and "
+                           "'classification'");
+      }
+      if (binary.value_or(false)) {
+        return TensorError(what,
+                           "Output can't set both "
+                           "'shared_memory_region' and 'binary_data'");
+      }
+      ASSIGN_OR_RETURN(SharedMemoryView region, MapRegion(ctx, *shm, what));
+      options.shared_memory = region.data;
+      options.shared_memory_size = region.size;
+    }
+    if (options.classification > 0 || options.shared_memory != nullptr) {
+      out->request.output_options.push_back(std::move(options));
+    }
   }
   return absl::OkStatus();
 }
@@ -306,7 +360,7 @@ bool OutputEncoding::IsBinary(std::string_view name) const {
 
 absl::StatusOr<DecodedInfer> DecodeInferRequest(
     std::string_view model, int64_t version, std::string_view body,
-    std::optional<size_t> header_length) {
+    std::optional<size_t> header_length, const ServerApi* shared_memory) {
   const size_t json_length = header_length.value_or(body.size());
   if (json_length > body.size()) {
     return Invalid(
@@ -339,7 +393,8 @@ absl::StatusOr<DecodedInfer> DecodeInferRequest(
   }
   RETURN_IF_ERROR(DecodeRequestParameters(model, obj, &out));
 
-  DecodeContext ctx{model, body, json_length, json_length, &req.owned_data};
+  DecodeContext ctx{model,       body,         json_length,
+                    json_length, &out.request, shared_memory};
   array inputs;
   if (obj["inputs"].get(inputs) != simdjson::SUCCESS) {
     return Invalid(model, "the request needs an 'inputs' array");
@@ -366,7 +421,7 @@ absl::StatusOr<DecodedInfer> DecodeInferRequest(
             "binary_data_size"));
   }
   if (element outputs; obj["outputs"].get(outputs) == simdjson::SUCCESS) {
-    RETURN_IF_ERROR(DecodeOutputs(model, outputs, &out));
+    RETURN_IF_ERROR(DecodeOutputs(ctx, outputs, &out));
   }
   return out;
 }
@@ -374,74 +429,82 @@ absl::StatusOr<DecodedInfer> DecodeInferRequest(
 absl::StatusOr<DecodedInfer> DecodeRawInferRequest(std::string_view model,
                                                    const ModelSpec& spec,
                                                    std::string_view body) {
+  // Triton's rules and texts (clients match on them), then serval's detail.
   if (spec.inputs.size() != 1) {
-    return Invalid(
-        model,
-        absl::StrCat(
-            "a raw binary request (no Inference-Header-Content-Length) needs a "
-            "model with exactly one input; this one has ",
-            spec.inputs.size()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Raw request must only have 1 input (found 1) to be deduced but got ",
+        spec.inputs.size(), " inputs in '", ToAbsl(model),
+        "' model configuration; send the inference header (JSON, with "
+        "Inference-Header-Content-Length) to name each input"));
   }
   const TensorSpec& input = spec.inputs[0];
-  const auto what = [&] {
-    return absl::StrCat("input '", input.name, "' of model '", ToAbsl(model),
-                        "'");
-  };
-  const Shape declared = spec.FullInputShape(0);
-  Shape shape = declared;
-  if (spec.batching()) shape[0] = 1;
-  int unknown = -1;
-  int64_t known = 1;
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (shape[i] >= 0) {
-      known *= shape[i];
-      continue;
+  Shape shape;
+  if (spec.batching()) shape.push_back(1);
+  int variable = -1;
+  int64_t fixed_elements = 1;
+  for (int64_t d : input.dims) {
+    if (d < 0) {
+      if (variable >= 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("The shape of the raw input '", input.name,
+                         "' can not be deduced because there are more than one "
+                         "variable-sized dimension (declared ",
+                         ShapeToString(spec.FullInputShape(0)), ")"));
+      }
+      variable = static_cast<int>(shape.size());
+    } else {
+      if (d != 0 && fixed_elements > std::numeric_limits<int64_t>::max() / d) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "input '", input.name, "' of model '", ToAbsl(model),
+            "': declared shape causes total element count to exceed maximum "
+            "size"));
+      }
+      fixed_elements *= d;
     }
-    if (unknown >= 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what(), ": declared shape ", ShapeToString(declared),
-          " has more than one variable dim; a raw binary request cannot "
-          "say its shape, use the JSON header"));
-    }
-    unknown = static_cast<int>(i);
-  }
-  int64_t elements;
-  if (input.datatype == DataType::kBytes) {
-    auto count = CountBytesElements(body);
-    if (!count.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(what(), ": ", count.status().message()));
-    }
-    elements = *count;
-  } else {
-    const size_t element_size = ElementSize(input.datatype);
-    if (element_size == 0 || body.size() % element_size != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what(), ": body of ", body.size(), " bytes is not a whole number of ",
-          ToAbsl(ApiName(input.datatype)), " elements"));
-    }
-    elements = static_cast<int64_t>(body.size() / element_size);
-  }
-  if (unknown >= 0) {
-    if (known == 0 || elements % known != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what(), ": ", elements, " elements do not fit declared shape ",
-          ShapeToString(declared)));
-    }
-    shape[unknown] = elements / known;
-  } else if (elements != known) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what(), ": shape ", ShapeToString(shape), " needs ", known,
-                     " elements but the raw body holds ", elements));
+    shape.push_back(d);
   }
   DecodedInfer out;
   out.request.model_name = std::string(model);
+  // Triton answers a raw request with binary outputs.
+  out.encoding.all_binary = true;
   TensorView view;
   view.name = input.name;
   view.datatype = input.datatype;
+  if (input.datatype == DataType::kBytes) {
+    // The body is the bytes of one string element.
+    if (variable >= 0 || fixed_elements != 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("For BYTE datatype raw input '", input.name,
+                       "', the model must have input shape [1] (declared ",
+                       ShapeToString(spec.FullInputShape(0)), ")"));
+    }
+    if (body.size() > std::numeric_limits<uint32_t>::max()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "raw BYTES input '", input.name, "' is larger than 4 GiB"));
+    }
+    TensorBuffer element;
+    element.Resize(4 + body.size());
+    const uint32_t length = static_cast<uint32_t>(body.size());
+    std::memcpy(element.data(), &length, 4);
+    if (!body.empty())
+      std::memcpy(element.data() + 4, body.data(), body.size());
+    view.data = element.data();
+    view.byte_size = element.size();
+    out.request.owned_data.push_back(std::move(element));
+  } else {
+    if (variable >= 0) {
+      // Integer division, as Triton: a body that is no whole number of
+      // elements fails the byte-size check against the deduced shape.
+      const int64_t element_size =
+          static_cast<int64_t>(ElementSize(input.datatype));
+      const int64_t per_slice = fixed_elements * element_size;
+      shape[variable] =
+          per_slice > 0 ? static_cast<int64_t>(body.size()) / per_slice : 0;
+    }
+    view.data = body.data();
+    view.byte_size = body.size();
+  }
   view.shape = std::move(shape);
-  view.data = body.data();
-  view.byte_size = body.size();
   out.request.inputs.push_back(std::move(view));
   return out;
 }

@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "config/model_spec.h"
 #include "request/inference_request.h"
+#include "server/server_api.h"
 #include "tensor/tensor.h"
 
 namespace serval::http {
@@ -41,13 +42,20 @@ struct DecodedInfer {
 // `header_length` is the Inference-Header-Content-Length value: the JSON
 // is body[0, header_length) and binary tensors follow in input order.
 // Without it the whole body is JSON.
+// Tensors naming a shared-memory region (parameters shared_memory_region,
+// _offset, _byte_size) are views into it, pinned by the request, when
+// `shared_memory` (which maps regions) is given; refused otherwise.
 absl::StatusOr<DecodedInfer> DecodeInferRequest(
     std::string_view model, int64_t version, std::string_view body,
-    std::optional<size_t> header_length);
+    std::optional<size_t> header_length,
+    const ServerApi* shared_memory = nullptr);
 
-// The header-less raw binary request: the whole body is the single input of
-// `model`. Its shape is the declared one with the batch dim set to 1 when
-// the model batches, and one remaining -1 dim inferred from the byte size.
+// The raw binary request (Inference-Header-Content-Length: 0): the whole
+// body is the data of the model's single input, as Triton defines it. The
+// shape is the declared one with a batch dim of 1 when the model batches,
+// and at most one variable dim, deduced from the byte size. For BYTES the
+// input must be declared [1] and the body is that one element's bytes.
+// Every output is answered as binary.
 absl::StatusOr<DecodedInfer> DecodeRawInferRequest(std::string_view model,
                                                    const ModelSpec& spec,
                                                    std::string_view body);

@@ -170,15 +170,42 @@ TEST(InferDecoderTest, RawBinaryUsesTheModelsSingleInput) {
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_THAT(d->request.inputs[0].shape, ElementsAre(2));
 
+  // A fixed shape is taken as declared; the byte count is the validator's
+  // to check, as in Triton.
   md.inputs = {{"a", DataType::kFp32, {3}}};
   d = DecodeRawInferRequest("m", md, body);
+  ASSERT_TRUE(d.ok());
+  EXPECT_THAT(d->request.inputs[0].shape, ElementsAre(3));
+  EXPECT_TRUE(d->encoding.all_binary);  // raw requests get binary outputs
+
+  md.inputs = {{"a", DataType::kFp32, {-1, -1}}};
+  d = DecodeRawInferRequest("m", md, body);
   ASSERT_FALSE(d.ok());
-  EXPECT_THAT(d.status().message(), HasSubstr("needs 3 elements"));
+  EXPECT_THAT(d.status().message(),
+              HasSubstr("The shape of the raw input 'a' can not be deduced "
+                        "because there are more than one variable-sized "
+                        "dimension"));
+
+  md.inputs = {{"s", DataType::kBytes, {-1}}};
+  d = DecodeRawInferRequest("m", md, body);
+  ASSERT_FALSE(d.ok());
+  EXPECT_THAT(d.status().message(),
+              HasSubstr("For BYTE datatype raw input 's', the model must "
+                        "have input shape [1]"));
+  md.inputs = {{"s", DataType::kBytes, {1}}};
+  d = DecodeRawInferRequest("m", md, "hi");
+  ASSERT_TRUE(d.ok()) << d.status();
+  // The body is one element: a length prefix is added.
+  EXPECT_EQ(
+      std::string(d->request.inputs[0].data, d->request.inputs[0].byte_size),
+      std::string("\x02\0\0\0hi", 6));
 
   md.inputs = {{"a", DataType::kFp32, {-1}}, {"b", DataType::kFp32, {-1}}};
   d = DecodeRawInferRequest("m", md, body);
   ASSERT_FALSE(d.ok());
-  EXPECT_THAT(d.status().message(), HasSubstr("exactly one input"));
+  EXPECT_THAT(d.status().message(),
+              HasSubstr("Raw request must only have 1 input (found 1) to be "
+                        "deduced but got 2 inputs in 'm' model configuration"));
 }
 
 struct ErrorCase {
@@ -269,7 +296,9 @@ TEST(InferDecoderTest, EveryDecodeErrorIsInvalidArgumentWithAMessage) {
       {"no data",
        R"({"inputs":[{"name":"x","datatype":"FP32","shape":[1]}]})",
        {},
-       "needs 'data' or parameters.binary_data_size"},
+       "Input must set only one of the following fields: 'data', "
+       "'binary_data_size' in 'parameters', 'shared_memory_region' in "
+       "'parameters'. But no field is set"},
       {"duplicate input",
        R"({"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[1]},)"
        R"({"name":"x","datatype":"FP32","shape":[1],"data":[1]}]})",
@@ -292,10 +321,22 @@ TEST(InferDecoderTest, EveryDecodeErrorIsInvalidArgumentWithAMessage) {
        R"({"inputs":[],"outputs":{}})",
        {},
        "'outputs' must be an array"},
-      {"classification",
-       R"({"inputs":[],"outputs":[{"name":"y","parameters":{"classification":2}}]})",
+      {"classification and shared memory",
+       R"({"inputs":[],"outputs":[{"name":"y","parameters":{"classification":2,)"
+       R"("shared_memory_region":"r","shared_memory_byte_size":8}}]})",
        {},
-       "not supported"},
+       "Output can't set both 'shared_memory_region' and 'classification'"},
+      {"shared memory without a server",
+       R"({"inputs":[{"name":"x","datatype":"FP32","shape":[2],)"
+       R"("parameters":{"shared_memory_region":"r","shared_memory_byte_size":8}}]})",
+       {},
+       "the shared-memory extension is not enabled"},
+      {"shared memory without size",
+       R"({"inputs":[{"name":"x","datatype":"FP32","shape":[2],)"
+       R"("parameters":{"shared_memory_region":"r"}}]})",
+       {},
+       "'shared_memory_byte_size' must be specified along with "
+       "'shared_memory_region'"},
       {"binary without header",
        bin_json,
        {},
@@ -304,11 +345,11 @@ TEST(InferDecoderTest, EveryDecodeErrorIsInvalidArgumentWithAMessage) {
       {"binary short", bin_json + "1234", bin_json.size(),
        "binary_data_size is 8 but only 4 bytes"},
       {"binary size vs shape", shape3 + "12345678", shape3.size(),
-       "needs 12 bytes but binary_data_size is 8"},
+       "needs 12 bytes, got 8"},
       {"unclaimed bytes", bin_json + "12345678XY", bin_json.size(),
        "2 bytes of binary data in the body are not claimed"},
       {"data and binary", both + "1234", both.size(),
-       "both 'data' and parameters.binary_data_size"},
+       "But set 'data' 'binary_data_size'"},
       {"bad bytes element", bad_bytes + std::string("\x09\0\0\0a", 5),
        bad_bytes.size(), "claims 9 bytes"},
   };

@@ -39,17 +39,19 @@ std::string_view JsonTypeName(element_type t) {
 // counting leaves; stops at the first error.
 class LeafWalker {
  public:
-  LeafWalker(std::string_view what, DataType type, int64_t expected)
-      : what_(what), type_(type), expected_(expected) {}
+  LeafWalker(DataType type, int64_t expected)
+      : type_(type), expected_(expected) {}
+
+  static constexpr int kMaxNesting = 100;
 
   template <typename LeafFn>
   absl::Status Walk(element e, LeafFn& leaf, int depth = 0) {
     if (e.type() == element_type::ARRAY) {
-      // Depth is bounded by simdjson's own limit; this guards the stack of
-      // our recursion all the same.
-      if (depth > 64) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(ToAbsl(what_), ": data is nested too deeply"));
+      // Triton's limit and text (simdjson's own limit is deeper); it also
+      // bounds the stack of this recursion.
+      if (depth >= kMaxNesting) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "JSON nesting depth exceeds maximum allowed limit (100)"));
       }
       const simdjson::dom::array children = e.get_array().value_unsafe();
       for (element child : children) {
@@ -69,26 +71,24 @@ class LeafWalker {
   }
 
   absl::Status TypeError(element e, int64_t index) const {
-    return absl::InvalidArgumentError(
-        absl::StrCat(ToAbsl(what_), ": data element ", index, " is ",
-                     ToAbsl(JsonTypeName(e.type())), ", expected a ",
-                     ToAbsl(ApiName(type_)), " value"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "data element ", index, " is ", ToAbsl(JsonTypeName(e.type())),
+        ", expected a ", ToAbsl(ApiName(type_)), " value"));
   }
 
   absl::Status RangeError(int64_t index, std::string_view value) const {
-    return absl::InvalidArgumentError(absl::StrCat(
-        ToAbsl(what_), ": data element ", index, " value ", ToAbsl(value),
-        " is out of range for ", ToAbsl(ApiName(type_))));
+    return absl::InvalidArgumentError(
+        absl::StrCat("data element ", index, " value ", ToAbsl(value),
+                     " is out of range for ", ToAbsl(ApiName(type_))));
   }
 
  private:
   absl::Status CountError(int64_t got) const {
-    return absl::InvalidArgumentError(absl::StrCat(
-        ToAbsl(what_), ": shape needs ", expected_, " elements but data has ",
-        got == expected_ + 1 ? "more" : absl::StrCat(got)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("shape needs ", expected_, " elements but data has ",
+                     got == expected_ + 1 ? "more" : absl::StrCat(got)));
   }
 
-  std::string_view what_;
   DataType type_;
   int64_t expected_;
   int64_t count_ = 0;
@@ -147,11 +147,10 @@ absl::Status ConvertFloat(element e, int64_t index, const LeafWalker& w,
 
 template <typename T>
 absl::StatusOr<TensorBuffer> FillFixed(element data, DataType type,
-                                       int64_t expected,
-                                       std::string_view what) {
+                                       int64_t expected) {
   TensorBuffer buffer(static_cast<size_t>(expected) * sizeof(T));
   T* out = reinterpret_cast<T*>(buffer.data());
-  LeafWalker walker(what, type, expected);
+  LeafWalker walker(type, expected);
   auto leaf = [&](element e, int64_t i) -> absl::Status {
     if constexpr (std::is_same_v<T, bool>) {
       if (e.type() != element_type::BOOL) return walker.TypeError(e, i);
@@ -169,10 +168,9 @@ absl::StatusOr<TensorBuffer> FillFixed(element data, DataType type,
   return buffer;
 }
 
-absl::StatusOr<TensorBuffer> FillBytes(element data, int64_t expected,
-                                       std::string_view what) {
+absl::StatusOr<TensorBuffer> FillBytes(element data, int64_t expected) {
   std::string serialized;
-  LeafWalker walker(what, DataType::kBytes, expected);
+  LeafWalker walker(DataType::kBytes, expected);
   auto leaf = [&](element e, int64_t i) -> absl::Status {
     if (e.type() != element_type::STRING) return walker.TypeError(e, i);
     AppendBytesElement(e.get_string().value_unsafe(), &serialized);
@@ -191,44 +189,42 @@ absl::StatusOr<TensorBuffer> FillBytes(element data, int64_t expected,
 }  // namespace
 
 absl::StatusOr<TensorBuffer> JsonDataToBuffer(element data, DataType type,
-                                              int64_t expected_count,
-                                              std::string_view what) {
+                                              int64_t expected_count) {
   switch (type) {
     case DataType::kBool:
-      return FillFixed<bool>(data, type, expected_count, what);
+      return FillFixed<bool>(data, type, expected_count);
     case DataType::kUint8:
-      return FillFixed<uint8_t>(data, type, expected_count, what);
+      return FillFixed<uint8_t>(data, type, expected_count);
     case DataType::kUint16:
-      return FillFixed<uint16_t>(data, type, expected_count, what);
+      return FillFixed<uint16_t>(data, type, expected_count);
     case DataType::kUint32:
-      return FillFixed<uint32_t>(data, type, expected_count, what);
+      return FillFixed<uint32_t>(data, type, expected_count);
     case DataType::kUint64:
-      return FillFixed<uint64_t>(data, type, expected_count, what);
+      return FillFixed<uint64_t>(data, type, expected_count);
     case DataType::kInt8:
-      return FillFixed<int8_t>(data, type, expected_count, what);
+      return FillFixed<int8_t>(data, type, expected_count);
     case DataType::kInt16:
-      return FillFixed<int16_t>(data, type, expected_count, what);
+      return FillFixed<int16_t>(data, type, expected_count);
     case DataType::kInt32:
-      return FillFixed<int32_t>(data, type, expected_count, what);
+      return FillFixed<int32_t>(data, type, expected_count);
     case DataType::kInt64:
-      return FillFixed<int64_t>(data, type, expected_count, what);
+      return FillFixed<int64_t>(data, type, expected_count);
     case DataType::kFp32:
-      return FillFixed<float>(data, type, expected_count, what);
+      return FillFixed<float>(data, type, expected_count);
     case DataType::kFp64:
-      return FillFixed<double>(data, type, expected_count, what);
+      return FillFixed<double>(data, type, expected_count);
     case DataType::kBytes:
-      return FillBytes(data, expected_count, what);
+      return FillBytes(data, expected_count);
     case DataType::kFp16:
     case DataType::kBf16:
       return absl::InvalidArgumentError(absl::StrCat(
-          ToAbsl(what), ": datatype ", ToAbsl(ApiName(type)),
+          "datatype ", ToAbsl(ApiName(type)),
           " cannot be sent as JSON data; send it with the binary tensor "
           "extension (parameters.binary_data_size)"));
     case DataType::kInvalid:
       break;
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat(ToAbsl(what), ": invalid datatype"));
+  return absl::InvalidArgumentError(absl::StrCat("invalid datatype"));
 }
 
 }  // namespace serval::http

@@ -15,14 +15,13 @@
 namespace serval::http {
 
 // `expected_count` is the element count of the declared shape; a different
-// number of values is INVALID_ARGUMENT. `what` names the tensor in errors,
-// e.g. "input 'x' of model 'm'". BYTES values are JSON strings and come out
-// serialized as (4-byte length, bytes)*. FP16/BF16 are refused: JSON cannot
-// carry them exactly, they travel as binary.
+// number of values is INVALID_ARGUMENT. Messages do not name the tensor
+// (callers add that). BYTES values are JSON strings and come out serialized
+// as (4-byte length, bytes)*. FP16/BF16 are refused: JSON cannot carry them
+// exactly, they travel as binary.
 absl::StatusOr<TensorBuffer> JsonDataToBuffer(simdjson::dom::element data,
                                               DataType type,
-                                              int64_t expected_count,
-                                              std::string_view what);
+                                              int64_t expected_count);
 
 }  // namespace serval::http
 

@@ -32,10 +32,11 @@ RestReply ReplyFrom(const absl::StatusOr<T>& value, Fn to_json) {
   return JsonReply(to_json(*value));
 }
 
+// Triton's rule: Inference-Header-Content-Length 0 means there is no JSON
+// header and the whole body is the single input's data, whatever the
+// Content-Type says.
 bool IsRawBinary(const RestRequest& request) {
-  return !request.inference_header_length.has_value() &&
-         absl::StartsWithIgnoreCase(ToAbsl(request.content_type),
-                                    "application/octet-stream");
+  return request.inference_header_length == 0;
 }
 
 }  // namespace
@@ -172,7 +173,7 @@ void RestHandler::HandleInfer(const Route& route, const RestRequest& request,
       IsRawBinary(request)
           ? DecodeRawInferRequest(model->name(), model->spec(), request.body)
           : DecodeInferRequest(route.model, route.version, request.body,
-                               request.inference_header_length);
+                               request.inference_header_length, api_);
   if (!decoded.ok()) return exchange->Reply(ErrorReply(decoded.status()));
   decoded->request.cancellation = request.cancellation;
   exchange->encoding = std::move(decoded->encoding);

@@ -219,12 +219,23 @@ TEST_F(RestHandlerTest, BinaryInferRoundTrip) {
 }
 
 TEST_F(RestHandlerTest, RawBinaryInfer) {
+  // Inference-Header-Content-Length: 0 is what makes a body raw (Triton's
+  // rule), whatever its Content-Type; the answer comes as binary.
   const float f[2] = {1.5f, 2.5f};
-  RestReply r = Call("POST", "/v2/models/m/infer",
-                     std::string(reinterpret_cast<const char*>(f), 8),
-                     "application/octet-stream");
-  ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_THAT(r.body, HasSubstr(R"("shape":[1,2],"data":[1.5,2.5])"));
+  const std::string raw(reinterpret_cast<const char*>(f), 8);
+  for (const char* type : {"application/octet-stream", ""}) {
+    RestReply r = Call("POST", "/v2/models/m/infer", raw, type, 0);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_THAT(
+        r.body,
+        HasSubstr(R"("shape":[1,2],"parameters":{"binary_data_size":8})"));
+    ASSERT_EQ(r.tail.size(), 1u);
+    EXPECT_EQ(std::string(r.tail[0].data(), 8), raw);
+  }
+  // Without the header the body is JSON, as Triton reads it.
+  EXPECT_EQ(Call("POST", "/v2/models/m/infer", raw, "application/octet-stream")
+                .status,
+            400);
 }
 
 TEST_F(RestHandlerTest, InferErrors) {
