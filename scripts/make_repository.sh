@@ -1,21 +1,30 @@
 #!/usr/bin/env bash
-# Generates the example model repository examples/models/ (git-ignored) with
-# scripts/make_models.py. Idempotent: when every model directory carries the
-# current script's hash it returns without starting Python.
+# Generates the example model repository examples/models/ (git-ignored):
+# serval's examples with scripts/make_models.py, and models shaped like
+# Triton's example repository with scripts/make_triton_examples.py.
+# Idempotent: when every model directory carries its script's current hash
+# it returns without starting Python.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${1:-$ROOT/examples/models}"
-SCRIPT="$ROOT/scripts/make_models.py"
-MODELS=(identity mlp_onnx mlp_torch text_lstm_onnx text_lstm_torch resnet50_onnx resnet50_torch)
 
-hash="$(sha256sum "$SCRIPT" | cut -c1-16)"
-stale=0
-for m in "${MODELS[@]}"; do
-  if [ "$(cat "$OUT/$m/.generated" 2>/dev/null)" != "$hash" ]; then stale=1; break; fi
-done
-if [ "$stale" = 0 ]; then
-  echo "make_repository: $OUT up to date"
-  exit 0
-fi
-# Debian's interpreter owns torch/torchvision/onnx; the python3 on PATH may not.
-exec /usr/bin/python3 "$SCRIPT" --out "$OUT"
+# generate <script> <model directories it writes>
+generate() {
+  local script="$ROOT/scripts/$1"; shift
+  local hash m
+  hash="$(sha256sum "$script" | cut -c1-16)"
+  for m in "$@"; do
+    if [ "$(cat "$OUT/$m/.generated" 2>/dev/null)" != "$hash" ]; then
+      # Debian's interpreter owns torch/torchvision/onnx; the python3 on
+      # PATH may not.
+      /usr/bin/python3 "$script" --out "$OUT"
+      return
+    fi
+  done
+  echo "make_repository: $(basename "$script") models in $OUT up to date"
+}
+
+generate make_models.py identity mlp_onnx mlp_torch text_lstm_onnx \
+  text_lstm_torch resnet50_onnx resnet50_torch
+generate make_triton_examples.py simple simple_int8 simple_string \
+  simple_identity densenet_onnx

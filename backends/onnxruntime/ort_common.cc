@@ -102,8 +102,10 @@ std::optional<ServalDataType> FromOnnx(ONNXTensorElementDataType type) {
       return SERVAL_TYPE_FP64;
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16:
       return SERVAL_TYPE_BF16;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING:
+      return SERVAL_TYPE_BYTES;
     default:
-      return std::nullopt;  // string, complex, fp8, int4...
+      return std::nullopt;  // complex, fp8, int4...
   }
 }
 
@@ -135,6 +137,8 @@ ONNXTensorElementDataType ToOnnx(ServalDataType type) {
       return ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE;
     case SERVAL_TYPE_BF16:
       return ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16;
+    case SERVAL_TYPE_BYTES:
+      return ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING;
     default:
       return ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
   }
@@ -142,8 +146,6 @@ ONNXTensorElementDataType ToOnnx(ServalDataType type) {
 
 const char* OnnxTypeName(ONNXTensorElementDataType type) {
   switch (type) {
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING:
-      return "string";
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_COMPLEX64:
       return "complex64";
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_COMPLEX128:

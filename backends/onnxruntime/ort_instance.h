@@ -30,6 +30,10 @@ class OrtInstance {
   void BindInputs(ServalBatch* batch);
   void BindOutputs(ServalBatch* batch);
   void CopyDynamicOutputs(ServalBatch* batch);
+  Ort::Value StringTensor(const ServalTensor& t);
+  void CopyStringOutput(ServalBatch* batch, const OrtModel::Binding& out,
+                        const Ort::Value& value,
+                        const std::vector<int64_t>& shape);
 
   OrtModel* model_;
   Ort::RunOptions run_options_;
@@ -37,11 +41,17 @@ class OrtInstance {
   // Per-batch scratch, kept to reuse allocations.
   int64_t batch_size_ = 0;
   std::vector<Ort::Value> input_values_;
+  // Names of the inputs given this batch (optional ones may be absent).
+  std::vector<const char*> input_names_;
   std::vector<const char*> output_names_;
   std::vector<size_t> output_index_;
   std::vector<Ort::Value> output_values_;
   std::vector<bool> output_on_host_;
   std::vector<int64_t> shape_;
+  // Scratch of string outputs, reused between batches.
+  std::vector<char> string_data_;
+  std::vector<size_t> string_offsets_;
+  Ort::AllocatorWithDefaultOptions allocator_;
 };
 
 }  // namespace serval::ort

@@ -21,8 +21,8 @@
 namespace serval::torch_backend {
 namespace {
 
-// ServalDataType -> torch dtype. libtorch 1.13 has no uint16/32/64 and
-// serval does not turn BYTES into tensors, so those are refused at load.
+// ServalDataType -> torch dtype. libtorch 1.13 has no uint16/32/64, so
+// those are refused at load; BYTES is List[str] (see CheckedType).
 std::optional<at::ScalarType> TorchType(int32_t datatype) {
   switch (datatype) {
     case SERVAL_TYPE_BOOL:
@@ -67,7 +67,10 @@ std::string ShapeText(c10::IntArrayRef shape) {
   return text + "]";
 }
 
+// BYTES tensors travel as TorchScript List[str], not as tensors; their
+// entry in the type tables is unused.
 at::ScalarType CheckedType(const TensorSpec& tensor, const char* role) {
+  if (tensor.datatype == SERVAL_TYPE_BYTES) return at::kByte;
   std::optional<at::ScalarType> type = TorchType(tensor.datatype);
   if (!type) {
     throw PluginError(SERVAL_INVALID_ARGUMENT,
@@ -159,6 +162,9 @@ struct TorchModel::Loaded {
   // otherwise arguments are passed by name (defaults fill the gaps).
   bool positional = true;
   std::vector<at::ScalarType> input_types;
+  // Whether forward gives config input i's argument a default: an optional
+  // input the batch lacks can then be left out of the call.
+  std::vector<bool> input_has_default;
   // Config output i is value output_index[i] of forward's tensor, tuple or
   // list result (dictionaries are matched by output name instead).
   std::vector<size_t> output_index;
@@ -224,13 +230,19 @@ void BindInputs(const ModelSpec& spec, const c10::FunctionSchema& schema,
                             names[positions[i]] + "'");
     }
     used[positions[i]] = true;
-    if (!c10::TensorType::get()->isSubtypeOf(*args[positions[i] + 1].type())) {
+    const bool strings = spec.inputs[i].datatype == SERVAL_TYPE_BYTES;
+    const c10::TypePtr& arg_type = args[positions[i] + 1].type();
+    const c10::TypePtr wanted = strings ? c10::ListType::ofStrings()
+                                        : c10::TypePtr(c10::TensorType::get());
+    if (!wanted->isSubtypeOf(*arg_type)) {
       throw PluginError(
           SERVAL_INVALID_ARGUMENT,
           "input '" + spec.inputs[i].name + "' binds to forward argument '" +
-              names[positions[i]] + "' of type " +
-              args[positions[i] + 1].type()->str() + ", not a Tensor");
+              names[positions[i]] + "' of type " + arg_type->str() + ", not " +
+              (strings ? "List[str] (it is BYTES)" : "a Tensor"));
     }
+    loaded->input_has_default.push_back(
+        args[positions[i] + 1].default_value().has_value());
     loaded->positional = loaded->positional && positions[i] == i;
   }
   for (size_t a = 0; a < names.size(); ++a) {
@@ -264,8 +276,9 @@ void BindOutputs(const ModelSpec& spec, const c10::FunctionSchema& schema,
   if (schema.returns().size() != 1) return;
   const c10::TypePtr& type = schema.returns()[0].type();
   size_t produced = 0;
-  if (type->kind() == c10::TypeKind::TensorType) {
-    produced = 1;
+  if (type->kind() == c10::TypeKind::TensorType ||
+      type->isSubtypeOf(*c10::ListType::ofStrings())) {
+    produced = 1;  // one tensor, or one BYTES output as List[str]
   } else if (type->kind() == c10::TypeKind::TupleType) {
     produced = type->expect<c10::TupleType>()->elements().size();
   } else {
@@ -275,7 +288,7 @@ void BindOutputs(const ModelSpec& spec, const c10::FunctionSchema& schema,
     if (loaded->output_index[i] >= produced) {
       throw PluginError(SERVAL_INVALID_ARGUMENT,
                         "forward() returns " + std::to_string(produced) +
-                            " tensor(s) but the config declares output '" +
+                            " value(s) but the config declares output '" +
                             spec.outputs[i].name + "' at position " +
                             std::to_string(loaded->output_index[i]));
     }
@@ -389,12 +402,50 @@ std::string ErrorSummary(const std::exception& e) {
   return text;
 }
 
-// Flattens forward's result into tensors in output order.
-std::vector<at::Tensor> ResultTensors(const ModelSpec& spec,
+// A serialized BYTES input (4-byte little-endian length, then the bytes,
+// per element) as the List[str] TorchScript takes; bytes that are not
+// UTF-8 pass through unchanged.
+c10::List<std::string> WrapStrings(const ModelSpec& spec,
+                                   const TensorSpec& declared,
+                                   const ServalTensor& tensor) {
+  if (tensor.datatype != SERVAL_TYPE_BYTES) {
+    throw PluginError(SERVAL_INVALID_ARGUMENT,
+                      spec.Label() + ": input '" + declared.name +
+                          "' expected BYTES, got " +
+                          DataTypeName(tensor.datatype));
+  }
+  c10::List<std::string> list;
+  const char* data = static_cast<const char*>(tensor.data);
+  uint64_t pos = 0;
+  while (pos < tensor.byte_size) {
+    uint32_t length = 0;
+    if (tensor.byte_size - pos < 4) break;
+    std::memcpy(&length, data + pos, 4);
+    pos += 4;
+    if (length > tensor.byte_size - pos) break;
+    list.push_back(std::string(data + pos, length));
+    pos += length;
+  }
+  if (pos != tensor.byte_size) {
+    throw PluginError(SERVAL_INVALID_ARGUMENT,
+                      spec.Label() + ": input '" + declared.name +
+                          "' is not a well-formed BYTES tensor");
+  }
+  return list;
+}
+
+// A list of str is one BYTES output, not a list of outputs.
+bool IsStringList(const c10::IValue& value) {
+  return value.isList() &&
+         value.type()->isSubtypeOf(*c10::ListType::ofStrings());
+}
+
+// Forward's result as one value per config output, in output order.
+std::vector<c10::IValue> ResultValues(const ModelSpec& spec,
                                       const TorchModel::Loaded& loaded,
                                       const c10::IValue& result) {
   std::vector<c10::IValue> values;
-  if (result.isTensor()) {
+  if (result.isTensor() || IsStringList(result)) {
     values.push_back(result);
   } else if (result.isTuple()) {
     const auto& elements = result.toTupleRef().elements();
@@ -404,16 +455,16 @@ std::vector<at::Tensor> ResultTensors(const ModelSpec& spec,
     values.assign(list.begin(), list.end());
   } else if (result.isGenericDict()) {
     const c10::impl::GenericDict dict = result.toGenericDict();
-    std::vector<at::Tensor> out;
+    std::vector<c10::IValue> out;
     for (const TensorSpec& output : spec.outputs) {
       auto it = dict.find(c10::IValue(output.name));
-      if (it == dict.end() || !it->value().isTensor()) {
+      if (it == dict.end()) {
         throw PluginError(SERVAL_INTERNAL, spec.Label() +
                                                ": forward() returned a dict "
-                                               "without a tensor named '" +
+                                               "without an entry named '" +
                                                output.name + "'");
       }
-      out.push_back(it->value().toTensor());
+      out.push_back(it->value());
     }
     return out;
   } else {
@@ -423,26 +474,43 @@ std::vector<at::Tensor> ResultTensors(const ModelSpec& spec,
                           "; expected a Tensor, a tuple or a list of "
                           "tensors");
   }
-  std::vector<at::Tensor> out;
+  std::vector<c10::IValue> out;
   for (size_t i = 0; i < spec.outputs.size(); ++i) {
     const size_t index = loaded.output_index[i];
-    if (index >= values.size() || !values[index].isTensor()) {
+    if (index >= values.size()) {
       throw PluginError(SERVAL_INTERNAL,
                         spec.Label() + ": forward() returned " +
                             std::to_string(values.size()) +
                             " value(s); output '" + spec.outputs[i].name +
-                            "' needs a tensor at position " +
-                            std::to_string(index));
+                            "' needs one at position " + std::to_string(index));
     }
-    out.push_back(values[index].toTensor());
+    out.push_back(values[index]);
   }
   return out;
 }
 
-// Checks the produced datatype. The shape is the host's to check
-// (batch_output_buffer), since only the host applies the config's reshape.
-void CheckOutputType(const ModelSpec& spec, const TensorSpec& declared,
-                     at::ScalarType type, const at::Tensor& tensor) {
+// Checks the produced value's kind and datatype. The shape is the host's
+// to check (batch_output_buffer), since only the host applies the config's
+// reshape.
+void CheckOutput(const ModelSpec& spec, const TensorSpec& declared,
+                 at::ScalarType type, const c10::IValue& value) {
+  if (declared.datatype == SERVAL_TYPE_BYTES) {
+    if (!IsStringList(value)) {
+      throw PluginError(SERVAL_INTERNAL,
+                        spec.Label() + ": output '" + declared.name +
+                            "' is declared BYTES but the model produced " +
+                            value.type()->str() + ", not List[str]");
+    }
+    return;
+  }
+  if (!value.isTensor()) {
+    throw PluginError(SERVAL_INTERNAL, spec.Label() + ": output '" +
+                                           declared.name +
+                                           "' needs a tensor but the model "
+                                           "produced " +
+                                           value.type()->str());
+  }
+  const at::Tensor& tensor = value.toTensor();
   if (tensor.scalar_type() != type) {
     throw PluginError(SERVAL_INTERNAL, spec.Label() + ": output '" +
                                            declared.name + "' is declared " +
@@ -456,6 +524,9 @@ void CheckOutputType(const ModelSpec& spec, const TensorSpec& declared,
 struct ForwardCall {
   std::vector<c10::IValue> args;
   std::unordered_map<std::string, c10::IValue> kwargs;
+  // First dimension of the batch's inputs (a batching model), for the
+  // shape of BYTES outputs; -1 when no input says.
+  int64_t batch_size = -1;
 };
 
 ForwardCall BuildCall(const ServalHostApi* host, ServalBatch* batch,
@@ -464,8 +535,9 @@ ForwardCall BuildCall(const ServalHostApi* host, ServalBatch* batch,
   const ServalTensor* inputs = nullptr;
   uint32_t input_count = 0;
   CheckHost(host->batch_inputs(batch, &inputs, &input_count));
+  std::vector<c10::IValue> values(spec.inputs.size());
+  bool all_present = true;
   ForwardCall call;
-  if (loaded.positional) call.args.resize(spec.inputs.size());
   for (size_t i = 0; i < spec.inputs.size(); ++i) {
     const TensorSpec& declared = spec.inputs[i];
     const ServalTensor* found = nullptr;
@@ -475,26 +547,81 @@ ForwardCall BuildCall(const ServalHostApi* host, ServalBatch* batch,
       }
     }
     if (found == nullptr) {
-      throw PluginError(
-          SERVAL_INVALID_ARGUMENT,
-          spec.Label() + ": the batch lacks input '" + declared.name + "'");
+      // An optional input the requests left out: forward's default.
+      if (!loaded.input_has_default[i]) {
+        throw PluginError(SERVAL_INVALID_ARGUMENT,
+                          spec.Label() + ": the batch lacks input '" +
+                              declared.name + "' and forward argument '" +
+                              loaded.argument_names[loaded.input_position[i]] +
+                              "' has no default");
+      }
+      all_present = false;
+      continue;
     }
-    at::Tensor tensor =
-        WrapInput(spec, declared, loaded.input_types[i], *found, device);
-    if (loaded.positional) {
-      call.args[i] = std::move(tensor);
+    if (spec.max_batch_size > 0 && found->rank > 0 && call.batch_size < 0) {
+      call.batch_size = found->shape[0];
+    }
+    if (declared.datatype == SERVAL_TYPE_BYTES) {
+      values[i] = WrapStrings(spec, declared, *found);
     } else {
-      call.kwargs[loaded.argument_names[loaded.input_position[i]]] =
-          std::move(tensor);
+      values[i] =
+          WrapInput(spec, declared, loaded.input_types[i], *found, device);
     }
   }
+  if (loaded.positional && all_present) {
+    call.args = std::move(values);
+    return call;
+  }
+  for (size_t i = 0; i < spec.inputs.size(); ++i) {
+    if (values[i].isNone()) continue;
+    call.kwargs[loaded.argument_names[loaded.input_position[i]]] =
+        std::move(values[i]);
+  }
   return call;
+}
+
+// Serializes a List[str] output and gives its shape: [batch, n / batch] for
+// a batching model, else [n].
+void WriteStrings(const ServalHostApi* host, ServalBatch* batch,
+                  const ModelSpec& spec, const TensorSpec& declared,
+                  const c10::IValue& value, int64_t batch_size) {
+  const c10::List<std::string> list =
+      c10::impl::toTypedList<std::string>(value.toList());
+  std::string serialized;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string element = list.get(i);
+    const uint32_t length = static_cast<uint32_t>(element.size());
+    serialized.append(reinterpret_cast<const char*>(&length), 4);
+    serialized.append(element);
+  }
+  const int64_t n = static_cast<int64_t>(list.size());
+  std::vector<int64_t> shape{n};
+  if (spec.max_batch_size > 0) {
+    const int64_t b =
+        batch_size > 0 ? batch_size
+                       : static_cast<int64_t>(host->batch_request_count(batch));
+    if (n % b != 0) {
+      throw PluginError(SERVAL_INTERNAL,
+                        spec.Label() + ": output '" + declared.name + "' has " +
+                            std::to_string(n) +
+                            " strings, not a multiple of the batch of " +
+                            std::to_string(b));
+    }
+    shape = {b, n / b};
+  }
+  void* buffer = nullptr;
+  CheckHost(host->batch_output_buffer(
+      batch, declared.name.c_str(), SERVAL_TYPE_BYTES, shape.data(),
+      static_cast<uint32_t>(shape.size()), serialized.size(), &buffer));
+  if (!serialized.empty()) {
+    std::memcpy(buffer, serialized.data(), serialized.size());
+  }
 }
 
 // Copies each requested output, once, into the buffer the host allocates.
 void WriteOutputs(const ServalHostApi* host, ServalBatch* batch,
                   const ModelSpec& spec, const TorchModel::Loaded& loaded,
-                  const std::vector<at::Tensor>& outputs) {
+                  const std::vector<c10::IValue>& outputs, int64_t batch_size) {
   const char* const* requested = nullptr;
   uint32_t requested_count = 0;
   CheckHost(host->batch_requested_outputs(batch, &requested, &requested_count));
@@ -505,8 +632,13 @@ void WriteOutputs(const ServalHostApi* host, ServalBatch* batch,
       wanted = requested[r] != nullptr && declared.name == requested[r];
     }
     if (!wanted) continue;
-    CheckOutputType(spec, declared, loaded.output_types[i], outputs[i]);
-    const at::Tensor host_tensor = outputs[i].to(torch::kCPU).contiguous();
+    CheckOutput(spec, declared, loaded.output_types[i], outputs[i]);
+    if (declared.datatype == SERVAL_TYPE_BYTES) {
+      WriteStrings(host, batch, spec, declared, outputs[i], batch_size);
+      continue;
+    }
+    const at::Tensor host_tensor =
+        outputs[i].toTensor().to(torch::kCPU).contiguous();
     const uint64_t bytes = host_tensor.numel() * host_tensor.element_size();
     void* buffer = nullptr;
     CheckHost(host->batch_output_buffer(
@@ -534,9 +666,9 @@ void TorchInstance::Execute(ServalBatch* batch) {
     throw PluginError(SERVAL_INTERNAL,
                       spec.Label() + ": forward() failed: " + ErrorSummary(e));
   }
-  const std::vector<at::Tensor> outputs = ResultTensors(spec, loaded, result);
+  const std::vector<c10::IValue> outputs = ResultValues(spec, loaded, result);
   const uint64_t infer_end = NowNs();
-  WriteOutputs(host_, batch, spec, loaded, outputs);
+  WriteOutputs(host_, batch, spec, loaded, outputs, call.batch_size);
   host_->batch_report_times(batch, input_end, infer_end);
 }
 

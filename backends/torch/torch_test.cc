@@ -35,6 +35,7 @@ using ::testing::HasSubstr;
 // Scripts every model the tests use. Each is saved as <dir>/<name>.pt.
 constexpr char kMakeModels[] = R"PY(
 import sys, torch
+from typing import List, Optional, Tuple
 out = sys.argv[1]
 torch.manual_seed(0)
 
@@ -82,7 +83,23 @@ class Mlp(torch.nn.Module):
     def forward(self, x):
         return self.net(x)
 
-for name, module in [("add_one", AddOne()), ("two_outputs", TwoOutputs()),
+class Shout(torch.nn.Module):
+    def forward(self, words: List[str]) -> List[str]:
+        return [w + "!" for w in words]
+
+class Lengths(torch.nn.Module):
+    def forward(self, words: List[str]) -> Tuple[List[str], torch.Tensor]:
+        return words, torch.tensor([len(w) for w in words], dtype=torch.int64)
+
+class OptionalBias(torch.nn.Module):
+    def forward(self, x, bias: Optional[torch.Tensor] = None):
+        if bias is None:
+            return x
+        return x + bias
+
+for name, module in [("shout", Shout()), ("lengths", Lengths()),
+                     ("optional_bias", OptionalBias()),
+                     ("add_one", AddOne()), ("two_outputs", TwoOutputs()),
                      ("list_outputs", ListOutputs()), ("embed", Embed()),
                      ("named", Named()), ("dict_outputs", DictOutputs()),
                      ("to_int", ToInt()), ("mlp", Mlp())]:
@@ -114,6 +131,30 @@ const OutputTensor* Find(const std::vector<OutputTensor>& outputs,
 TensorView View(const std::string& name, DataType type, Shape shape,
                 const std::vector<char>& bytes) {
   return TensorView{name, type, std::move(shape), bytes.data(), bytes.size()};
+}
+
+// A serialized BYTES tensor: 4-byte length, then the bytes, per element.
+std::vector<char> Strings(const std::vector<std::string>& elements) {
+  std::vector<char> out;
+  for (const std::string& e : elements) {
+    const uint32_t n = static_cast<uint32_t>(e.size());
+    out.insert(out.end(), reinterpret_cast<const char*>(&n),
+               reinterpret_cast<const char*>(&n) + 4);
+    out.insert(out.end(), e.begin(), e.end());
+  }
+  return out;
+}
+
+std::vector<std::string> AsStrings(const OutputTensor& t) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos + 4 <= t.data.size()) {
+    uint32_t n;
+    std::memcpy(&n, t.data.data() + pos, 4);
+    out.emplace_back(t.data.data() + pos + 4, n);
+    pos += 4 + n;
+  }
+  return out;
 }
 
 // Opens the plugin through the host's loader and loads models with it.
@@ -354,6 +395,105 @@ TEST_F(TorchBackendTest, InputsBindInConfigOrderOtherwise) {
   EXPECT_THAT(AsFloats((*out)[0]), ::testing::ElementsAre(8));
 }
 
+TEST_F(TorchBackendTest, BytesAreListsOfStringsInAndOut) {
+  auto model = MustLoad(File("shout"), R"(
+    name: "shout" max_batch_size: 4
+    input { name: "words" data_type: TYPE_STRING dims: [1] }
+    output { name: "OUTPUT__0" data_type: TYPE_STRING dims: [1] })");
+  ASSERT_NE(model, nullptr);
+  auto instance = MustInstance(*model);
+  // An empty string and bytes that are not UTF-8 pass through.
+  const std::string binary("\xff\x00z", 3);
+  const auto in = Strings({"hi", "", binary});
+  auto out =
+      RunBatchSync(*instance, {View("words", DataType::kBytes, {3, 1}, in)});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ((*out)[0].datatype, DataType::kBytes);
+  EXPECT_EQ((*out)[0].shape, (Shape{3, 1}));
+  EXPECT_THAT(AsStrings((*out)[0]),
+              ::testing::ElementsAre("hi!", "!", binary + "!"));
+}
+
+TEST_F(TorchBackendTest, StringsBesideTensorsWithoutBatching) {
+  auto model = MustLoad(File("lengths"), R"(
+    name: "lengths" max_batch_size: 0
+    input { name: "words" data_type: TYPE_STRING dims: [-1] }
+    output { name: "OUTPUT__0" data_type: TYPE_STRING dims: [-1] }
+    output { name: "OUTPUT__1" data_type: TYPE_INT64 dims: [-1] })");
+  ASSERT_NE(model, nullptr);
+  auto instance = MustInstance(*model);
+  const auto in = Strings({"abc", "", "de"});
+  auto out =
+      RunBatchSync(*instance, {View("words", DataType::kBytes, {3}, in)});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(Find(*out, "OUTPUT__0")->shape, (Shape{3}));
+  EXPECT_THAT(AsStrings(*Find(*out, "OUTPUT__0")),
+              ::testing::ElementsAre("abc", "", "de"));
+  const OutputTensor* lengths = Find(*out, "OUTPUT__1");
+  std::vector<int64_t> n(3);
+  std::memcpy(n.data(), lengths->data.data(), 24);
+  EXPECT_THAT(n, ::testing::ElementsAre(3, 0, 2));
+}
+
+TEST_F(TorchBackendTest, BytesNeedAListOfStringsArgument) {
+  auto model = Load(File("add_one"), R"(
+    name: "wrong" max_batch_size: 4
+    input { name: "INPUT__0" data_type: TYPE_STRING dims: [1] }
+    output { name: "OUTPUT__0" data_type: TYPE_FP32 dims: [1] })");
+  ASSERT_FALSE(model.ok());
+  EXPECT_THAT(std::string(model.status().message()),
+              HasSubstr("not List[str] (it is BYTES)"));
+  auto out_model = MustLoad(File("add_one"), R"(
+    name: "wrong_out" max_batch_size: 4
+    input { name: "INPUT__0" data_type: TYPE_FP32 dims: [1] }
+    output { name: "OUTPUT__0" data_type: TYPE_STRING dims: [1] })");
+  ASSERT_NE(out_model, nullptr);
+  auto instance = MustInstance(*out_model);
+  const auto in = FloatBytes({1});
+  auto out =
+      RunBatchSync(*instance, {View("INPUT__0", DataType::kFp32, {1, 1}, in)});
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(std::string(out.status().message()),
+              HasSubstr("is declared BYTES but the model produced Tensor"));
+}
+
+TEST_F(TorchBackendTest, AnAbsentOptionalInputTakesForwardsDefault) {
+  auto model = MustLoad(File("optional_bias"), R"(
+    name: "optional_bias" max_batch_size: 4
+    input { name: "x" data_type: TYPE_FP32 dims: [2] }
+    input { name: "bias" data_type: TYPE_FP32 dims: [2] optional: true }
+    output { name: "out" data_type: TYPE_FP32 dims: [2] })");
+  ASSERT_NE(model, nullptr);
+  auto instance = MustInstance(*model);
+  const auto x = FloatBytes({1, 2});
+  const auto bias = FloatBytes({10, 20});
+  auto without =
+      RunBatchSync(*instance, {View("x", DataType::kFp32, {1, 2}, x)});
+  ASSERT_TRUE(without.ok()) << without.status();
+  EXPECT_THAT(AsFloats((*without)[0]), ::testing::ElementsAre(1, 2));
+  auto with =
+      RunBatchSync(*instance, {View("x", DataType::kFp32, {1, 2}, x),
+                               View("bias", DataType::kFp32, {1, 2}, bias)});
+  ASSERT_TRUE(with.ok()) << with.status();
+  EXPECT_THAT(AsFloats((*with)[0]), ::testing::ElementsAre(11, 22));
+}
+
+TEST_F(TorchBackendTest, AnAbsentInputWithoutADefaultIsAnError) {
+  auto model = MustLoad(File("named"), R"(
+    name: "named_optional" max_batch_size: 4
+    input { name: "a" data_type: TYPE_FP32 dims: [1] }
+    input { name: "b" data_type: TYPE_FP32 dims: [1] optional: true }
+    output { name: "out" data_type: TYPE_FP32 dims: [1] })");
+  ASSERT_NE(model, nullptr);
+  auto instance = MustInstance(*model);
+  const auto a = FloatBytes({10});
+  auto out = RunBatchSync(*instance, {View("a", DataType::kFp32, {1, 1}, a)});
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(std::string(out.status().message()),
+              HasSubstr("the batch lacks input 'b' and forward argument 'b' "
+                        "has no default"));
+}
+
 TEST_F(TorchBackendTest, DictOutputsMatchByName) {
   auto model = MustLoad(File("dict_outputs"), R"(
     name: "dict" max_batch_size: 4
@@ -391,12 +531,12 @@ TEST_F(TorchBackendTest, MissingFileFailsToLoad) {
 
 TEST_F(TorchBackendTest, UnsupportedDatatypeFailsToLoad) {
   auto model = Load(File("add_one"), R"(
-    name: "strings" max_batch_size: 8
-    input { name: "INPUT__0" data_type: TYPE_STRING dims: [1] }
+    name: "unsigned" max_batch_size: 8
+    input { name: "INPUT__0" data_type: TYPE_UINT32 dims: [1] }
     output { name: "OUTPUT__0" data_type: TYPE_FP32 dims: [1] })");
   ASSERT_FALSE(model.ok());
   EXPECT_THAT(std::string(model.status().message()),
-              HasSubstr("BYTES, which the torch backend does not support"));
+              HasSubstr("UINT32, which the torch backend does not support"));
 }
 
 TEST_F(TorchBackendTest, TooManyDeclaredOutputsFailsToLoad) {
@@ -408,7 +548,7 @@ TEST_F(TorchBackendTest, TooManyDeclaredOutputsFailsToLoad) {
     output { name: "OUTPUT__2" data_type: TYPE_FP32 dims: [1] })");
   ASSERT_FALSE(model.ok());
   EXPECT_THAT(std::string(model.status().message()),
-              HasSubstr("forward() returns 2 tensor(s)"));
+              HasSubstr("forward() returns 2 value(s)"));
 }
 
 TEST_F(TorchBackendTest, TooManyDeclaredInputsFailsToLoad) {

@@ -108,8 +108,9 @@ typedef struct ServalTensor {
   uint64_t byte_size;
 } ServalTensor;
 
-/* Declared input or output of a model (from config.pbtxt; dims exclude the
- * batch dimension; -1 is a variable dimension). */
+/* Declared input or output of a model, as the backend sees it: the
+ * config's `reshape` when it declares one, else its dims (from config.pbtxt;
+ * dims exclude the batch dimension; -1 is a variable dimension). */
 typedef struct ServalTensorSpec {
   const char* name;
   int32_t datatype;

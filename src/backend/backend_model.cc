@@ -54,16 +54,17 @@ absl::StatusOr<std::shared_ptr<BackendModel>> BackendModel::Create(
   // Reserve so the pointers into `dims` stay valid.
   st.dims.reserve(model->io_.inputs.size() + model->io_.outputs.size());
   for (const auto& s : model->io_.inputs) {
-    st.dims.push_back(s.dims);
+    // The backend sees the reshape, when the config declares one.
+    st.dims.push_back(s.reshape.value_or(s.dims));
     st.inputs.push_back(ServalTensorSpec{
         s.name.c_str(), static_cast<int32_t>(s.datatype), st.dims.back().data(),
-        static_cast<uint32_t>(s.dims.size())});
+        static_cast<uint32_t>(st.dims.back().size())});
   }
   for (const auto& s : model->io_.outputs) {
-    st.dims.push_back(s.dims);
+    st.dims.push_back(s.reshape.value_or(s.dims));
     st.outputs.push_back(ServalTensorSpec{
         s.name.c_str(), static_cast<int32_t>(s.datatype), st.dims.back().data(),
-        static_cast<uint32_t>(s.dims.size())});
+        static_cast<uint32_t>(st.dims.back().size())});
   }
   const auto& cfg = model->options_.config;
   for (const auto& [key, value] : cfg.parameters()) {

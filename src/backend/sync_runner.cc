@@ -20,15 +20,18 @@ absl::StatusOr<std::vector<OutputTensor>> RunBatchSync(
     seen[*idx] = true;
     ordered[*idx] = std::move(in);
   }
+  std::vector<TensorView> present;
   for (size_t i = 0; i < seen.size(); ++i) {
-    if (!seen[i]) {
+    if (seen[i]) {
+      present.push_back(std::move(ordered[i]));
+    } else if (!io.inputs[i].optional) {
       return absl::InvalidArgumentError(
           absl::StrCat("missing input '", io.inputs[i].name, "'"));
     }
   }
   std::vector<OutputTensor> outputs;
   BatchEntry entry;
-  entry.inputs = ordered;
+  entry.inputs = std::move(present);
   entry.requested_outputs = requested_outputs;
   entry.outputs = &outputs;
   HostBatch batch(io);

@@ -15,7 +15,8 @@
 namespace serval {
 
 // `inputs` are in any order (matched by name) and include the batch
-// dimension when the model batches. Empty `requested_outputs` = all.
+// dimension when the model batches; optional ones may be left out. Empty
+// `requested_outputs` = all.
 absl::StatusOr<std::vector<OutputTensor>> RunBatchSync(
     BackendInstance& instance, std::vector<TensorView> inputs,
     std::vector<std::string> requested_outputs = {});

@@ -98,6 +98,15 @@ std::string CurrentLogLevel() {
   return std::string(sv.data(), sv.size());
 }
 
+int LogLevelRank(std::string_view level) {
+  static constexpr std::string_view kLevels[] = {"trace", "debug", "info",
+                                                 "warn",  "error", "off"};
+  for (int i = 0; i < 6; ++i) {
+    if (kLevels[i] == level) return i;
+  }
+  return -1;
+}
+
 LogFormat CurrentLogFormat() { return g_format.load(); }
 
 absl::Status InitLogging(std::string_view level, LogFormat format) {

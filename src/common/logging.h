@@ -20,6 +20,8 @@ enum class LogFormat { kText, kJson };
 absl::Status InitLogging(std::string_view level, LogFormat format);
 absl::Status SetLogLevel(std::string_view level);
 std::string CurrentLogLevel();
+// The position of a level name from trace (0) to off (5); -1 if unknown.
+int LogLevelRank(std::string_view level);
 LogFormat CurrentLogFormat();
 
 // Logs `message` about request `request_id`.

@@ -51,9 +51,8 @@ void CheckTensors(const inference::ModelConfig& config, Findings* findings) {
       findings->Error(path + ".is_non_linear_format_io",
                       "non-linear TensorRT I/O formats");
     }
-    if (input.format() != inference::ModelInput::FORMAT_NONE) {
-      findings->Warn(path + ".format");
-    }
+    // `format` (NCHW, NHWC) only describes the tensor for clients, which
+    // read it from the config; Triton does not act on it either.
   }
   for (int i = 0; i < config.output_size(); ++i) {
     const inference::ModelOutput& output = config.output(i);

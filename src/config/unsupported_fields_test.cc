@@ -94,9 +94,6 @@ INSTANTIATE_TEST_SUITE_P(
              "instance_group[0].secondary_devices"},
         Case{"instance_group { passive: true }", "instance_group[0].passive"},
         Case{"instance_group { profile: \"0\" }", "instance_group[0].profile"},
-        Case{"input { name: \"f\" data_type: TYPE_FP32 dims: [ 3, 2, 2 ] "
-             "format: FORMAT_NHWC }",
-             "input[1].format"},
         Case{"cc_model_filenames { key: \"7.5\" value: \"m.plan\" }",
              "cc_model_filenames"},
         Case{"metric_tags { key: \"team\" value: \"a\" }", "metric_tags"},

@@ -19,10 +19,15 @@ namespace serval {
 namespace fs = std::filesystem;
 namespace {
 
+// Triton's phrase first: its clients look for it.
 absl::Status BadName(std::string_view name, std::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "uploaded file name 'file:", ToAbsl(name), "' ", ToAbsl(why)));
+  return absl::InvalidArgumentError(
+      absl::StrCat("Invalid file path: uploaded file name 'file:",
+                   ToAbsl(name.substr(0, 300)), "' ", ToAbsl(why)));
 }
+
+// The longest file name component the file systems take (NAME_MAX).
+constexpr size_t kMaxComponentBytes = 255;
 
 bool IsVersionName(std::string_view s) {
   return ParseVersionDirectoryName(s).ok();
@@ -46,6 +51,10 @@ absl::StatusOr<std::string> ValidateUploadName(std::string_view name) {
     if (part.empty()) return BadName(name, "has an empty path component");
     if (part == "." || part == "..") {
       return BadName(name, "contains '.' or '..'; expected <version>/<file>");
+    }
+    if (part.size() > kMaxComponentBytes) {
+      return BadName(name, absl::StrCat("has a component longer than ",
+                                        kMaxComponentBytes, " bytes"));
     }
   }
   if (parts.size() == 1) {

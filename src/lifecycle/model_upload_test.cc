@@ -32,6 +32,16 @@ TEST(ValidateUploadNameTest, RefusesEscapesAndOddNames) {
   EXPECT_FALSE(ValidateUploadName(with_nul).ok());
 }
 
+TEST(ValidateUploadNameTest, RefusesComponentsLongerThanNameMax) {
+  EXPECT_TRUE(ValidateUploadName("1/" + std::string(255, 'A')).ok());
+  auto r = ValidateUploadName(std::string(256, 'A'));
+  ASSERT_FALSE(r.ok());
+  // Triton's clients look for "Invalid file path".
+  EXPECT_EQ(r.status().message().substr(0, 18), "Invalid file path:");
+  EXPECT_NE(r.status().message().find("longer than 255 bytes"),
+            std::string::npos);
+}
+
 TEST(ValidateUploadTest, EnforcesTotalSizeAndFileCount) {
   UploadLimits limits;
   limits.max_total_bytes = 10;

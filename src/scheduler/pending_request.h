@@ -48,8 +48,16 @@ struct PendingRequest {
   uint64_t enqueue_ns = 0;
   // Absolute deadline on the scheduler's clock; 0 = none.
   uint64_t deadline_ns = 0;
-  // When the owner first saw the request (for its access log); 0 = unset.
+  // When the owner first saw the request (access log, trace); 0 = unset.
   uint64_t start_ns = 0;
+  // The batch it ran in, on the scheduler's clock (set by the scheduler):
+  // start, inputs gathered, inference done, outputs scattered.
+  uint64_t compute_start_ns = 0;
+  uint64_t compute_input_end_ns = 0;
+  uint64_t compute_output_start_ns = 0;
+  uint64_t compute_end_ns = 0;
+  // The owner's trace of this request; 0 = not traced.
+  uint64_t trace_id = 0;
 };
 
 // Requests batch together only when they give the same inputs and those

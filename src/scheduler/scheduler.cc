@@ -154,6 +154,10 @@ void Scheduler::RunBatch(size_t instance, std::vector<PendingPtr> batch) {
   const RequestOutcome outcome =
       status.ok() ? RequestOutcome::kSuccess : RequestOutcome::kBackend;
   for (auto& r : batch) {
+    r->compute_start_ns = times.start_ns;
+    r->compute_input_end_ns = times.input_end_ns;
+    r->compute_output_start_ns = times.infer_end_ns;
+    r->compute_end_ns = times.end_ns;
     r->response.status = status;
     r->response.timings.compute_input_ns = input_ns;
     r->response.timings.compute_infer_ns = infer_ns;

@@ -26,7 +26,7 @@ absl::Status ApplyOutputOptions(
     }
     if (o.shared_memory != nullptr) {
       if (out->data.size() > o.shared_memory_size) {
-        return absl::InternalError(absl::StrCat(
+        return absl::InvalidArgumentError(absl::StrCat(
             "shared memory size specified with the request for output '",
             o.name, "' (", o.shared_memory_size, " bytes) should be at least ",
             out->data.size(), " bytes to hold the results"));

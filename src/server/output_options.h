@@ -17,9 +17,8 @@
 namespace serval {
 
 // `labels_of` gives the classification labels of an output by name.
-// INTERNAL when an output does not fit the shared memory given for it
-// (Triton's text), INVALID_ARGUMENT for a classification of a non-numeric
-// output.
+// INVALID_ARGUMENT when an output does not fit the shared memory given for
+// it (Triton's text) or for a classification of a non-numeric output.
 absl::Status ApplyOutputOptions(
     const std::vector<OutputOptions>& options, bool batching,
     absl::FunctionRef<const std::vector<std::string>&(std::string_view)>

@@ -48,6 +48,9 @@ struct ServeOptions {
   bool strict_readiness = false;
   uint64_t max_upload_bytes = uint64_t{1} << 30;
   std::string upload_directory;
+  std::vector<std::string> trace_config;
+  std::string server_name = kServerName;
+  TraceSettings trace;  // parsed from trace_config
 };
 
 // Where the plugins are when the user does not say: beside the binary, as
@@ -112,6 +115,12 @@ int Prepare(ServeOptions& o, MetricsOptions* metrics) {
     }
     metrics->latency_buckets_s = std::move(*buckets);
   }
+  auto trace = ParseTraceConfig(o.trace_config);
+  if (!trace.ok()) {
+    spdlog::critical("{}", ToStd(trace.status().message()));
+    return 2;
+  }
+  o.trace = std::move(*trace);
   return 0;
 }
 
@@ -147,6 +156,8 @@ int Serve(ServeOptions& o) {
   ModelManager manager(mo);
   ServerOptions so;
   so.strict_readiness = o.strict_readiness;
+  so.trace = o.trace;
+  so.name = o.server_name;
   so.private_directories = {{o.backend_directory, "<backend directory>"}};
   if (!o.upload_directory.empty()) {
     so.private_directories.emplace_back(o.upload_directory,
@@ -307,6 +318,19 @@ void AddServeCommand(CLI::App* app, int* exit_code) {
   serve->add_flag("--log-access", options->log_access,
                   "Log one line per inference request: id, model, version, "
                   "status and latency (off by default)");
+  serve
+      ->add_option("--server-name", options->server_name,
+                   "Name in the server metadata (GET /v2, gRPC "
+                   "ServerMetadata); Triton's own client examples check for "
+                   "'triton'")
+      ->capture_default_str();
+  serve->add_option(
+      "--trace-config", options->trace_config,
+      "Request tracing at start-up, Triton's trace extension (repeatable): "
+      "level=OFF|TIMESTAMPS|TENSORS, rate=N (one request in N), count=N "
+      "(-1: no limit), log_frequency=N (traces per numbered file; 0: one "
+      "file), file=PATH; clients change all but the file at run time "
+      "(/v2/trace/setting)");
   AddLifecycleFlags(serve, options.get());
   http::AddHttpFlags(serve, &options->http);
   AddGrpcFlags(serve, &options->grpc);

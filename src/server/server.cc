@@ -54,7 +54,8 @@ std::vector<std::pair<std::string, std::string>> PrivateDirectories(
 Server::Server(ModelManager* manager, ServerOptions options)
     : manager_(manager),
       options_(options),
-      redactor_(PrivateDirectories(*manager, options_)) {}
+      redactor_(PrivateDirectories(*manager, options_)),
+      tracer_(options_.trace) {}
 
 bool Server::IsReady() const {
   if (!ready_.load() || shutting_down_.load()) return false;
@@ -81,10 +82,20 @@ std::string Server::NextRequestId() {
 
 ServerMetadata Server::GetServerMetadata() const {
   ServerMetadata m;
-  m.name = kServerName;
+  m.name = options_.name;
   m.version = kServerVersion;
-  m.extensions = {"binary_tensor_data", "model_configuration", "statistics",
-                  "model_repository", "schedule_policy"};
+  // Exactly what this server implements, in Triton's order; CUDA shared
+  // memory is answered (registration refused) but not offered.
+  m.extensions = {"classification",
+                  "model_repository",
+                  "model_repository(unload_dependents)",
+                  "schedule_policy",
+                  "model_configuration",
+                  "system_shared_memory",
+                  "binary_tensor_data",
+                  "statistics",
+                  "trace",
+                  "logging"};
   return m;
 }
 
@@ -242,6 +253,15 @@ void Server::Infer(const ModelRef& model, InferenceRequest request,
   } else {
     request.model_name = version->name();
     request.model_version = version->version();
+    if (tracer_.active()) {  // the only cost of tracing while it is off
+      pending->trace_id = tracer_.Sample(version->name());
+      if (pending->trace_id != 0) {
+        if (pending->start_ns == 0) pending->start_ns = MonotonicNowNs();
+        if (tracer_.WantsTensors(version->name())) {
+          tracer_.RecordInputs(pending->trace_id, request.inputs);
+        }
+      }
+    }
     pending->batch_size = *batch;
     pending->request = std::move(request);
     // The version outlives its requests: the request holds it.
@@ -269,6 +289,19 @@ void Server::Complete(PendingPtr request) {
     if (!response.status.ok()) response.outputs.clear();
   }
   if (!response.status.ok()) LogFailure(response);
+  if (request->trace_id != 0) {
+    TraceTimestamps t;
+    t.request_start = request->start_ns;
+    t.queue_start = request->enqueue_ns;
+    t.compute_start = request->compute_start_ns;
+    t.compute_input_end = request->compute_input_end_ns;
+    t.compute_output_start = request->compute_output_start_ns;
+    t.compute_end = request->compute_end_ns;
+    t.request_end = MonotonicNowNs();
+    tracer_.Finish(request->trace_id, response.model_name,
+                   response.model_version, response.id, t,
+                   response.status.ok() ? &response.outputs : nullptr);
+  }
   if (request->start_ns != 0 && AccessLogEnabled()) {
     LogAccess(response.id, response.model_name, response.model_version,
               response.status, MonotonicNowNs() - request->start_ns);
@@ -301,25 +334,79 @@ absl::StatusOr<SharedMemoryView> Server::MapSharedMemory(
   return shared_memory_.Map(region, offset, byte_size);
 }
 
+absl::StatusOr<TraceSettings> Server::GetTraceSettings(
+    std::string_view model) const {
+  if (!model.empty()) RETURN_IF_ERROR(Resolve(model, -1).status());
+  return tracer_.Get(model);
+}
+
+absl::StatusOr<TraceSettings> Server::UpdateTraceSettings(
+    std::string_view model, const std::vector<TraceSettingUpdate>& updates) {
+  if (!model.empty()) RETURN_IF_ERROR(Resolve(model, -1).status());
+  return tracer_.Update(model, updates);
+}
+
 absl::StatusOr<LogSettings> Server::GetLogSettings() const {
   LogSettings s;
   s.level = CurrentLogLevel();
   s.format = CurrentLogFormat() == LogFormat::kJson ? "json" : "text";
   s.access_log = AccessLogEnabled();
+  const int rank = LogLevelRank(s.level);
+  s.info = rank <= LogLevelRank("info");
+  s.warning = rank <= LogLevelRank("warn");
+  s.error = rank <= LogLevelRank("error");
+  s.verbose_level = rank <= LogLevelRank("debug") ? 1 : 0;
   return s;
 }
 
 absl::StatusOr<LogSettings> Server::UpdateLogSettings(
     const LogSettingsUpdate& update) {
   // Validate everything before changing anything.
-  if (update.level) {
-    const std::string previous = CurrentLogLevel();
-    RETURN_IF_ERROR(SetLogLevel(*update.level));
-    if (previous != *update.level) {
-      // At least at the new level, so the change itself is on record.
-      spdlog::log(std::max(spdlog::level::info, spdlog::get_level()),
-                  "log level changed from {} to {}", previous, *update.level);
+  ASSIGN_OR_RETURN(const LogSettings current, GetLogSettings());
+  if (update.file && !update.file->empty()) {
+    return absl::UnimplementedError(
+        "log file location can not be updated through network protocol");
+  }
+  if (update.format && *update.format != current.format &&
+      !(*update.format == "default" && current.format == "text")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("log_format is fixed at start-up (--log-format); it is '",
+                     current.format, "'"));
+  }
+  std::string level = update.level.value_or(current.level);
+  if (LogLevelRank(level) < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown log level '", level,
+                     "'; expected trace, debug, info, warn, error or off"));
+  }
+  // Triton's switches, weakest severity first, each moving the one level
+  // just far enough.
+  const std::pair<const std::optional<bool>*, const char*> switches[] = {
+      {&update.info, "info"},
+      {&update.warning, "warn"},
+      {&update.error, "error"}};
+  static const char* const kNext[] = {"warn", "error", "off"};
+  for (size_t i = 0; i < 3; ++i) {
+    const auto& [on, name] = switches[i];
+    if (!on->has_value()) continue;
+    const bool logged = LogLevelRank(level) <= LogLevelRank(name);
+    if (**on && !logged) level = name;
+    if (!**on && logged) level = kNext[i];
+  }
+  if (update.verbose_level) {
+    if (*update.verbose_level > 0 &&
+        LogLevelRank(level) > LogLevelRank("debug")) {
+      level = "debug";
+    } else if (*update.verbose_level == 0 &&
+               LogLevelRank(level) < LogLevelRank("info")) {
+      level = "info";
     }
+  }
+  if (level != current.level) {
+    RETURN_IF_ERROR(SetLogLevel(level));
+    // At least at the new level, so the change itself is on record.
+    spdlog::log(std::max(spdlog::level::info, spdlog::get_level()),
+                "log level changed from {} to {}", current.level, level);
   }
   if (update.access_log) SetAccessLogEnabled(*update.access_log);
   return GetLogSettings();

@@ -17,6 +17,7 @@
 #include "server/path_redactor.h"
 #include "server/server_api.h"
 #include "server/shared_memory.h"
+#include "server/trace.h"
 
 namespace serval {
 
@@ -24,6 +25,10 @@ inline constexpr char kServerName[] = "serval";
 inline constexpr char kServerVersion[] = "0.1.0";
 
 struct ServerOptions {
+  // The name server metadata reports (serve --server-name).
+  std::string name = kServerName;
+  // Tracing at start-up (serve --trace-config); off by default.
+  TraceSettings trace;
   // Ready only while every model loaded at start-up has a ready version
   // (not only once start-up loading is over). See docs/lifecycle.md.
   bool strict_readiness = false;
@@ -78,6 +83,11 @@ class Server final : public ServerApi, private RequestOwner {
   absl::StatusOr<SharedMemoryView> MapSharedMemory(
       std::string_view region, uint64_t offset,
       uint64_t byte_size) const override;
+  absl::StatusOr<TraceSettings> GetTraceSettings(
+      std::string_view model) const override;
+  absl::StatusOr<TraceSettings> UpdateTraceSettings(
+      std::string_view model,
+      const std::vector<TraceSettingUpdate>& updates) override;
   absl::StatusOr<LogSettings> GetLogSettings() const override;
   absl::StatusOr<LogSettings> UpdateLogSettings(
       const LogSettingsUpdate& update) override;
@@ -91,6 +101,7 @@ class Server final : public ServerApi, private RequestOwner {
   const ServerOptions options_;
   const PathRedactor redactor_;
   SystemSharedMemory shared_memory_;
+  TraceManager tracer_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> shutting_down_{false};
   // Requests admitted by Infer and not yet answered.

@@ -117,18 +117,54 @@ struct SharedMemoryView {
   std::shared_ptr<const void> pin;
 };
 
-// Logging as it is now (Triton: GET /v2/logging).
+// Trace settings (Triton's trace extension), as Triton reports them.
+struct TraceSettings {
+  // {"OFF"}, or a subset of {"TIMESTAMPS", "TENSORS"} in that order.
+  std::vector<std::string> level = {"OFF"};
+  uint32_t rate = 1000;        // trace one request in `rate`
+  int64_t count = -1;          // traces left to take; -1 = unlimited
+  uint32_t log_frequency = 0;  // traces per numbered file; 0 = one file
+  std::string file;
+  std::string mode = "triton";
+};
+
+// One change of a trace setting: new `values` for `key` (trace_level takes
+// several), or `clear` to fall back (a model to the global setting, the
+// global setting to its start-up value).
+struct TraceSettingUpdate {
+  std::string key;
+  bool clear = false;
+  std::vector<std::string> values;
+};
+
+// Logging as it is now (Triton: GET /v2/logging). serval has one level;
+// Triton's switches are views of it.
 struct LogSettings {
   std::string level;        // trace, debug, info, warn, error or off
   std::string format;       // text or json; fixed at start-up
   bool access_log = false;  // one info line per inference request
+  // Triton's view: which severities are logged, and verbosity (1 at debug
+  // or trace, else 0).
+  bool info = true;
+  bool warning = true;
+  bool error = true;
+  uint32_t verbose_level = 0;
 };
 
-// A change of logging settings (Triton: POST /v2/logging); unset fields
-// stay as they are.
+// A change of logging settings; unset fields stay. Triton's switches move
+// the one level: info on lowers it to info at most, info off raises it to
+// warn at least, and so on; verbose_level > 0 means debug.
 struct LogSettingsUpdate {
   std::optional<std::string> level;
   std::optional<bool> access_log;
+  std::optional<bool> info;
+  std::optional<bool> warning;
+  std::optional<bool> error;
+  std::optional<uint32_t> verbose_level;
+  // Accepted only when they change nothing: the format is fixed at
+  // start-up, and a client may not choose where the server writes files.
+  std::optional<std::string> format;
+  std::optional<std::string> file;
 };
 
 class ServerApi {
@@ -215,6 +251,17 @@ class ServerApi {
     return absl::InvalidArgumentError(
         absl::StrCat("failed to unregister CUDA shared memory region: '",
                      ToAbsl(name), "', GPUs not supported"));
+  }
+
+  // Trace settings of `model` (empty: the global ones). NOT_FOUND for an
+  // unknown model.
+  virtual absl::StatusOr<TraceSettings> GetTraceSettings(
+      std::string_view model) const {
+    return absl::UnimplementedError("tracing is not available");
+  }
+  virtual absl::StatusOr<TraceSettings> UpdateTraceSettings(
+      std::string_view model, const std::vector<TraceSettingUpdate>& updates) {
+    return absl::UnimplementedError("tracing is not available");
   }
 
   // Run-time logging settings. Not pure so that test doubles need not

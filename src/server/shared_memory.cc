@@ -54,9 +54,16 @@ absl::Status SystemSharedMemory::Register(std::string_view name,
   const std::string key_text(key);
   const int fd = shm_open(key_text.c_str(), O_RDWR, 0);
   if (fd < 0) {
-    return absl::InternalError(
+    // A key that does not exist or that the server may not open is the
+    // client's to fix.
+    const int error = errno;
+    const std::string message =
         absl::StrCat("Unable to open shared memory region: '", key_text,
-                     "': ", std::strerror(errno)));
+                     "': ", std::strerror(error));
+    return error == ENOENT || error == EACCES || error == EINVAL ||
+                   error == ENAMETOOLONG
+               ? absl::InvalidArgumentError(message)
+               : absl::InternalError(message);
   }
   struct stat st {};
   const bool stat_ok = fstat(fd, &st) == 0 && st.st_size >= 0;
@@ -140,7 +147,8 @@ absl::StatusOr<SharedMemoryView> SystemSharedMemory::Map(
     absl::MutexLock lock(&mu_);
     auto it = regions_.find(name);
     if (it == regions_.end()) {
-      return absl::NotFoundError(absl::StrCat(
+      // The request is wrong, not its URL: INVALID_ARGUMENT (400).
+      return absl::InvalidArgumentError(absl::StrCat(
           "Unable to find shared memory region: '", ToAbsl(name), "'"));
     }
     region = it->second;

@@ -33,7 +33,8 @@ class SystemSharedMemory {
   // Every region, sorted by name, or the one named (NOT_FOUND if unknown).
   absl::StatusOr<std::vector<SharedMemoryRegionStatus>> Status(
       std::string_view name) const;
-  // [offset, offset + byte_size) within the region, bounds checked.
+  // [offset, offset + byte_size) within the region, bounds checked;
+  // INVALID_ARGUMENT for an unknown region or bounds outside it.
   absl::StatusOr<SharedMemoryView> Map(std::string_view name, uint64_t offset,
                                        uint64_t byte_size) const;
 

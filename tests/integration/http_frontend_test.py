@@ -421,9 +421,26 @@ def test_logging_settings():
     expect_eq(settings["log_access"], True, settings)
     status, _, err = call_json("POST", "/v2/logging", {"log_level": "loud"})
     expect_eq(status, 400, err)
+    # Triton's switches are views of the one level and move it.
+    expect_eq((settings["log_info"], settings["log_warning"], settings["log_error"],
+               settings["log_verbose_level"]), (False, True, True, 0), settings)
+    status, _, settings = call_json("POST", "/v2/logging", {"log_warning": False})
+    expect_eq((status, settings["log_level"]), (200, "error"), settings)
+    status, _, settings = call_json("POST", "/v2/logging", {"log_verbose_level": 1})
+    expect_eq((status, settings["log_level"], settings["log_info"]), (200, "debug", True),
+              settings)
+    status, _, settings = call_json("POST", "/v2/logging", {"log_info": False})
+    expect_eq((status, settings["log_level"]), (200, "warn"), settings)
     status, _, err = call_json("POST", "/v2/logging", {"log_file": "/tmp/x"})
+    expect_eq(status, 501, err)
+    expect_eq(err["error"],
+              "log file location can not be updated through network protocol", err)
+    status, _, err = call_json("POST", "/v2/logging", {"log_format": "ISO8601"})
     expect_eq(status, 400, err)
-    expect("unsupported logging setting 'log_file'" in err["error"], err)
+    expect("log_format is fixed at start-up" in err["error"], err)
+    status, _, err = call_json("POST", "/v2/logging", {"log_colour": "red"})
+    expect_eq(status, 400, err)
+    expect("unsupported logging setting 'log_colour'" in err["error"], err)
     status, _, settings = call_json("POST", "/v2/logging",
                                     {"log_level": "info", "log_access": False})
     expect_eq(status, 200, settings)

@@ -280,7 +280,7 @@ TEST_F(GrpcServerTest, HealthAndMetadataRpcs) {
   inference::ModelReadyResponse rresp;
   s = stub_->ModelReady(&c5, rreq, &rresp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(s.error_message(), HasSubstr("got 'x'"));
+  EXPECT_THAT(s.error_message(), HasSubstr("version string 'x'"));
 
   grpc::ClientContext c6;
   inference::ModelStatisticsResponse stats;

@@ -78,10 +78,83 @@ absl::Status ApplyDeadline(std::chrono::system_clock::time_point deadline,
   return absl::OkStatus();
 }
 
-// Decodes input `i`: a view into the message's raw contents, or into a
-// buffer added to `packed` for typed contents.
+// The shared-memory parameters of a tensor (Triton's names and texts).
+struct SharedMemoryParams {
+  std::string region;
+  uint64_t offset = 0;
+  uint64_t byte_size = 0;
+};
+
+template <typename Params>
+absl::StatusOr<std::optional<SharedMemoryParams>> SharedMemoryOf(
+    const Params& params, const std::string& tensor) {
+  auto region = params.find("shared_memory_region");
+  if (region == params.end()) {
+    for (const char* key :
+         {"shared_memory_offset", "shared_memory_byte_size"}) {
+      if (params.count(key) > 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("'", key,
+                         "' can not be specified without "
+                         "'shared_memory_region' parameter for tensor '",
+                         tensor, "'"));
+      }
+    }
+    return std::optional<SharedMemoryParams>();
+  }
+  if (region->second.parameter_choice_case() !=
+      inference::InferParameter::kStringParam) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid value type for 'shared_memory_region' parameter for tensor '",
+        tensor, "', expected string_param."));
+  }
+  SharedMemoryParams p;
+  p.region = region->second.string_param();
+  for (const auto& [key, out] :
+       {std::pair<const char*, uint64_t*>{"shared_memory_offset", &p.offset},
+        {"shared_memory_byte_size", &p.byte_size}}) {
+    auto it = params.find(key);
+    if (it == params.end()) {
+      if (out == &p.byte_size) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "'shared_memory_byte_size' must be specified along with "
+            "'shared_memory_region' parameter for tensor '",
+            tensor, "'"));
+      }
+      continue;
+    }
+    if (it->second.parameter_choice_case() !=
+            inference::InferParameter::kInt64Param ||
+        it->second.int64_param() < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "invalid value type for '", key, "' parameter for tensor '", tensor,
+          "', expected int64_param."));
+    }
+    *out = static_cast<uint64_t>(it->second.int64_param());
+  }
+  return std::optional<SharedMemoryParams>(std::move(p));
+}
+
+absl::StatusOr<SharedMemoryView> MapRegion(const ServerApi* server,
+                                           const SharedMemoryParams& p,
+                                           InferenceRequest* request) {
+  if (server == nullptr) {
+    return absl::InvalidArgumentError(
+        "the shared-memory extension is not enabled");
+  }
+  ASSIGN_OR_RETURN(SharedMemoryView view,
+                   server->MapSharedMemory(p.region, p.offset, p.byte_size));
+  request->keep_alive.push_back(view.pin);
+  return view;
+}
+
+// Decodes input `i`: a view into the message's raw contents (`raw` is the
+// next unused entry: inputs in shared memory take none), into a mapped
+// shared-memory region, or into a buffer the request owns for typed
+// contents.
 absl::StatusOr<TensorView> DecodeInput(const ModelInferRequest& message, int i,
-                                       std::vector<TensorBuffer>* packed_data) {
+                                       int* raw, const ServerApi* server,
+                                       InferenceRequest* request) {
   const std::string& model = message.model_name();
   const ModelInferRequest::InferInputTensor& in = message.inputs(i);
   if (in.name().empty()) {
@@ -108,6 +181,23 @@ absl::StatusOr<TensorView> DecodeInput(const ModelInferRequest& message, int i,
                      ": ", count.status().message()));
   }
   const bool typed = HasTypedContents(in.contents());
+  ASSIGN_OR_RETURN(auto shm, SharedMemoryOf(in.parameters(), in.name()));
+  if (shm.has_value()) {
+    if (typed) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unexpected 'content' provided when using shared "
+                       "memory for input tensor '",
+                       in.name(), "' for model '", model, "'"));
+    }
+    ASSIGN_OR_RETURN(SharedMemoryView region, MapRegion(server, *shm, request),
+                     Annotate(_, what()));
+    const std::string_view bytes(region.data, region.size);
+    RETURN_IF_ERROR(CheckTensorBytes(*type, view.shape, bytes),
+                    Annotate(_, what()));
+    view.data = region.data;
+    view.byte_size = region.size;
+    return view;
+  }
   if (message.raw_input_contents_size() > 0) {
     if (typed) {
       // Triton's text, which clients match.
@@ -117,26 +207,77 @@ absl::StatusOr<TensorView> DecodeInput(const ModelInferRequest& message, int i,
                        in.name(), "' for model '", model,
                        "' (send every input in raw_input_contents, or none)"));
     }
-    const std::string& raw = message.raw_input_contents(i);
-    RETURN_IF_ERROR(CheckTensorBytes(*type, view.shape, raw),
+    if (*raw >= message.raw_input_contents_size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unable to find data for input tensor '", in.name(), "' for model '",
+          model, "' in request: raw_input_contents has too few entries"));
+    }
+    const std::string& bytes = message.raw_input_contents((*raw)++);
+    RETURN_IF_ERROR(CheckTensorBytes(*type, view.shape, bytes),
                     Annotate(_, what()));
-    view.data = raw.data();
-    view.byte_size = raw.size();
+    view.data = bytes.data();
+    view.byte_size = bytes.size();
     return view;
   }
   if (!typed && *count == 0) return view;  // an empty tensor needs no data
   if (!typed) {
     return absl::InvalidArgumentError(absl::StrCat(
-        what(), ": no data; expected ", *count, " ", ToAbsl(ApiName(*type)),
+        "unable to find data for input tensor '", in.name(), "' for model '",
+        model, "' in request: expected ", *count, " ", ToAbsl(ApiName(*type)),
         " values in contents or raw_input_contents"));
   }
   absl::StatusOr<TensorBuffer> packed =
       PackTypedContents(*type, *count, in.contents());
   if (!packed.ok()) return Annotate(packed.status(), what());
-  packed_data->push_back(*std::move(packed));
-  view.data = packed_data->back().data();
-  view.byte_size = packed_data->back().size();
+  request->owned_data.push_back(*std::move(packed));
+  view.data = request->owned_data.back().data();
+  view.byte_size = request->owned_data.back().size();
   return view;
+}
+
+// Requested outputs and their options (classification, shared memory).
+absl::Status DecodeOutputs(const ModelInferRequest& message,
+                           const ServerApi* server, InferenceRequest* request) {
+  request->requested_outputs.reserve(message.outputs_size());
+  for (const auto& out : message.outputs()) {
+    request->requested_outputs.push_back(out.name());
+    if (out.parameters().empty()) continue;
+    OutputOptions options;
+    options.name = out.name();
+    if (auto c = out.parameters().find("classification");
+        c != out.parameters().end()) {
+      if (c->second.parameter_choice_case() !=
+          inference::InferParameter::kInt64Param) {
+        return absl::InvalidArgumentError(
+            "invalid value type for 'classification' parameter, expected "
+            "int64_param");
+      }
+      if (c->second.int64_param() < 1 || c->second.int64_param() > UINT32_MAX) {
+        return absl::InvalidArgumentError(
+            "invalid value for 'classification' parameter, expected >= 1");
+      }
+      options.classification = static_cast<uint32_t>(c->second.int64_param());
+    }
+    ASSIGN_OR_RETURN(auto shm, SharedMemoryOf(out.parameters(), out.name()));
+    if (shm.has_value()) {
+      if (options.classification > 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("output can't set both 'shared_memory_region' and "
+                         "'classification' for tensor '",
+                         out.name(), "'"));
+      }
+      ASSIGN_OR_RETURN(
+          SharedMemoryView region, MapRegion(server, *shm, request),
+          Annotate(_, absl::StrCat("model '", message.model_name(),
+                                   "' output '", out.name(), "'")));
+      options.shared_memory = region.data;
+      options.shared_memory_size = region.size;
+    }
+    if (options.classification > 0 || options.shared_memory != nullptr) {
+      request->output_options.push_back(std::move(options));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -145,15 +286,17 @@ absl::StatusOr<int64_t> ParseModelVersion(const std::string& version) {
   if (version.empty()) return -1;
   int64_t v = 0;
   if (!absl::SimpleAtoi(version, &v) || v < 0) {
+    // Triton's phrase first: its clients look for it.
     return absl::InvalidArgumentError(absl::StrCat(
-        "model version must be a non-negative integer, got '", version, "'"));
+        "failed to get model version from specified version string '", version,
+        "': a model version is a non-negative integer"));
   }
   return v;
 }
 
 absl::StatusOr<InferenceRequest> DecodeInferRequest(
     const ModelInferRequest& message,
-    std::chrono::system_clock::time_point deadline) {
+    std::chrono::system_clock::time_point deadline, const ServerApi* server) {
   const std::string& model = message.model_name();
   if (model.empty()) {
     return absl::InvalidArgumentError("model_name is required");
@@ -170,12 +313,13 @@ absl::StatusOr<InferenceRequest> DecodeInferRequest(
   RETURN_IF_ERROR(DecodeParameters(message, &request));
 
   const int raw_count = message.raw_input_contents_size();
-  if (raw_count > 0 && raw_count != message.inputs_size()) {
+  if (raw_count > message.inputs_size()) {
     return absl::InvalidArgumentError(
         absl::StrCat("model '", model, "': raw_input_contents has ", raw_count,
                      " entries but the request has ", message.inputs_size(),
                      " inputs; send one entry per input, in input order"));
   }
+  int raw = 0;
   // Reserved so that views into earlier buffers stay valid.
   request.owned_data.reserve(message.inputs_size());
   request.inputs.reserve(message.inputs_size());
@@ -190,15 +334,18 @@ absl::StatusOr<InferenceRequest> DecodeInferRequest(
       return absl::InvalidArgumentError(absl::StrCat(
           "model '", model, "' input '", name, "': given more than once"));
     }
-    absl::StatusOr<TensorView> view =
-        DecodeInput(message, i, &request.owned_data);
-    if (!view.ok()) return view.status();
-    request.inputs.push_back(*std::move(view));
+    ASSIGN_OR_RETURN(TensorView view,
+                     DecodeInput(message, i, &raw, server, &request));
+    request.inputs.push_back(std::move(view));
   }
-  request.requested_outputs.reserve(message.outputs_size());
-  for (const auto& out : message.outputs()) {
-    request.requested_outputs.push_back(out.name());
+  if (raw != raw_count) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model '", model, "': raw_input_contents has ", raw_count,
+                     " entries but ", raw,
+                     " inputs take raw contents; send one entry "
+                     "per input not in shared memory, in input order"));
   }
+  RETURN_IF_ERROR(DecodeOutputs(message, server, &request));
   RETURN_IF_ERROR(ApplyDeadline(deadline, model, &request));
   return request;
 }

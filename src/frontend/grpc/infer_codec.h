@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "proto/inference.pb.h"
 #include "request/inference_request.h"
+#include "server/server_api.h"
 
 namespace serval {
 
@@ -24,10 +25,13 @@ absl::StatusOr<int64_t> ParseModelVersion(const std::string& version);
 // are packed into buffers the request owns (owned_data). `deadline` (the
 // gRPC call's; time_point::max() for none) caps the request's timeout; a
 // deadline already past is DEADLINE_EXCEEDED.
+// Tensors in shared memory are views into regions `server` maps (refused
+// without one).
 absl::StatusOr<InferenceRequest> DecodeInferRequest(
     const inference::ModelInferRequest& message,
     std::chrono::system_clock::time_point deadline =
-        std::chrono::system_clock::time_point::max());
+        std::chrono::system_clock::time_point::max(),
+    const ServerApi* server = nullptr);
 
 // Fills `message` from a successful `response`; every output travels in
 // raw_output_contents, as Triton does, so existing clients decode it.

@@ -139,7 +139,7 @@ TEST(DecodeInferRequestTest, RefusesMalformedRequests) {
   const std::vector<Case> cases = {
       {[](ModelInferRequest* m) { m->clear_model_name(); }, "model_name"},
       {[](ModelInferRequest* m) { m->set_model_version("v1"); },
-       "non-negative integer, got 'v1'"},
+       "failed to get model version from specified version string 'v1'"},
       {[](ModelInferRequest* m) {
          m->mutable_inputs(0)->set_datatype("FLOAT");
        },
@@ -154,7 +154,7 @@ TEST(DecodeInferRequestTest, RefusesMalformedRequests) {
        },
        "given more than once"},
       {[](ModelInferRequest* m) { m->clear_raw_input_contents(); },
-       "no data; expected 2 FP32 values"},
+       "unable to find data for input tensor 'x'"},
   };
   for (const Case& c : cases) {
     auto m = RawFp32Request();

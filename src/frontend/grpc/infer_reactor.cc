@@ -92,7 +92,7 @@ absl::Status SubmitInfer(ServerApi* server, const ModelInferRequest& message,
   // Refused before any tensor is looked at.
   RETURN_IF_ERROR(server->CheckAdmission(model));
   ASSIGN_OR_RETURN(InferenceRequest request,
-                   DecodeInferRequest(message, deadline));
+                   DecodeInferRequest(message, deadline, server));
   request.cancellation = cancellation;
   server->Infer(model, std::move(request), done);
   return absl::OkStatus();

@@ -198,4 +198,148 @@ grpc::ServerUnaryReactor* InferenceService::RepositoryModelUnload(
   return reactor;
 }
 
+grpc::ServerUnaryReactor* InferenceService::SystemSharedMemoryStatus(
+    grpc::CallbackServerContext* context,
+    const inference::SystemSharedMemoryStatusRequest* request,
+    inference::SystemSharedMemoryStatusResponse* response) {
+  auto regions = server_->GetSystemSharedMemoryStatus(request->name());
+  if (!regions.ok()) return FinishNow(context, regions.status());
+  for (const SharedMemoryRegionStatus& r : *regions) {
+    auto& out = (*response->mutable_regions())[r.name];
+    out.set_name(r.name);
+    out.set_key(r.key);
+    out.set_offset(r.offset);
+    out.set_byte_size(r.byte_size);
+  }
+  return FinishNow(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* InferenceService::SystemSharedMemoryRegister(
+    grpc::CallbackServerContext* context,
+    const inference::SystemSharedMemoryRegisterRequest* request,
+    inference::SystemSharedMemoryRegisterResponse* response) {
+  return FinishNow(context, server_->RegisterSystemSharedMemory(
+                                request->name(), request->key(),
+                                request->offset(), request->byte_size()));
+}
+
+grpc::ServerUnaryReactor* InferenceService::SystemSharedMemoryUnregister(
+    grpc::CallbackServerContext* context,
+    const inference::SystemSharedMemoryUnregisterRequest* request,
+    inference::SystemSharedMemoryUnregisterResponse* response) {
+  return FinishNow(context,
+                   server_->UnregisterSystemSharedMemory(request->name()));
+}
+
+grpc::ServerUnaryReactor* InferenceService::CudaSharedMemoryStatus(
+    grpc::CallbackServerContext* context,
+    const inference::CudaSharedMemoryStatusRequest* request,
+    inference::CudaSharedMemoryStatusResponse* response) {
+  // No GPU memory to share: no regions.
+  return FinishNow(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* InferenceService::CudaSharedMemoryRegister(
+    grpc::CallbackServerContext* context,
+    const inference::CudaSharedMemoryRegisterRequest* request,
+    inference::CudaSharedMemoryRegisterResponse* response) {
+  return FinishNow(context, server_->RegisterCudaSharedMemory(request->name()));
+}
+
+grpc::ServerUnaryReactor* InferenceService::CudaSharedMemoryUnregister(
+    grpc::CallbackServerContext* context,
+    const inference::CudaSharedMemoryUnregisterRequest* request,
+    inference::CudaSharedMemoryUnregisterResponse* response) {
+  return FinishNow(context,
+                   server_->UnregisterCudaSharedMemory(request->name()));
+}
+
+grpc::ServerUnaryReactor* InferenceService::TraceSetting(
+    grpc::CallbackServerContext* context,
+    const inference::TraceSettingRequest* request,
+    inference::TraceSettingResponse* response) {
+  absl::StatusOr<TraceSettings> settings;
+  if (request->settings().empty()) {
+    settings = server_->GetTraceSettings(request->model_name());
+  } else {
+    std::vector<TraceSettingUpdate> updates;
+    for (const auto& [key, value] : request->settings()) {
+      TraceSettingUpdate u;
+      u.key = key;
+      u.clear = value.value().empty();
+      u.values.assign(value.value().begin(), value.value().end());
+      updates.push_back(std::move(u));
+    }
+    settings = server_->UpdateTraceSettings(request->model_name(), updates);
+  }
+  if (!settings.ok()) return FinishNow(context, settings.status());
+  auto& out = *response->mutable_settings();
+  for (const std::string& l : settings->level) out["trace_level"].add_value(l);
+  out["trace_rate"].add_value(absl::StrCat(settings->rate));
+  out["trace_count"].add_value(absl::StrCat(settings->count));
+  out["log_frequency"].add_value(absl::StrCat(settings->log_frequency));
+  out["trace_file"].add_value(settings->file);
+  out["trace_mode"].add_value(settings->mode);
+  return FinishNow(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* InferenceService::LogSettings(
+    grpc::CallbackServerContext* context,
+    const inference::LogSettingsRequest* request,
+    inference::LogSettingsResponse* response) {
+  using Value = inference::LogSettingsRequest::SettingValue;
+  absl::StatusOr<serval::LogSettings> settings;
+  if (request->settings().empty()) {
+    settings = server_->GetLogSettings();
+  } else {
+    LogSettingsUpdate update;
+    absl::Status bad;
+    auto want = [&](const std::string& key, const Value& v,
+                    Value::ParameterChoiceCase c, const char* type) {
+      if (v.parameter_choice_case() == c) return true;
+      bad = absl::InvalidArgumentError(
+          absl::StrCat("log setting '", key, "' must be a ", type));
+      return false;
+    };
+    for (const auto& [key, v] : request->settings()) {
+      if (key == "log_info" || key == "log_warning" || key == "log_error" ||
+          key == "log_access") {
+        if (!want(key, v, Value::kBoolParam, "bool_param")) break;
+        (key == "log_info"      ? update.info
+         : key == "log_warning" ? update.warning
+         : key == "log_error"   ? update.error
+                                : update.access_log) = v.bool_param();
+      } else if (key == "log_verbose_level") {
+        if (!want(key, v, Value::kUint32Param, "uint32_param")) break;
+        update.verbose_level = v.uint32_param();
+      } else if (key == "log_level" || key == "log_format" ||
+                 key == "log_file") {
+        if (!want(key, v, Value::kStringParam, "string_param")) break;
+        (key == "log_level"    ? update.level
+         : key == "log_format" ? update.format
+                               : update.file) = v.string_param();
+      } else {
+        bad = absl::InvalidArgumentError(absl::StrCat(
+            "unsupported log setting '", key,
+            "'; expected log_info, log_warning, log_error, log_verbose_level, "
+            "log_format, log_file, log_level or log_access"));
+        break;
+      }
+    }
+    if (!bad.ok()) return FinishNow(context, bad);
+    settings = server_->UpdateLogSettings(update);
+  }
+  if (!settings.ok()) return FinishNow(context, settings.status());
+  auto& out = *response->mutable_settings();
+  out["log_file"].set_string_param("");
+  out["log_info"].set_bool_param(settings->info);
+  out["log_warning"].set_bool_param(settings->warning);
+  out["log_error"].set_bool_param(settings->error);
+  out["log_verbose_level"].set_uint32_param(settings->verbose_level);
+  out["log_format"].set_string_param(settings->format);
+  out["log_level"].set_string_param(settings->level);
+  out["log_access"].set_bool_param(settings->access_log);
+  return FinishNow(context, absl::OkStatus());
+}
+
 }  // namespace serval

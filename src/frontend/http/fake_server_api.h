@@ -148,6 +148,47 @@ class FakeServerApi : public ServerApi {
     return r;
   }
 
+  // Shared memory: a list of registrations (no mapping).
+  absl::Status RegisterSystemSharedMemory(std::string_view name,
+                                          std::string_view key, uint64_t offset,
+                                          uint64_t byte_size) override {
+    std::lock_guard<std::mutex> lock(mu);
+    regions.push_back({std::string(name), std::string(key), offset, byte_size});
+    return absl::OkStatus();
+  }
+  absl::Status UnregisterSystemSharedMemory(std::string_view name) override {
+    std::lock_guard<std::mutex> lock(mu);
+    std::erase_if(regions, [&](const SharedMemoryRegionStatus& r) {
+      return name.empty() || r.name == name;
+    });
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<SharedMemoryRegionStatus>>
+  GetSystemSharedMemoryStatus(std::string_view name) const override {
+    std::lock_guard<std::mutex> lock(mu);
+    if (name.empty()) return regions;
+    for (const auto& r : regions) {
+      if (r.name == name) return std::vector<SharedMemoryRegionStatus>{r};
+    }
+    return absl::NotFoundError("Unable to find system shared memory region");
+  }
+
+  // Tracing: settings as stored; updates recorded.
+  absl::StatusOr<TraceSettings> GetTraceSettings(
+      std::string_view model) const override {
+    if (!model.empty()) {
+      if (absl::Status s = Check(model, -1); !s.ok()) return s;
+    }
+    return trace;
+  }
+  absl::StatusOr<TraceSettings> UpdateTraceSettings(
+      std::string_view model,
+      const std::vector<TraceSettingUpdate>& updates) override {
+    std::lock_guard<std::mutex> lock(mu);
+    last_trace_updates = updates;
+    return trace;
+  }
+
   // Completes a held request with an echo; false when none is held.
   bool CompleteHeld() {
     InferCompletion* done = nullptr;
@@ -192,6 +233,9 @@ class FakeServerApi : public ServerApi {
   int infer_calls = 0;
   std::optional<InferenceRequest> held_request;
   InferCompletion* held = nullptr;
+  std::vector<SharedMemoryRegionStatus> regions;
+  TraceSettings trace;
+  std::vector<TraceSettingUpdate> last_trace_updates;
 
  private:
   absl::Status Check(std::string_view model, int64_t version) const {

@@ -408,7 +408,7 @@ absl::StatusOr<DecodedInfer> DecodeInferRequest(
     }
     if (repeated) {
       return Invalid(model, absl::StrCat("input '", view.name,
-                                         "' appears more than once"));
+                                         "' already exists in request"));
     }
     req.inputs.push_back(std::move(view));
   }

@@ -303,7 +303,7 @@ TEST(InferDecoderTest, EveryDecodeErrorIsInvalidArgumentWithAMessage) {
        R"({"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[1]},)"
        R"({"name":"x","datatype":"FP32","shape":[1],"data":[1]}]})",
        {},
-       "appears more than once"},
+       "input 'x' already exists in request"},
       {"id not string", R"({"id":3,"inputs":[]})", {}, "'id' must be a string"},
       {"bad priority",
        R"({"parameters":{"priority":-1},"inputs":[]})",

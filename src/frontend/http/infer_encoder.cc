@@ -141,6 +141,20 @@ absl::StatusOr<EncodedInfer> EncodeInferResponse(
   w.StartArray();
   bool any_binary = false;
   for (OutputTensor& t : response.outputs) {
+    if (t.in_shared_memory) {
+      // Written into the client's region: only what it is, as Triton does.
+      w.StartObject();
+      WriteKey(w, "name");
+      WriteString(w, t.name);
+      WriteKey(w, "datatype");
+      WriteString(w, ApiName(t.datatype));
+      WriteKey(w, "shape");
+      w.StartArray();
+      for (int64_t d : t.shape) w.Int64(d);
+      w.EndArray();
+      w.EndObject();
+      continue;
+    }
     const bool binary = encoding.IsBinary(t.name);
     ASSIGN_OR_RETURN(auto count, CheckOutput(response, t, binary));
     w.StartObject();

@@ -89,6 +89,10 @@ void RestHandler::Handle(const RestRequest& request, RestExchange* exchange) {
     route->endpoint = Endpoint::kLoggingUpdate;
     route->method = "POST";
   }
+  if (route->endpoint == Endpoint::kTraceSetting && request.method == "POST") {
+    route->endpoint = Endpoint::kTraceSettingUpdate;
+    route->method = "POST";
+  }
   if (request.method != route->method) {
     RestReply reply = ErrorReply(
         405,
@@ -153,6 +157,48 @@ RestReply RestHandler::HandleQuick(const Route& route,
       if (!ready_only.ok()) return ErrorReply(ready_only.status());
       return JsonReply(
           RepositoryIndexJson(api_->GetRepositoryIndex(*ready_only)));
+    }
+    case Endpoint::kSystemShmStatus:
+      return ReplyFrom(api_->GetSystemSharedMemoryStatus(route.region),
+                       SharedMemoryStatusJson);
+    case Endpoint::kSystemShmRegister: {
+      if (route.region.empty()) {
+        return ErrorReply(absl::InvalidArgumentError(
+            "'region name' is necessary to register system shared memory "
+            "region"));
+      }
+      auto r = ParseSharedMemoryRegister(request.body);
+      if (!r.ok()) return ErrorReply(r.status());
+      absl::Status s = api_->RegisterSystemSharedMemory(
+          route.region, r->key, r->offset, r->byte_size);
+      return s.ok() ? EmptyReply(200) : ErrorReply(s);
+    }
+    case Endpoint::kSystemShmUnregister: {
+      absl::Status s = api_->UnregisterSystemSharedMemory(route.region);
+      return s.ok() ? EmptyReply(200) : ErrorReply(s);
+    }
+    case Endpoint::kCudaShmStatus:
+      // No GPU memory to share: no regions.
+      return JsonReply("[]");
+    case Endpoint::kCudaShmRegister: {
+      if (route.region.empty()) {
+        return ErrorReply(absl::InvalidArgumentError(
+            "'region name' is necessary to register cuda shared memory "
+            "region"));
+      }
+      return ErrorReply(api_->RegisterCudaSharedMemory(route.region));
+    }
+    case Endpoint::kCudaShmUnregister: {
+      absl::Status s = api_->UnregisterCudaSharedMemory(route.region);
+      return s.ok() ? EmptyReply(200) : ErrorReply(s);
+    }
+    case Endpoint::kTraceSetting:
+      return ReplyFrom(api_->GetTraceSettings(route.model), TraceSettingsJson);
+    case Endpoint::kTraceSettingUpdate: {
+      auto updates = ParseTraceSettingsUpdate(request.body);
+      if (!updates.ok()) return ErrorReply(updates.status());
+      return ReplyFrom(api_->UpdateTraceSettings(route.model, *updates),
+                       TraceSettingsJson);
     }
     default:
       return ErrorReply(absl::InternalError("unrouted endpoint"));

@@ -301,5 +301,91 @@ TEST_F(RestHandlerTest, BinaryOutputsTravelAsTheReplyTail) {
   EXPECT_THAT(r.body, HasSubstr(R"("binary_data_size":8)"));
 }
 
+TEST_F(RestHandlerTest, SystemSharedMemoryRegisterStatusUnregister) {
+  RestReply r = Call("POST", "/v2/systemsharedmemory/region/in0/register",
+                     R"({"key":"/in0","offset":64,"byte_size":128})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  r = Call("GET", "/v2/systemsharedmemory/status");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body,
+            R"([{"name":"in0","key":"/in0","offset":64,"byte_size":128}])");
+  r = Call("GET", "/v2/systemsharedmemory/region/in0/status");
+  EXPECT_EQ(r.status, 200);
+  r = Call("GET", "/v2/systemsharedmemory/region/nope/status");
+  EXPECT_EQ(r.status, 404);
+  r = Call("POST", "/v2/systemsharedmemory/region/in0/unregister");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(api_.regions.empty());
+}
+
+TEST_F(RestHandlerTest, SharedMemoryRegisterBodyErrors) {
+  struct Case {
+    const char* target;
+    const char* body;
+    const char* message;
+  } cases[] = {
+      {"/v2/systemsharedmemory/register", R"({"key":"/k","byte_size":1})",
+       "'region name' is necessary"},
+      {"/v2/systemsharedmemory/region/r/register", "", "no 'key' field"},
+      {"/v2/systemsharedmemory/region/r/register", R"({"byte_size":1})",
+       "no 'key' field"},
+      {"/v2/systemsharedmemory/region/r/register", R"({"key":"/k"})",
+       "no 'byte_size' field"},
+      {"/v2/systemsharedmemory/region/r/register",
+       R"({"key":"/k","byte_size":-1})", "no 'byte_size' field"},
+      {"/v2/systemsharedmemory/region/r/register",
+       R"({"key":"/k","byte_size":1,"offset":"0"})",
+       "'offset' must be a non-negative integer"},
+      {"/v2/systemsharedmemory/region/r/register", "{", ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.body);
+    RestReply r = Call("POST", c.target, c.body);
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_THAT(r.body, HasSubstr(c.message));
+  }
+  EXPECT_TRUE(api_.regions.empty());
+}
+
+TEST_F(RestHandlerTest, CudaSharedMemoryIsAnsweredButNotSupported) {
+  RestReply r = Call("GET", "/v2/cudasharedmemory/status");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "[]");
+  // Triton's clients unregister everything first: that succeeds.
+  r = Call("POST", "/v2/cudasharedmemory/unregister");
+  EXPECT_EQ(r.status, 200);
+  r = Call("POST", "/v2/cudasharedmemory/region/g/register",
+           R"({"raw_handle":{"b64":""},"device_id":0,"byte_size":4})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("failed to register CUDA shared memory region: "
+                                "'g', GPUs not supported"));
+}
+
+TEST_F(RestHandlerTest, TraceSettingsInTritonsShape) {
+  api_.trace.level = {"TIMESTAMPS"};
+  api_.trace.rate = 10;
+  api_.trace.file = "/tmp/t.json";
+  RestReply r = Call("GET", "/v2/trace/setting");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, R"({"trace_level":["TIMESTAMPS"],"trace_rate":"10",)"
+                    R"("trace_count":"-1","log_frequency":"0",)"
+                    R"("trace_file":"/tmp/t.json","trace_mode":"triton"})");
+  r = Call("GET", "/v2/models/nope/trace/setting");
+  EXPECT_EQ(r.status, 404);
+  r = Call("POST", "/v2/models/m/trace/setting",
+           R"({"trace_rate":"5","trace_count":3,"trace_level":[],)"
+           R"("log_frequency":null,"trace_level":["TIMESTAMPS","TENSORS"]})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(api_.last_trace_updates.size(), 4u);
+  EXPECT_EQ(api_.last_trace_updates[0].key, "trace_rate");
+  EXPECT_EQ(api_.last_trace_updates[0].values[0], "5");
+  EXPECT_EQ(api_.last_trace_updates[1].values[0], "3");
+  EXPECT_TRUE(api_.last_trace_updates[2].clear);
+  EXPECT_EQ(api_.last_trace_updates[3].values.size(), 2u);
+  r = Call("POST", "/v2/trace/setting", R"({"trace_rate":{"x":1}})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("Unable to parse 'trace_rate'"));
+}
+
 }  // namespace
 }  // namespace serval::http

@@ -1,6 +1,5 @@
 #include "frontend/http/rest_json.h"
 
-#include <google/protobuf/util/json_util.h>
 #include <simdjson.h>
 
 #include "absl/strings/escaping.h"
@@ -8,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/absl_compat.h"
 #include "common/status_macros.h"
+#include "config/config_json.h"
 #include "frontend/http/json_writer.h"
 
 namespace serval::http {
@@ -196,18 +196,8 @@ std::string RepositoryIndexJson(const std::vector<RepositoryEntry>& entries) {
 }
 
 absl::StatusOr<std::string> ModelConfigJson(const inference::ModelConfig& c) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  // Clients read fields such as max_batch_size even when they are 0.
-  options.always_print_primitive_fields = true;
-  std::string out;
-  auto status = google::protobuf::util::MessageToJsonString(c, &out, options);
-  if (!status.ok()) {
-    return absl::InternalError(
-        absl::StrCat("cannot print config of model '", c.name(),
-                     "' as JSON: ", std::string(status.message())));
-  }
-  return out;
+  // Triton's form: every field, 64-bit integers (dims) as numbers.
+  return ModelConfigToJson(c);
 }
 
 std::string ErrorJson(std::string_view message, std::string_view id) {
@@ -230,10 +220,21 @@ std::string LogSettingsJson(const LogSettings& settings) {
   StringOutput b(&json);
   JsonWriter w(b);
   w.StartObject();
-  WriteKey(w, "log_level");
-  WriteString(w, settings.level);
+  // Triton's keys first, then serval's.
+  WriteKey(w, "log_file");
+  WriteString(w, "");
+  WriteKey(w, "log_info");
+  w.Bool(settings.info);
+  WriteKey(w, "log_warning");
+  w.Bool(settings.warning);
+  WriteKey(w, "log_error");
+  w.Bool(settings.error);
+  WriteKey(w, "log_verbose_level");
+  w.Uint(settings.verbose_level);
   WriteKey(w, "log_format");
   WriteString(w, settings.format);
+  WriteKey(w, "log_level");
+  WriteString(w, settings.level);
   WriteKey(w, "log_access");
   w.Bool(settings.access_log);
   w.EndObject();
@@ -246,32 +247,55 @@ absl::StatusOr<LogSettingsUpdate> ParseLogSettingsUpdate(
   ASSIGN_OR_RETURN(auto obj, ParseOptionalObject(body, parser));
   LogSettingsUpdate update;
   if (!obj.has_value()) return update;
+  auto get_bool = [](element value, std::string_view key,
+                     std::optional<bool>* out) -> absl::Status {
+    bool on;
+    if (value.get(on) != simdjson::SUCCESS) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", ToAbsl(key), "' must be a boolean"));
+    }
+    *out = on;
+    return absl::OkStatus();
+  };
+  auto get_string = [](element value, std::string_view key,
+                       std::optional<std::string>* out) -> absl::Status {
+    std::string_view text;
+    if (value.get(text) != simdjson::SUCCESS) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", ToAbsl(key), "' must be a string"));
+    }
+    *out = std::string(text);
+    return absl::OkStatus();
+  };
   for (auto field : *obj) {
     const std::string_view key = field.key;
     if (key == "log_level") {
-      std::string_view level;
-      if (field.value.get(level) != simdjson::SUCCESS) {
-        return absl::InvalidArgumentError("'log_level' must be a string");
-      }
-      update.level = std::string(level);
-    } else if (key == "log_verbose_level") {
-      // Triton's knob: any verbosity above 0 means debug lines.
-      int64_t verbose;
-      if (field.value.get(verbose) != simdjson::SUCCESS) {
-        return absl::InvalidArgumentError(
-            "'log_verbose_level' must be an integer");
-      }
-      update.level = verbose > 0 ? "debug" : "info";
+      RETURN_IF_ERROR(get_string(field.value, key, &update.level));
+    } else if (key == "log_format") {
+      RETURN_IF_ERROR(get_string(field.value, key, &update.format));
+    } else if (key == "log_file") {
+      RETURN_IF_ERROR(get_string(field.value, key, &update.file));
+    } else if (key == "log_info") {
+      RETURN_IF_ERROR(get_bool(field.value, key, &update.info));
+    } else if (key == "log_warning") {
+      RETURN_IF_ERROR(get_bool(field.value, key, &update.warning));
+    } else if (key == "log_error") {
+      RETURN_IF_ERROR(get_bool(field.value, key, &update.error));
     } else if (key == "log_access") {
-      bool on;
-      if (field.value.get(on) != simdjson::SUCCESS) {
-        return absl::InvalidArgumentError("'log_access' must be a boolean");
+      RETURN_IF_ERROR(get_bool(field.value, key, &update.access_log));
+    } else if (key == "log_verbose_level") {
+      uint64_t verbose;
+      if (field.value.get(verbose) != simdjson::SUCCESS ||
+          verbose > UINT32_MAX) {
+        return absl::InvalidArgumentError(
+            "'log_verbose_level' must be a non-negative integer");
       }
-      update.access_log = on;
+      update.verbose_level = static_cast<uint32_t>(verbose);
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "unsupported logging setting '", ToAbsl(key),
-          "'; serval supports log_level, log_verbose_level and log_access"));
+          "'; expected log_info, log_warning, log_error, log_verbose_level, "
+          "log_format, log_file, log_level or log_access"));
     }
   }
   return update;
@@ -347,6 +371,121 @@ absl::StatusOr<bool> ParseUnloadDependents(std::string_view body) {
         "parameter 'unload_dependents' must be a boolean");
   }
   return flag.get_bool().value_unsafe();
+}
+
+std::string SharedMemoryStatusJson(
+    const std::vector<SharedMemoryRegionStatus>& regions) {
+  std::string json;
+  StringOutput b(&json);
+  JsonWriter w(b);
+  w.StartArray();
+  for (const SharedMemoryRegionStatus& r : regions) {
+    w.StartObject();
+    WriteKey(w, "name");
+    WriteString(w, r.name);
+    WriteKey(w, "key");
+    WriteString(w, r.key);
+    WriteKey(w, "offset");
+    w.Uint64(r.offset);
+    WriteKey(w, "byte_size");
+    w.Uint64(r.byte_size);
+    w.EndObject();
+  }
+  w.EndArray();
+  return json;
+}
+
+absl::StatusOr<SharedMemoryRegistration> ParseSharedMemoryRegister(
+    std::string_view body) {
+  simdjson::dom::parser parser;
+  ASSIGN_OR_RETURN(auto obj, ParseOptionalObject(body, parser));
+  if (!obj.has_value()) {
+    return absl::InvalidArgumentError(
+        "Shared memory register request has no 'key' field");
+  }
+  SharedMemoryRegistration r;
+  std::string_view key;
+  if ((*obj)["key"].get(key) != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError(
+        "Shared memory register request has no 'key' field");
+  }
+  r.key = std::string(key);
+  if ((*obj)["byte_size"].get(r.byte_size) != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError(
+        "Shared memory register request has no 'byte_size' field (a "
+        "non-negative integer)");
+  }
+  simdjson::dom::element offset;
+  if ((*obj)["offset"].get(offset) == simdjson::SUCCESS &&
+      offset.get(r.offset) != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError(
+        "Shared memory register request: 'offset' must be a non-negative "
+        "integer");
+  }
+  return r;
+}
+
+std::string TraceSettingsJson(const TraceSettings& s) {
+  std::string json;
+  StringOutput b(&json);
+  JsonWriter w(b);
+  w.StartObject();
+  WriteKey(w, "trace_level");
+  w.StartArray();
+  for (const std::string& l : s.level) WriteString(w, l);
+  w.EndArray();
+  WriteKey(w, "trace_rate");
+  WriteString(w, absl::StrCat(s.rate));
+  WriteKey(w, "trace_count");
+  WriteString(w, absl::StrCat(s.count));
+  WriteKey(w, "log_frequency");
+  WriteString(w, absl::StrCat(s.log_frequency));
+  WriteKey(w, "trace_file");
+  WriteString(w, s.file);
+  WriteKey(w, "trace_mode");
+  WriteString(w, s.mode);
+  w.EndObject();
+  return json;
+}
+
+absl::StatusOr<std::vector<TraceSettingUpdate>> ParseTraceSettingsUpdate(
+    std::string_view body) {
+  simdjson::dom::parser parser;
+  ASSIGN_OR_RETURN(auto obj, ParseOptionalObject(body, parser));
+  std::vector<TraceSettingUpdate> updates;
+  if (!obj.has_value()) return updates;
+  for (auto field : *obj) {
+    TraceSettingUpdate u;
+    u.key = std::string(std::string_view(field.key));
+    if (field.value.is_null()) {
+      u.clear = true;
+    } else if (simdjson::dom::array values;
+               field.value.get(values) == simdjson::SUCCESS) {
+      // Triton: an empty list changes nothing.
+      if (values.size() == 0) continue;
+      for (simdjson::dom::element v : values) {
+        std::string_view text;
+        if (v.get(text) != simdjson::SUCCESS) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "Unable to parse '", u.key, "': values must be strings"));
+        }
+        u.values.emplace_back(text);
+      }
+    } else if (int64_t number; field.value.get(number) == simdjson::SUCCESS) {
+      // Triton wants strings; a number means the same and is taken.
+      u.values.push_back(absl::StrCat(number));
+    } else {
+      std::string_view text;
+      if (field.value.get(text) != simdjson::SUCCESS) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("Unable to parse '", u.key,
+                         "': trace settings are strings (or null to clear)"));
+      }
+      u.values.emplace_back(text);
+    }
+    updates.push_back(std::move(u));
+  }
+  return updates;
 }
 
 }  // namespace serval::http

@@ -29,6 +29,25 @@ std::string ErrorJson(std::string_view message, std::string_view id = {});
 std::string LogSettingsJson(const LogSettings& settings);
 absl::StatusOr<LogSettingsUpdate> ParseLogSettingsUpdate(std::string_view body);
 
+// System shared memory: the status array ({"name","key","offset",
+// "byte_size"} per region) and the register body ({"key", "offset"?,
+// "byte_size"}).
+std::string SharedMemoryStatusJson(
+    const std::vector<SharedMemoryRegionStatus>& regions);
+struct SharedMemoryRegistration {
+  std::string key;
+  uint64_t offset = 0;
+  uint64_t byte_size = 0;
+};
+absl::StatusOr<SharedMemoryRegistration> ParseSharedMemoryRegister(
+    std::string_view body);
+
+// Trace settings in Triton's form: every value a string except trace_level,
+// an array; in an update, null clears a setting.
+std::string TraceSettingsJson(const TraceSettings& settings);
+absl::StatusOr<std::vector<TraceSettingUpdate>> ParseTraceSettingsUpdate(
+    std::string_view body);
+
 // Body of POST /v2/repository/index: empty or {"ready": bool}.
 absl::StatusOr<bool> ParseIndexReadyOnly(std::string_view body);
 // Body of .../load: optional parameters "config" (JSON text) and

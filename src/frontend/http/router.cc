@@ -46,7 +46,8 @@ absl::StatusOr<int64_t> ParseVersion(std::string_view s) {
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc() || end != s.data() + s.size() || v < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "model version must be a non-negative integer, got '", ToAbsl(s), "'"));
+        "failed to get model version from specified version string '",
+        ToAbsl(s), "': a model version is a non-negative integer"));
   }
   return v;
 }
@@ -106,6 +107,34 @@ absl::StatusOr<Route> ModelRoute(std::string_view path,
   return route;
 }
 
+// /v2/{system,cuda}sharedmemory[/region/{r}]/{status,register,unregister}.
+absl::StatusOr<Route> SharedMemoryRoute(
+    std::string_view path, const std::vector<std::string_view>& p) {
+  const bool cuda = p[1] == "cudasharedmemory";
+  Route route;
+  size_t i = 2;
+  if (p.size() >= 4 && p[2] == "region") {
+    ASSIGN_OR_RETURN(route.region, PercentDecode(p[3]));
+    i = 4;
+  }
+  if (i + 1 != p.size()) return NotFound(path);
+  if (p[i] == "status") {
+    route.endpoint =
+        cuda ? Endpoint::kCudaShmStatus : Endpoint::kSystemShmStatus;
+  } else if (p[i] == "register") {
+    route.endpoint =
+        cuda ? Endpoint::kCudaShmRegister : Endpoint::kSystemShmRegister;
+    route.method = "POST";
+  } else if (p[i] == "unregister") {
+    route.endpoint =
+        cuda ? Endpoint::kCudaShmUnregister : Endpoint::kSystemShmUnregister;
+    route.method = "POST";
+  } else {
+    return NotFound(path);
+  }
+  return route;
+}
+
 }  // namespace
 
 absl::StatusOr<Route> ParseRoute(std::string_view target) {
@@ -148,9 +177,22 @@ absl::StatusOr<Route> ParseRoute(std::string_view target) {
     }
     return NotFound(path);
   }
+  if (p[1] == "systemsharedmemory" || p[1] == "cudasharedmemory") {
+    return SharedMemoryRoute(path, p);
+  }
+  if (p[1] == "trace" && p.size() == 3 && p[2] == "setting") {
+    route.endpoint = Endpoint::kTraceSetting;
+    return route;
+  }
   if (p[1] == "models") {
     if (p.size() == 3 && p[2] == "stats") {
       route.endpoint = Endpoint::kModelStats;
+      return route;
+    }
+    // /v2/models/{m}/trace/setting (no version: settings are per model).
+    if (p.size() == 5 && p[3] == "trace" && p[4] == "setting") {
+      ASSIGN_OR_RETURN(route.model, PercentDecode(p[2]));
+      route.endpoint = Endpoint::kTraceSetting;
       return route;
     }
     if (p.size() >= 3) return ModelRoute(path, p);

@@ -25,6 +25,18 @@ enum class Endpoint {
   kRepositoryUnload,
   kLogging,        // GET: current settings
   kLoggingUpdate,  // POST: change them (chosen by the handler from kLogging)
+  // System and CUDA shared memory: region empty = every region (status,
+  // unregister).
+  kSystemShmStatus,
+  kSystemShmRegister,
+  kSystemShmUnregister,
+  kCudaShmStatus,
+  kCudaShmRegister,
+  kCudaShmUnregister,
+  // Trace settings, global (model empty) or of one model; POST changes them
+  // (chosen by the handler from kTraceSetting).
+  kTraceSetting,
+  kTraceSettingUpdate,
 };
 
 struct Route {
@@ -33,6 +45,7 @@ struct Route {
   // answers 405 for any other.
   std::string_view method = "GET";
   std::string model;     // percent-decoded
+  std::string region;    // shared-memory region, percent-decoded
   int64_t version = -1;  // -1 = not given (latest / all)
 };
 

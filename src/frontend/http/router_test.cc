@@ -37,6 +37,20 @@ TEST(RouterTest, RoutesEveryEndpoint) {
       {"/v2/repository/models/m/unload", Endpoint::kRepositoryUnload, "POST",
        "m", -1},
       {"/v2/models/a%20b/ready", Endpoint::kModelReady, "GET", "a b", -1},
+      {"/v2/logging", Endpoint::kLogging, "GET", "", -1},
+      {"/v2/trace/setting", Endpoint::kTraceSetting, "GET", "", -1},
+      {"/v2/models/m/trace/setting", Endpoint::kTraceSetting, "GET", "m", -1},
+      {"/v2/systemsharedmemory/status", Endpoint::kSystemShmStatus, "GET", "",
+       -1},
+      {"/v2/systemsharedmemory/region/r/register", Endpoint::kSystemShmRegister,
+       "POST", "", -1},
+      {"/v2/systemsharedmemory/unregister", Endpoint::kSystemShmUnregister,
+       "POST", "", -1},
+      {"/v2/cudasharedmemory/status", Endpoint::kCudaShmStatus, "GET", "", -1},
+      {"/v2/cudasharedmemory/region/r/register", Endpoint::kCudaShmRegister,
+       "POST", "", -1},
+      {"/v2/cudasharedmemory/unregister", Endpoint::kCudaShmUnregister, "POST",
+       "", -1},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.target);
@@ -49,11 +63,21 @@ TEST(RouterTest, RoutesEveryEndpoint) {
   }
 }
 
+TEST(RouterTest, SharedMemoryRegionNamesAreDecoded) {
+  auto route = ParseRoute("/v2/systemsharedmemory/region/in%2F0/status");
+  ASSERT_TRUE(route.ok()) << route.status();
+  EXPECT_EQ(route->endpoint, Endpoint::kSystemShmStatus);
+  EXPECT_EQ(route->region, "in/0");
+}
+
 TEST(RouterTest, UnknownPathsAreNotFound) {
   for (const char* target :
        {"/", "/v1/models/m", "/v2/health", "/v2/health/x", "/v2/models/m/x",
         "/v2/models/m/versions/1/infer/x", "/v2/repository/models/m/reload",
-        "/v2/repository", "/metrics"}) {
+        "/v2/repository", "/metrics", "/v2/systemsharedmemory",
+        "/v2/systemsharedmemory/region/r", "/v2/systemsharedmemory/x/status",
+        "/v2/cudasharedmemory/region/r/status/x", "/v2/trace",
+        "/v2/models/m/versions/1/trace/setting"}) {
     SCOPED_TRACE(target);
     auto route = ParseRoute(target);
     ASSERT_FALSE(route.ok());
