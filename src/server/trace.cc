@@ -152,10 +152,14 @@ absl::StatusOr<uint64_t> ParseNumber(const TraceSettingUpdate& u, int64_t min,
 
 }  // namespace
 
-// The sampling counters of one scope.
+// The sampling counters of one scope, and its settings resolved once per
+// change so that sampling a request builds nothing.
 struct TraceManager::Sink {
   uint64_t seen = 0;  // requests considered, for the rate
   int64_t left = -1;  // traces left (-1 unlimited)
+  bool on = false;    // level, rate and file say trace (count aside)
+  uint32_t rate = 1;
+  bool tensors = false;
 };
 
 // One trace file, shared by every scope naming it, open for the manager's
@@ -217,17 +221,29 @@ TraceSettings TraceManager::EffectiveLocked(std::string_view model) const {
 }
 
 TraceManager::Sink& TraceManager::SinkForLocked(std::string_view model) {
-  const std::string key(models_.count(model) > 0 ? model : "");
-  auto& slot = sinks_[key];
-  if (!slot) {
+  const std::string_view key = models_.count(model) > 0 ? model : "";
+  if (auto it = sinks_.find(key); it != sinks_.end()) return *it->second;
+  auto& slot = sinks_[std::string(key)];
+  {
     slot = std::make_unique<Sink>();
     const Scope& scope = key.empty() ? global_ : models_.find(key)->second;
     slot->left = scope.count.value_or(global_.count.value_or(-1));
+    ResolveLocked(key, slot.get());
   }
   return *slot;
 }
 
+void TraceManager::ResolveLocked(std::string_view key, Sink* sink) const {
+  TraceSettings s = EffectiveLocked(key);
+  s.count = -1;  // the sink's own `left` decides that
+  sink->on = Traces(s);
+  sink->rate = s.rate > 0 ? s.rate : 1;
+  sink->tensors = Has(s.level, "TENSORS");
+}
+
 void TraceManager::RefreshActiveLocked() {
+  // A global change reaches the models that inherit from it.
+  for (auto& [key, sink] : sinks_) ResolveLocked(key, sink.get());
   bool any = Traces(EffectiveLocked(""));
   for (const auto& [name, scope] : models_)
     any = any || Traces(EffectiveLocked(name));
@@ -236,11 +252,9 @@ void TraceManager::RefreshActiveLocked() {
 
 uint64_t TraceManager::Sample(std::string_view model) {
   absl::MutexLock lock(&mu_);
-  const TraceSettings s = EffectiveLocked(model);
-  if (!Traces(s)) return 0;
   Sink& sink = SinkForLocked(model);
-  if (sink.left == 0) return 0;
-  if (++sink.seen % s.rate != 0) return 0;
+  if (!sink.on || sink.left == 0) return 0;
+  if (++sink.seen % sink.rate != 0) return 0;
   if (sink.left > 0) --sink.left;
   if (sink.left == 0) RefreshActiveLocked();
   return ++next_id_;
@@ -248,6 +262,8 @@ uint64_t TraceManager::Sample(std::string_view model) {
 
 bool TraceManager::WantsTensors(std::string_view model) const {
   absl::MutexLock lock(&mu_);
+  auto it = sinks_.find(models_.count(model) > 0 ? model : "");
+  if (it != sinks_.end()) return it->second->tensors;
   return Has(EffectiveLocked(model).level, "TENSORS");
 }
 

@@ -89,6 +89,8 @@ class TraceManager {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Sink& SinkForLocked(std::string_view model)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ResolveLocked(std::string_view key, Sink* sink) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RefreshActiveLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WriteLocked(const TraceSettings& settings, const std::string& objects)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

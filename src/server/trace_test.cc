@@ -167,6 +167,19 @@ TEST_F(TraceTest, ModelSettingsInheritTheGlobalOnesAndCountApart) {
   EXPECT_EQ(cleared->rate, 1u);
 }
 
+TEST_F(TraceTest, AGlobalChangeReachesModelsAlreadySampled) {
+  TraceManager t(On());
+  ASSERT_TRUE(t.Update("m", {{"trace_rate", false, {"1"}}}).ok());
+  EXPECT_GT(t.Sample("m"), 0u);
+  EXPECT_FALSE(t.WantsTensors("m"));
+  // The model sets only its rate: level comes from the global scope.
+  ASSERT_TRUE(t.Update("", {{"trace_level", false, {"TENSORS"}}}).ok());
+  EXPECT_TRUE(t.WantsTensors("m"));
+  ASSERT_TRUE(t.Update("", {{"trace_level", false, {"OFF"}}}).ok());
+  EXPECT_EQ(t.Sample("m"), 0u);
+  EXPECT_FALSE(t.active());
+}
+
 TEST_F(TraceTest, BadUpdatesChangeNothing) {
   TraceManager t(On(5));
   auto expect_error = [&](TraceSettingUpdate u, absl::StatusCode code,

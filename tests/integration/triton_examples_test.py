@@ -16,7 +16,6 @@ Run: /usr/bin/python3 tests/integration/triton_examples_test.py \
 
 import base64
 import json
-import mmap
 import os
 import shutil
 import struct
@@ -33,6 +32,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import grpc_support  # noqa: E402
 import serval_harness  # noqa: E402
+from shared_memory_support import ShmRegion  # noqa: E402
 
 ROOT = grpc_support.REPO_ROOT
 EXAMPLES = os.path.join(ROOT, "examples", "models")
@@ -151,33 +151,6 @@ def to_array(datatype, shape, raw):
     return np.frombuffer(raw, dtype=NP[datatype]).reshape(shape)
 
 
-class ShmRegion:
-    """A POSIX shared-memory object as a client creates it (shm_open via
-    /dev/shm), mapped here; removed on close()."""
-
-    def __init__(self, tag, size):
-        self.key = f"/serval_test_{os.getpid()}_{tag}"
-        self.size = size
-        self._path = "/dev/shm" + self.key
-        fd = os.open(self._path, os.O_CREAT | os.O_RDWR | os.O_EXCL, 0o600)
-        try:
-            os.ftruncate(fd, size)
-            self.map = mmap.mmap(fd, size)
-        finally:
-            os.close(fd)
-
-    def write(self, offset, data):
-        self.map[offset:offset + len(data)] = data
-
-    def read(self, offset, n):
-        return bytes(self.map[offset:offset + n])
-
-    def close(self):
-        self.map.close()
-        if os.path.exists(self._path):
-            os.unlink(self._path)
-
-
 def shm_params(region, size, offset=0):
     p = {"shared_memory_region": region, "shared_memory_byte_size": size}
     if offset:
@@ -225,6 +198,16 @@ def extra_repository():
     grpc_support.write_identity_model(
         root, "slow_fp32", [("FP32", [4])], max_batch_size=8,
         parameters={"delay_us": DELAY_US})
+    # simple_identity's ONNX graph with dynamic batching: string tensors
+    # of several requests in one ONNX Runtime run.
+    os.makedirs(os.path.join(root, "strings_batched", "1"))
+    os.symlink(os.path.join(EXAMPLES, "simple_identity", "1", "model.onnx"),
+               os.path.join(root, "strings_batched", "1", "model.onnx"))
+    with open(os.path.join(EXAMPLES, "simple_identity", "config.pbtxt")) as f:
+        config = f.read().replace('"simple_identity"', '"strings_batched"')
+    with open(os.path.join(root, "strings_batched", "config.pbtxt"), "w") as f:
+        f.write(config + "dynamic_batching { max_queue_delay_microseconds: "
+                         "300000 }\n")
     return root
 
 
@@ -337,6 +320,7 @@ class HttpExamples(ExampleTest):
             t.start()
         for t in threads:
             t.join()
+        self.assertNotIn(None, results)  # no thread failed
         for i, (status, doc, out) in enumerate(results):
             self.assertEqual(status, 200, doc)
             np.testing.assert_array_equal(out["OUTPUT0"], in0 * (i + 1) + in1)
@@ -402,10 +386,37 @@ class HttpExamples(ExampleTest):
             t.start()
         for t in threads:
             t.join()
+        self.assertEqual(len(results), 6)  # no thread failed
         for i, (status, doc, out) in results.items():
             self.assertEqual(status, 200, doc)
             self.assertEqual(out["OUTPUT0"],
                              [str(i * 100 + k).encode() for k in range(16)])
+
+    def test_strings_batched_in_onnx_runtime(self):
+        results = {}
+        barrier = threading.Barrier(6)
+
+        def one(i):
+            values = [str(i).encode() * i, b"", b"\xff\x00" + bytes([i])]
+            barrier.wait()
+            results[i] = (values, infer(
+                SERVER, "strings_batched",
+                [("INPUT0", "BYTES", [1, 3], values, True)],
+                parameters={"binary_data_output": True}))
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(len(results), 6)  # no thread failed
+        for values, (status, doc, out) in results.values():
+            self.assertEqual(status, 200, doc)
+            self.assertEqual(out["OUTPUT0"], values)
+        status, stats = http_json(SERVER, "GET",
+                                  "/v2/models/strings_batched/stats")
+        s = stats["model_stats"][0]
+        self.assertEqual(s["inference_count"], 6)
+        self.assertLess(s["execution_count"], 6, s)  # batched
 
     def test_simple_int8_wraps_like_int8(self):
         in0 = np.array([[127, -128] + [0] * 14], dtype=np.int8)
@@ -722,6 +733,7 @@ class SharedMemory(ExampleTest):
         self.assertEqual(SERVER.request(
             "POST", "/v2/systemsharedmemory/region/busy/unregister")[0], 200)
         thread.join()
+        self.assertIn("r", result)  # the thread did not fail
         status, doc, _ = result["r"]
         # The region stayed mapped until the request was done with it.
         self.assertEqual(status, 200, doc)
@@ -832,6 +844,17 @@ class Classification(ExampleTest):
                 .encode() for i in order]
 
     def test_image_client(self):
+        # What image_client.py's parse_model() reads before it sends.
+        status, meta = http_json(SERVER, "GET", "/v2/models/densenet_onnx")
+        self.assertEqual(meta["inputs"], [{"name": "data_0", "datatype": "FP32",
+                                           "shape": [3, 224, 224]}])
+        self.assertEqual(meta["outputs"], [{"name": "fc6_1", "datatype": "FP32",
+                                            "shape": [1000]}])
+        status, config = http_json(SERVER, "GET", "/v2/models/densenet_onnx/config")
+        self.assertEqual(config["max_batch_size"], 0)
+        self.assertEqual(config["input"][0]["format"], "FORMAT_NCHW")
+        self.assertEqual(config["output"][0]["label_filename"],
+                         "densenet_labels.txt")
         image = self.image()
         want = self.top(self.scores(image), 3)
         for binary in (False, True):
@@ -1076,6 +1099,7 @@ class OptionalInputs(ExampleTest):
             t.start()
         for t in threads:
             t.join()
+        self.assertEqual(len(results), 8)  # no thread failed
         for i, (status, doc, out) in results.items():
             self.assertEqual(status, 200, doc)
             np.testing.assert_array_equal(out["OUTPUT0"], np.full((1, 4), i))

@@ -105,6 +105,16 @@ void HttpSession::OnHeader(beast::error_code ec) {
 }
 
 void HttpSession::ReadBody() {
+  // Beast reads at most the buffer's free capacity per read (64 KiB at
+  // most), and the parser moves body bytes out at once, so a buffer left
+  // at its header-sized capacity reads a large body a kilobyte per
+  // asynchronous operation: a 600 KB tensor cost ~600 reads (and timer
+  // updates) and most of its CPU. A body larger than the buffer gets
+  // 64 KiB of room; Dispatch() gives it back.
+  const auto length = parser_->content_length();
+  if (!length.has_value() || *length > buffer_.capacity() - buffer_.size()) {
+    buffer_.reserve(buffer_.size() + kLargeReadBytes);
+  }
   bhttp::async_read(stream_, buffer_, *parser_,
                     [self = shared_from_this()](beast::error_code ec, size_t) {
                       self->OnBody(ec);
@@ -136,6 +146,10 @@ void HttpSession::OnBody(beast::error_code ec) {
 
 void HttpSession::Dispatch() {
   stream_.expires_never();
+  // An idle keep-alive connection keeps only a header-sized buffer.
+  if (buffer_.size() == 0 && buffer_.capacity() > kIdleBufferBytes) {
+    buffer_.shrink_to_fit();
+  }
   bhttp::request<bhttp::string_body> req = parser_->release();
   keep_alive_ = req.keep_alive();
   RestRequest rest;

@@ -87,6 +87,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>,
   Stream stream_;
   const SessionLimits limits_;
   RestHandler* const handler_;
+  // Read buffer: header-sized between requests, kLargeReadBytes of free
+  // room while a large body arrives (see ReadBody).
+  static constexpr size_t kLargeReadBytes = 64 * 1024;
+  static constexpr size_t kIdleBufferBytes = 16 * 1024;
   beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
   // Counts the chunks of a chunked body (the parser calls it per chunk).
