@@ -17,6 +17,12 @@ simple_identity, a TensorFlow SavedModel in Triton's copy) and I/O:
                    scores mean nothing, but shapes, reshape and labels are
                    Triton's
 
+and one ensemble of them, in Triton's ensemble config format:
+
+  simple_chain     simple twice: (INPUT0, INPUT1) -> simple -> (sum,
+                   difference) -> simple -> OUTPUT0 = 2 * INPUT0,
+                   OUTPUT1 = 2 * INPUT1
+
 Run with Debian's /usr/bin/python3 (it has the onnx package). Each model
 directory carries the script's hash in .generated, as make_models.py does.
 """
@@ -195,6 +201,46 @@ def write_densenet(model_dir):
             f.write(f"CLASS_{i:04d}\n")
 
 
+CHAIN_CONFIG = """name: "simple_chain"
+platform: "ensemble"
+max_batch_size: 8
+input [
+  { name: "INPUT0" data_type: TYPE_INT32 dims: [ 16 ] },
+  { name: "INPUT1" data_type: TYPE_INT32 dims: [ 16 ] }
+]
+output [
+  { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 16 ] },
+  { name: "OUTPUT1" data_type: TYPE_INT32 dims: [ 16 ] }
+]
+ensemble_scheduling {
+  step [
+    {
+      model_name: "simple"
+      model_version: -1
+      input_map { key: "INPUT0" value: "INPUT0" }
+      input_map { key: "INPUT1" value: "INPUT1" }
+      output_map { key: "OUTPUT0" value: "sum" }
+      output_map { key: "OUTPUT1" value: "difference" }
+    },
+    {
+      model_name: "simple"
+      model_version: -1
+      input_map { key: "INPUT0" value: "sum" }
+      input_map { key: "INPUT1" value: "difference" }
+      output_map { key: "OUTPUT0" value: "OUTPUT0" }
+      output_map { key: "OUTPUT1" value: "OUTPUT1" }
+    }
+  ]
+}
+"""
+
+
+def write_chain(model_dir):
+    # An ensemble has no model file; its version directory stays empty.
+    with open(os.path.join(model_dir, "config.pbtxt"), "w") as f:
+        f.write(CHAIN_CONFIG)
+
+
 JOBS = {
     "simple": write_simple("simple", TensorProto.INT32, "TYPE_INT32"),
     "simple_int8": write_simple("simple_int8", TensorProto.INT8, "TYPE_INT8"),
@@ -202,6 +248,7 @@ JOBS = {
                                   "TYPE_STRING"),
     "simple_identity": write_identity,
     "densenet_onnx": write_densenet,
+    "simple_chain": write_chain,
 }
 
 

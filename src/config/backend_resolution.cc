@@ -53,10 +53,25 @@ std::string ModelLabel(const inference::ModelConfig& config) {
 
 }  // namespace
 
+bool IsEnsemble(const inference::ModelConfig& config) {
+  return config.platform() == "ensemble";
+}
+
 absl::StatusOr<BackendChoice> ResolveBackend(
     const inference::ModelConfig& config) {
   const std::string& backend = config.backend();
   const std::string& platform = config.platform();
+  if (IsEnsemble(config)) {
+    if (!backend.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          ModelLabel(config), ": platform 'ensemble' and backend '", backend,
+          "' disagree; an ensemble runs its steps' models and names no "
+          "backend"));
+    }
+    BackendChoice choice;
+    choice.platform = platform;
+    return choice;
+  }
   if (backend.empty() && platform.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         ModelLabel(config),
@@ -72,7 +87,7 @@ absl::StatusOr<BackendChoice> ResolveBackend(
           ModelLabel(config), ": platform '", platform, "'",
           backend.empty() ? "" : absl::StrCat(" (backend '", backend, "')"),
           " is not supported by serval; supported platforms are "
-          "'onnxruntime_onnx' and 'pytorch_libtorch'"));
+          "'onnxruntime_onnx', 'pytorch_libtorch' and 'ensemble'"));
     }
     if (!backend.empty() && backend != by_platform->backend) {
       return absl::InvalidArgumentError(absl::StrCat(

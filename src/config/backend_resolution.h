@@ -28,7 +28,12 @@ struct BackendChoice {
   std::string model_filename;
 };
 
+// Whether the config describes an ensemble (platform "ensemble"): served
+// by composing other models, with no plugin and no model file.
+bool IsEnsemble(const inference::ModelConfig& config);
+
 // Resolution table:
+//   platform "ensemble"                                 -> no plugin
 //   backend "onnxruntime" | platform "onnxruntime_onnx" -> plugin onnxruntime
 //   backend "pytorch"     | platform "pytorch_libtorch" -> plugin torch
 //   backend "identity"                                  -> plugin identity

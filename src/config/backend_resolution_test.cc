@@ -116,3 +116,22 @@ TEST(BackendResolutionTest, BackendForModelFile) {
 
 }  // namespace
 }  // namespace serval
+
+namespace serval {
+namespace {
+
+TEST(BackendResolutionTest, AnEnsembleHasNoPlugin) {
+  auto choice = ResolveBackend(Config("", "ensemble"));
+  ASSERT_TRUE(choice.ok()) << choice.status();
+  EXPECT_TRUE(choice->plugin.empty());
+  EXPECT_EQ(choice->platform, "ensemble");
+  EXPECT_TRUE(choice->model_filename.empty());
+  EXPECT_TRUE(IsEnsemble(Config("", "ensemble")));
+  auto both = ResolveBackend(Config("onnxruntime", "ensemble"));
+  EXPECT_THAT(std::string(both.status().message()),
+              HasSubstr("platform 'ensemble' and backend 'onnxruntime' "
+                        "disagree"));
+}
+
+}  // namespace
+}  // namespace serval

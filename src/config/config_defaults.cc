@@ -66,7 +66,8 @@ absl::Status ApplyConfigDefaults(std::string_view model_name,
     config->mutable_version_policy()->mutable_latest()->set_num_versions(1);
   }
 
-  if (config->instance_group().empty()) {
+  // An ensemble has no instances of its own: its steps' models do.
+  if (config->instance_group().empty() && config->platform() != "ensemble") {
     ModelInstanceGroup* group = config->add_instance_group();
     group->set_count(1);
     group->set_kind(ModelInstanceGroup::KIND_CPU);

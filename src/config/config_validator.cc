@@ -100,6 +100,34 @@ void ValidateDynamicBatching(const inference::ModelConfig& config,
   ValidatePriorities(batching, problems);
 }
 
+// What an ensemble's config may hold; its steps are checked against their
+// models when it loads (ensemble/ensemble_plan.h).
+void ValidateEnsembleFields(const inference::ModelConfig& config,
+                            ValidationProblems* problems) {
+  const bool ensemble = config.platform() == "ensemble";
+  if (!ensemble) {
+    if (config.has_ensemble_scheduling()) {
+      problems->Add("ensemble_scheduling",
+                    "is set, but platform is not 'ensemble'");
+    }
+    return;
+  }
+  if (config.ensemble_scheduling().step().empty()) {
+    problems->Add("ensemble_scheduling",
+                  "has no step; an ensemble needs at least one");
+  }
+  if (!config.instance_group().empty()) {
+    problems->Add("instance_group",
+                  "is set; an ensemble has no instances of its own (its "
+                  "steps' models do)");
+  }
+  if (config.has_dynamic_batching()) {
+    problems->Add("dynamic_batching",
+                  "is set; an ensemble does not batch, its steps do: set "
+                  "dynamic_batching on the step models");
+  }
+}
+
 void ValidateVersionPolicy(const inference::ModelConfig& config,
                            ValidationProblems* problems) {
   const inference::ModelVersionPolicy& policy = config.version_policy();
@@ -150,6 +178,7 @@ absl::Status ValidateModelConfig(const inference::ModelConfig& config,
   ValidateDynamicBatching(config, &problems);
   ValidateVersionPolicy(config, &problems);
   ValidateWarmup(config, &problems);
+  ValidateEnsembleFields(config, &problems);
   return problems.ToStatus();
 }
 

@@ -303,6 +303,28 @@ TEST(ConfigValidatorTest, OptionalInputMayBeLeftOutOfWarmup) {
   EXPECT_TRUE(status.ok()) << status;
 }
 
+TEST(ConfigValidatorTest, EnsembleFields) {
+  inference::ModelConfig ok = With(
+      "platform: \"ensemble\"\n"
+      "ensemble_scheduling { step { model_name: \"a\" } }\n");
+  EXPECT_TRUE(ValidateModelConfig(ok, "m").ok());
+  inference::ModelConfig bad = With(
+      "platform: \"ensemble\"\n"
+      "instance_group { count: 1 }\n"
+      "dynamic_batching { }\n");
+  const std::string m(ValidateModelConfig(bad, "m").message());
+  EXPECT_THAT(m, HasSubstr("ensemble_scheduling has no step"));
+  EXPECT_THAT(m, HasSubstr("instance_group is set; an ensemble has no "
+                           "instances of its own"));
+  EXPECT_THAT(m, HasSubstr("dynamic_batching is set; an ensemble does not "
+                           "batch, its steps do"));
+  inference::ModelConfig stray =
+      With("ensemble_scheduling { step { model_name: \"a\" } }\n");
+  EXPECT_THAT(std::string(ValidateModelConfig(stray, "m").message()),
+              HasSubstr("ensemble_scheduling is set, but platform is not "
+                        "'ensemble'"));
+}
+
 TEST(ConfigValidatorTest, EmptyDirectoryNameSkipsTheNameCheck) {
   EXPECT_TRUE(ValidateModelConfig(With(""), "").ok());
 }

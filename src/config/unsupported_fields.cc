@@ -92,9 +92,6 @@ void CheckModelLevel(const inference::ModelConfig& config, Findings* findings) {
   if (config.has_sequence_batching()) {
     findings->Error("sequence_batching", "stateful sequence scheduling");
   }
-  if (config.has_ensemble_scheduling()) {
-    findings->Error("ensemble_scheduling", "model ensembles");
-  }
   if (!config.batch_input().empty()) {
     findings->Error("batch_input", "backend-generated batch inputs");
   }

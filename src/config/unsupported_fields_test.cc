@@ -42,8 +42,6 @@ INSTANTIATE_TEST_SUITE_P(
     Fields, UnsupportedErrorTest,
     ::testing::Values(
         Case{"sequence_batching { }", "sequence_batching"},
-        Case{"ensemble_scheduling { step { model_name: \"a\" } }",
-             "ensemble_scheduling"},
         Case{"batch_input { target_name: \"t\" }", "batch_input"},
         Case{"batch_output { target_name: \"t\" }", "batch_output"},
         Case{"input { name: \"s\" data_type: TYPE_INT32 dims: 1 "

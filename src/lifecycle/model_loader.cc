@@ -9,6 +9,8 @@
 #include "config/autocomplete_merge.h"
 #include "config/config_finalizer.h"
 #include "config/config_parser.h"
+#include "ensemble/ensemble_executor.h"
+#include "ensemble/ensemble_plan.h"
 #include "lifecycle/process_memory.h"
 #include "lifecycle/warmup.h"
 #include "repository/version_policy.h"
@@ -90,8 +92,11 @@ absl::StatusOr<PreparedModel> BackendVersionLoader::Prepare(
   DetectBackend(model, &p.config);
 
   ASSIGN_OR_RETURN(p.backend, ResolveBackend(p.config));
-  ASSIGN_OR_RETURN(p.library, registry_.Get(p.backend.plugin),
-                   WithModel(model.name, _));
+  if (!IsEnsemble(p.config)) {
+    ASSIGN_OR_RETURN(p.library, registry_.Get(p.backend.plugin),
+                     WithModel(model.name, _));
+  }
+  p.dependencies = EnsembleStepModels(p.config);
 
   ASSIGN_OR_RETURN(auto selection,
                    SelectVersions(p.config.version_policy(), model.versions),
@@ -111,7 +116,7 @@ absl::StatusOr<PreparedModel> BackendVersionLoader::Prepare(
   p.versions = std::move(selection.versions);
 
   // The backend reads what the user left out from the newest model file.
-  if (!p.backend.model_filename.empty()) {
+  if (p.library && !p.backend.model_filename.empty()) {
     const std::string file = (fs::path(model.VersionPath(p.versions.back())) /
                               p.backend.model_filename)
                                  .string();
@@ -136,9 +141,52 @@ absl::StatusOr<PreparedModel> BackendVersionLoader::Prepare(
   return p;
 }
 
+std::vector<std::string> BackendVersionLoader::Dependencies(
+    const ScannedModel& model) {
+  auto read = ReadModelConfig(model.path);
+  if (!read.ok() || !read->has_value()) return {};
+  return EnsembleStepModels(**read);
+}
+
+absl::StatusOr<ModelHandle> BackendVersionLoader::LoadEnsemble(
+    const ScannedModel& model, const PreparedModel& prepared, int64_t version) {
+  if (options_.steps == nullptr) {
+    return absl::UnavailableError(absl::StrCat(
+        "model '", model.name, "': this server cannot run ensembles"));
+  }
+  ASSIGN_OR_RETURN(ModelSpec spec, ModelSpec::FromConfig(prepared.config));
+  StepDispatcher* steps = options_.steps;
+  ASSIGN_OR_RETURN(
+      EnsemblePlan plan,
+      BuildEnsemblePlan(spec, prepared.config.ensemble_scheduling(),
+                        [steps](std::string_view name, int64_t v) {
+                          return steps->StepSpec(name, v);
+                        }));
+  ModelVersionOptions vo;
+  vo.name = model.name;
+  vo.version = version;
+  vo.config = prepared.config;
+  vo.backend = prepared.backend;
+  vo.spec = std::move(spec);
+  ASSIGN_OR_RETURN(vo.labels, ReadLabels(model, prepared.config));
+  vo.metrics = options_.metrics;
+  vo.step_models = prepared.dependencies;
+  const uint32_t configured =
+      prepared.config.ensemble_scheduling().max_inflight_requests();
+  const uint32_t inflight =
+      configured > 0 ? configured : options_.ensemble_max_inflight;
+  auto created = std::make_unique<ModelVersion>(std::move(vo));
+  created->StartScheduler(std::make_unique<EnsembleExecutor>(
+      std::make_shared<const EnsemblePlan>(std::move(plan)), steps, inflight));
+  return MakeModelHandle(std::move(created), options_.reaper);
+}
+
 absl::StatusOr<ModelHandle> BackendVersionLoader::Load(
     const ScannedModel& model, const PreparedModel& prepared, int64_t version,
     std::shared_ptr<const void> files_owner) {
+  if (IsEnsemble(prepared.config)) {
+    return LoadEnsemble(model, prepared, version);
+  }
   const int64_t rss_before = ResidentBytes();
   BackendModelOptions options;
   options.name = model.name;

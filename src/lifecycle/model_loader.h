@@ -13,6 +13,7 @@
 #include "backend/backend_registry.h"
 #include "common/executor.h"
 #include "config/config_defaults.h"
+#include "ensemble/step_dispatcher.h"
 #include "lifecycle/version_loader.h"
 #include "metrics/metrics_options.h"
 
@@ -26,6 +27,12 @@ struct BackendLoaderOptions {
   // Destroys released versions (MakeModelHandle); must outlive every
   // handle the loader returns.
   Executor* reaper = nullptr;
+  // Runs ensemble steps and describes their models; must outlive every
+  // ensemble version. Null: ensembles fail to load.
+  StepDispatcher* steps = nullptr;
+  // Ensemble requests in flight per ensemble when its config leaves
+  // ensemble_scheduling.max_inflight_requests at 0.
+  uint32_t ensemble_max_inflight = 32;
 };
 
 class BackendVersionLoader final : public VersionLoader {
@@ -35,11 +42,16 @@ class BackendVersionLoader final : public VersionLoader {
   absl::StatusOr<PreparedModel> Prepare(
       const ScannedModel& model,
       const inference::ModelConfig* config_override) override;
+  std::vector<std::string> Dependencies(const ScannedModel& model) override;
   absl::StatusOr<ModelHandle> Load(
       const ScannedModel& model, const PreparedModel& prepared, int64_t version,
       std::shared_ptr<const void> files_owner) override;
 
  private:
+  absl::StatusOr<ModelHandle> LoadEnsemble(const ScannedModel& model,
+                                           const PreparedModel& prepared,
+                                           int64_t version);
+
   const BackendLoaderOptions options_;
   BackendRegistry registry_;
 };

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <utility>
@@ -12,6 +13,7 @@
 #include "common/absl_compat.h"
 #include "common/status_macros.h"
 #include "config/config_json.h"
+#include "ensemble/ensemble_plan.h"
 #include "repository/model_name.h"
 #include "spdlog/spdlog.h"
 
@@ -145,22 +147,62 @@ absl::Status ModelManager::LoadAll() {
     return all || wanted.count(name) > 0;
   };
 
-  std::vector<absl::AnyInvocable<absl::Status() &&>> tasks;
+  // An ensemble's step models load with it (Triton does the same in
+  // explicit mode).
+  std::map<std::string, std::vector<std::string>> dependencies;
+  std::vector<std::string> frontier;
+  for (const auto& model : scan.models) {
+    if (is_wanted(model.name)) frontier.push_back(model.name);
+  }
+  while (!frontier.empty()) {
+    const std::string name = frontier.back();
+    frontier.pop_back();
+    const ScannedModel* model = FindScanned(scan, name);
+    if (model == nullptr || dependencies.count(name) > 0) continue;
+    dependencies[name] = options_.loader->Dependencies(*model);
+    for (const auto& dep : dependencies[name]) {
+      if (!all && FindScanned(scan, dep) != nullptr &&
+          wanted.insert(dep).second) {
+        frontier.push_back(dep);
+      }
+    }
+  }
+
   for (const auto& problem : scan.problems) {
     if (!is_wanted(problem.name)) continue;
     SetModelProblem(problem.name, problem.status);
     absl::MutexLock lock(&mu_);
     required_.insert(problem.name);
   }
+  // Waves: a model loads once the models it depends on had their turn; what
+  // is left on a cycle loads last and fails naming the step.
+  std::vector<const ScannedModel*> pending;
   for (const auto& model : scan.models) {
     if (!is_wanted(model.name)) continue;
-    {
-      absl::MutexLock lock(&mu_);
-      required_.insert(model.name);
+    absl::MutexLock lock(&mu_);
+    required_.insert(model.name);
+    pending.push_back(&model);
+  }
+  while (!pending.empty()) {
+    std::set<std::string> waiting;
+    for (const ScannedModel* m : pending) waiting.insert(m->name);
+    std::vector<const ScannedModel*> wave, later;
+    for (const ScannedModel* m : pending) {
+      bool blocked = false;
+      for (const auto& dep : dependencies[m->name]) {
+        blocked = blocked || (dep != m->name && waiting.count(dep) > 0);
+      }
+      (blocked ? later : wave).push_back(m);
     }
-    tasks.push_back([this, source = ModelSource{model, std::nullopt, nullptr}] {
-      return Install(source);
-    });
+    if (wave.empty()) wave.swap(later);
+    std::vector<absl::AnyInvocable<absl::Status() &&>> tasks;
+    for (const ScannedModel* m : wave) {
+      tasks.push_back([this, source = ModelSource{*m, std::nullopt, nullptr}] {
+        return Install(source, /*load_dependencies=*/false);
+      });
+    }
+    RunAllAndWait(*pool_, std::move(tasks));
+    pending.swap(later);
   }
   if (!all) {
     for (const auto& name : wanted) {
@@ -175,12 +217,48 @@ absl::Status ModelManager::LoadAll() {
       required_.insert(name);
     }
   }
-  RunAllAndWait(*pool_, std::move(tasks));
   return absl::OkStatus();
 }
 
-absl::Status ModelManager::Install(const ModelSource& source) {
+void ModelManager::LoadDependencies(const ModelSource& source,
+                                    std::vector<std::string>* chain) {
+  const std::vector<std::string> deps =
+      source.config_override ? EnsembleStepModels(*source.config_override)
+                             : options_.loader->Dependencies(source.model);
+  std::optional<RepositoryScan> scan;
+  for (const std::string& dep : deps) {
+    if (Serving()->Get(dep, -1).ok()) continue;
+    // A cycle: the ensemble's own load reports the step it cannot run.
+    if (dep == source.model.name ||
+        std::find(chain->begin(), chain->end(), dep) != chain->end()) {
+      continue;
+    }
+    if (!scan) {
+      auto scanned = ScanRepositories(options_.repositories);
+      if (!scanned.ok()) return;
+      scan = std::move(*scanned);
+    }
+    const ScannedModel* found = FindScanned(*scan, dep);
+    if (found == nullptr) continue;
+    chain->push_back(source.model.name);
+    // A failure is on record for the step model; the ensemble's load then
+    // fails naming it.
+    Install(ModelSource{*found, std::nullopt, nullptr}, true, chain)
+        .IgnoreError();
+    chain->pop_back();
+  }
+}
+
+absl::Status ModelManager::Install(const ModelSource& source,
+                                   bool load_dependencies,
+                                   std::vector<std::string>* chain) {
   const std::string& name = source.model.name;
+  if (load_dependencies) {
+    // Before this model's load lock: holding it while waiting for another
+    // model's would deadlock two ensembles that name each other.
+    std::vector<std::string> own_chain;
+    LoadDependencies(source, chain != nullptr ? chain : &own_chain);
+  }
   auto load_lock = LoadLock(name);
   absl::MutexLock serial(load_lock.get());
   if (shutting_down_.load()) {
@@ -206,7 +284,9 @@ absl::Status ModelManager::Install(const ModelSource& source) {
       spdlog::info(
           "model '{}' version {} loaded and warmed up (backend {}, resident "
           "memory +{})",
-          name, v, prepared->backend.plugin,
+          name, v,
+          prepared->backend.plugin.empty() ? prepared->backend.platform
+                                           : prepared->backend.plugin,
           MiB((*handle)->load_memory_bytes()));
     } else {
       spdlog::error("model '{}' version {} failed to load: {}", name, v,
@@ -427,22 +507,38 @@ absl::Status ModelManager::LoadFromApi(std::string_view model,
   }
   RETURN_IF_ERROR(RunAndWait(*pool_,
                              [this, source = std::move(*source)] {
-                               return Install(source);
+                               return Install(source, true);
                              }),
                   failed(_));
   return absl::OkStatus();
 }
 
 absl::Status ModelManager::UnloadFromApi(std::string_view model,
-                                         bool /*unload_dependents*/) {
+                                         bool unload_dependents) {
   RETURN_IF_ERROR(ExplicitModeOnly("unload", model));
-  return Unload(std::string(model), "unloaded");
+  std::vector<std::string> steps;
+  if (auto handle = Serving()->Get(model, -1); handle.ok()) {
+    steps = (*handle)->step_models();
+  }
+  RETURN_IF_ERROR(Unload(std::string(model), "unloaded"));
+  if (!unload_dependents) return absl::OkStatus();
+  for (const std::string& step : steps) {
+    // Kept while another serving ensemble still runs it.
+    bool used = false;
+    for (const ModelHandle& h : Serving()->AllReady()) {
+      const auto& others = h->step_models();
+      used =
+          used || std::find(others.begin(), others.end(), step) != others.end();
+    }
+    if (!used) RETURN_IF_ERROR(UnloadFromApi(step, true));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ModelManager::ReloadScanned(const ScannedModel& model) {
   return RunAndWait(*pool_,
                     [this, source = ModelSource{model, std::nullopt, nullptr}] {
-                      return Install(source);
+                      return Install(source, true);
                     });
 }
 

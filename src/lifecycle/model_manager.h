@@ -90,10 +90,11 @@ class ModelManager {
   ModelManager& operator=(const ModelManager&) = delete;
 
   // The start-up load: every model (modes none and poll) or the ones
-  // options.startup_models names (explicit), in parallel on the load pool;
-  // blocks until all are done. Fails only when a repository cannot be
-  // scanned; per-model failures are in Index(). The models it tried are
-  // the "required" ones (RequiredModelsReady).
+  // options.startup_models names (explicit) and the models their ensembles
+  // need, in parallel on the load pool, ensembles after the models their
+  // steps run; blocks until all are done. Fails only when a repository cannot
+  // be scanned; per-model failures are in Index(). The models it tried are the
+  // "required" ones (RequiredModelsReady).
   absl::Status LoadAll();
 
   // The repository API; refused (UNAVAILABLE, Triton's text) unless the
@@ -101,9 +102,10 @@ class ModelManager {
   // the repository, or with a config override, or from uploaded files (which
   // need the override). Blocks the caller until the load is done.
   absl::Status LoadFromApi(std::string_view model, const LoadRequest& request);
-  // Unloading dependents is accepted and has nothing to do: serval has no
-  // ensembles. NOT_FOUND for a model it never knew; unloading an unloaded
-  // model succeeds.
+  // With `unload_dependents`, unloading an ensemble also unloads the models
+  // its steps run that no other serving ensemble uses (Triton's meaning).
+  // NOT_FOUND for a model it never knew; unloading an unloaded model
+  // succeeds.
   absl::Status UnloadFromApi(std::string_view model, bool unload_dependents);
 
   // For the poller: (re)loads a model as scanned, on the load pool, blocking
@@ -173,8 +175,16 @@ class ModelManager {
     absl::StatusOr<ModelHandle> handle;
   };
 
-  // Runs on a pool thread: prepare, load, warm up, switch.
-  absl::Status Install(const ModelSource& source) ABSL_LOCKS_EXCLUDED(mu_);
+  // Runs on a pool thread: prepare, load, warm up, switch. With
+  // `load_dependencies`, first loads the models it depends on (an
+  // ensemble's steps) that do not serve yet; `chain` holds the models whose
+  // dependencies are being loaded, so a cycle stops.
+  absl::Status Install(const ModelSource& source, bool load_dependencies,
+                       std::vector<std::string>* chain = nullptr)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void LoadDependencies(const ModelSource& source,
+                        std::vector<std::string>* chain)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void MarkLoading(const std::string& model,
                    const std::vector<int64_t>& versions)
       ABSL_LOCKS_EXCLUDED(mu_);

@@ -14,6 +14,7 @@ ModelVersion::ModelVersion(ModelVersionOptions options)
       backend_(std::move(options.backend)),
       spec_(std::move(options.spec)),
       labels_(std::move(options.labels)),
+      step_models_(std::move(options.step_models)),
       clock_(options.clock),
       metrics_enabled_(options.metrics.enabled),
       metrics_(options.metrics) {}

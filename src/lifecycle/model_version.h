@@ -35,6 +35,8 @@ struct ModelVersionOptions {
   // Prometheus recording; disabled: metrics() is null.
   MetricsOptions metrics;
   const Clock* clock = Clock::Real();
+  // An ensemble: the models its steps run (it serves while they do).
+  std::vector<std::string> step_models;
 };
 
 class ModelVersion {
@@ -62,6 +64,8 @@ class ModelVersion {
     return o < labels_.size() ? labels_[o] : kNone;
   }
   Scheduler& scheduler() { return *scheduler_; }
+  // The models an ensemble's steps run; empty for any other model.
+  const std::vector<std::string>& step_models() const { return step_models_; }
   StatisticsRecorder& stats() { return stats_; }
   // Prometheus counters and histograms; null when recording is off
   // (serve --allow-metrics false).
@@ -86,6 +90,7 @@ class ModelVersion {
   const BackendChoice backend_;
   const ModelSpec spec_;
   const std::vector<std::vector<std::string>> labels_;
+  const std::vector<std::string> step_models_;
   const Clock* const clock_;
   int64_t load_memory_bytes_ = -1;
   // Declared before scheduler_ so that it is released after it (and with it

@@ -29,6 +29,8 @@ struct PreparedModel {
   std::shared_ptr<BackendLibrary> library;
   std::vector<int64_t> versions;  // selected by the version policy
   std::vector<std::string> warnings;
+  // The models it needs loaded first (an ensemble's step models).
+  std::vector<std::string> dependencies;
 };
 
 // Implementations are called from the manager's load threads, for
@@ -43,6 +45,13 @@ class VersionLoader {
   virtual absl::StatusOr<PreparedModel> Prepare(
       const ScannedModel& model,
       const inference::ModelConfig* config_override) = 0;
+
+  // The models `model` needs serving before it loads (an ensemble's step
+  // models), from its config on disk; cheap, no validation.
+  virtual std::vector<std::string> Dependencies(const ScannedModel& model) {
+    (void)model;
+    return {};
+  }
 
   // Loads one version, starts its scheduler and warms it up. `files_owner`
   // (may be null) is kept alive as long as the version.

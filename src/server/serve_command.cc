@@ -140,10 +140,13 @@ int Serve(ServeOptions& o) {
   // the reaper (which destroys retired model versions) outlives everything
   // that may drop the last handle of one.
   ThreadPool reaper(1, "reaper");
+  // Ensembles are loaded before the server that runs their steps exists.
+  LateStepDispatcher steps;
   BackendLoaderOptions lo;
   lo.backend_directory = o.backend_directory;
   lo.metrics = metrics;
   lo.reaper = &reaper;
+  lo.steps = &steps;
   BackendVersionLoader loader(lo);
   ManagerOptions mo;
   mo.repositories = o.repositories;
@@ -164,6 +167,12 @@ int Serve(ServeOptions& o) {
                                         "<upload directory>");
   }
   Server server(&manager, so);
+  steps.Bind(&server);
+  // Unbound before the server goes: a step dispatched later fails instead.
+  struct Unbind {
+    LateStepDispatcher* steps;
+    ~Unbind() { steps->Bind(nullptr); }
+  } unbind{&steps};
 
   spdlog::info(
       "serval {} starting: repositories [{}], backends in {}, model "

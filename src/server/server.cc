@@ -33,6 +33,20 @@ ModelRef RefTo(const ModelHandle& h) {
   return ModelRef(h, &h->name(), h->version(), &h->spec());
 }
 
+// An ensemble serves while every model its steps run does (nested
+// ensembles included; the load refused cycles).
+bool StepsReady(const ServingMap& serving, const ModelVersion& version,
+                int depth = 0) {
+  if (depth > 16) return false;
+  for (const std::string& step : version.step_models()) {
+    auto handle = serving.Get(step, -1);
+    if (!handle.ok() || !StepsReady(serving, **handle, depth + 1)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 namespace {
@@ -126,7 +140,8 @@ absl::StatusOr<bool> Server::IsModelReady(std::string_view model,
                                           int64_t version) const {
   std::shared_ptr<const ServingMap> serving = manager_->Serving();
   RETURN_IF_ERROR(serving->ReadyVersions(model).status());
-  return serving->Get(model, version).ok();
+  auto handle = serving->Get(model, version);
+  return handle.ok() && StepsReady(*serving, **handle);
 }
 
 absl::StatusOr<inference::ModelConfig> Server::GetModelConfig(
@@ -222,8 +237,34 @@ absl::Status Server::CheckAdmission(const ModelRef& model) {
                    "' is overloaded: its queue is full; retry later"));
 }
 
+absl::StatusOr<ModelSpec> Server::StepSpec(std::string_view model,
+                                           int64_t version) const {
+  ASSIGN_OR_RETURN(ModelHandle handle, manager_->Get(model, version),
+                   redactor_.Redact(_));
+  return handle->spec();
+}
+
+void Server::InferStep(std::string_view model, int64_t version,
+                       InferenceRequest request, InferCompletion* done) {
+  auto ref = Resolve(model, version);
+  if (!ref.ok()) {
+    InferenceResponse response;
+    response.status = ref.status();
+    response.model_name = std::string(model);
+    response.id = request.id;
+    done->OnInferComplete(std::move(response));
+    return;
+  }
+  Submit(*ref, std::move(request), done, /*step=*/true);
+}
+
 void Server::Infer(const ModelRef& model, InferenceRequest request,
                    InferCompletion* done) {
+  Submit(model, std::move(request), done, /*step=*/false);
+}
+
+void Server::Submit(const ModelRef& model, InferenceRequest request,
+                    InferCompletion* done, bool step) {
   if (request.id.empty()) request.id = NextRequestId();
   // Counted before the checks: WaitForDrain then sees every request that
   // got past them (both atomics are sequentially consistent).
@@ -238,7 +279,9 @@ void Server::Infer(const ModelRef& model, InferenceRequest request,
   response.model_version = model.version();
   response.id = request.id;
   ModelVersion* version = model.handle().get();
-  if (shutting_down_.load()) {
+  // A step belongs to an ensemble request admitted before the shutdown
+  // began: refusing it would fail a request the drain waits for.
+  if (shutting_down_.load() && !step) {
     response.status = absl::UnavailableError("the server is shutting down");
   } else if (version == nullptr) {
     response.status =

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "ensemble/step_dispatcher.h"
 #include "lifecycle/model_manager.h"
 #include "scheduler/pending_request.h"
 #include "server/path_redactor.h"
@@ -37,7 +38,9 @@ struct ServerOptions {
   std::vector<std::pair<std::string, std::string>> private_directories;
 };
 
-class Server final : public ServerApi, private RequestOwner {
+class Server final : public ServerApi,
+                     public StepDispatcher,
+                     private RequestOwner {
  public:
   explicit Server(ModelManager* manager, ServerOptions options = {});
 
@@ -92,7 +95,15 @@ class Server final : public ServerApi, private RequestOwner {
   absl::StatusOr<LogSettings> UpdateLogSettings(
       const LogSettingsUpdate& update) override;
 
+  // StepDispatcher: an ensemble's steps are requests like any other.
+  absl::StatusOr<ModelSpec> StepSpec(std::string_view model,
+                                     int64_t version) const override;
+  void InferStep(std::string_view model, int64_t version,
+                 InferenceRequest request, InferCompletion* done) override;
+
  private:
+  void Submit(const ModelRef& model, InferenceRequest request,
+              InferCompletion* done, bool step);
   std::string NextRequestId();
   // RequestOwner: every request Infer queued (or refused) ends here.
   void Complete(PendingPtr request) override;
