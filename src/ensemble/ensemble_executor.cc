@@ -1,6 +1,7 @@
 #include "ensemble/ensemble_executor.h"
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -13,91 +14,61 @@
 namespace serval {
 namespace {
 
-// The state of one ensemble request while its steps run. The worker
-// dispatches and waits; step completions arrive on the steps' threads.
-class EnsembleRun {
+// The state of one ensemble request while its steps run. The worker starts
+// the first steps and waits; every later step is started by the completion
+// of the step it waited for, on that step's thread (no hop back to the
+// worker between steps). Shared: a completion keeps the run alive until it
+// has let go of the mutex, even if the worker wakes and leaves first.
+class EnsembleRun : public std::enable_shared_from_this<EnsembleRun> {
  public:
-  EnsembleRun(const EnsemblePlan& plan, const PendingRequest& request)
+  EnsembleRun(const EnsemblePlan& plan, StepDispatcher* steps,
+              const Clock* clock, const PendingRequest& pending)
       : plan_(plan),
+        steps_(steps),
+        clock_(clock),
+        id_(pending.request.id),
+        priority_(pending.request.priority),
+        cancellation_(pending.request.cancellation),
+        deadline_ns_(pending.deadline_ns),
         produced_(plan.tensors.size()),
         views_(plan.tensors.size()),
-        available_(plan.tensors.size(), false),
         waiting_(plan.steps.size(), 0) {
     calls_.reserve(plan.steps.size());
     for (size_t s = 0; s < plan.steps.size(); ++s) {
-      calls_.push_back(StepCall{this, s});
+      calls_.emplace_back(this, s);
     }
     // The ensemble's inputs are views into the request; an optional input
-    // left out counts as available and absent, so its steps still start.
-    for (size_t i = 0; i < plan.input_tensors.size(); ++i) {
-      available_[plan.input_tensors[i]] = true;
-    }
-    for (const TensorView& in : request.request.inputs) {
+    // left out stays an empty view, and its consumers start without it.
+    for (const TensorView& in : pending.request.inputs) {
       for (size_t t : plan.input_tensors) {
         if (plan.tensors[t].name == in.name) views_[t] = in;
       }
     }
-    absl::MutexLock lock(&mu_);
-    for (size_t s = 0; s < plan.steps.size(); ++s) {
-      for (const auto& b : plan.steps[s].inputs) {
-        if (!available_[b.tensor]) ++waiting_[s];
+  }
+
+  // Runs every step; returns once none is in flight any more.
+  absl::Status RunToEnd() {
+    std::vector<size_t> first;
+    {
+      absl::MutexLock lock(&mu_);
+      for (size_t s = 0; s < plan_.steps.size(); ++s) {
+        for (const auto& b : plan_.steps[s].inputs) {
+          if (plan_.tensors[b.tensor].producer >= 0) ++waiting_[s];
+        }
+        if (waiting_[s] == 0) first.push_back(s);
       }
-      if (waiting_[s] == 0) ready_.push_back(s);
+      in_flight_ += first.size();
     }
-  }
-
-  // The next steps to start; empty once nothing more can start and no
-  // step is in flight (all done, or failed).
-  std::vector<size_t> NextReady() {
+    Start(first);
     absl::MutexLock lock(&mu_);
-    // After a failure, only the steps in flight are waited for.
-    auto runnable = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return in_flight_ == 0 || (failure_.ok() && !ready_.empty());
+    auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return in_flight_ == 0;
     };
-    mu_.Await(absl::Condition(&runnable));
-    std::vector<size_t> out;
-    if (!failure_.ok()) {
-      ready_.clear();
-      return out;
-    }
-    out.swap(ready_);
-    in_flight_ += out.size();
-    return out;
-  }
-
-  void Fail(absl::Status status) {
-    absl::MutexLock lock(&mu_);
-    if (failure_.ok()) failure_ = std::move(status);
-  }
-
-  // Abandons steps that were taken but not started (after a failure).
-  void NotStarted(size_t count) {
-    absl::MutexLock lock(&mu_);
-    in_flight_ -= count;
-  }
-
-  absl::Status failure() {
-    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&done));
     return failure_;
   }
 
-  // The inputs of step `s`: views of available tensors, renamed to the
-  // step model's names. Only called for steps whose inputs are available.
-  std::vector<TensorView> StepInputs(size_t s) const {
-    std::vector<TensorView> out;
-    for (const auto& b : plan_.steps[s].inputs) {
-      const TensorView& v = views_[b.tensor];
-      if (v.data == nullptr && v.name.empty()) continue;  // optional, absent
-      TensorView in = v;
-      in.name = b.model_tensor;
-      out.push_back(std::move(in));
-    }
-    return out;
-  }
-
-  InferCompletion* call(size_t s) { return &calls_[s]; }
-
-  // Moves the produced tensor `t` out as output `name`.
+  // Moves the produced tensor `t` out as output `name` (after RunToEnd).
   std::optional<OutputTensor> Take(size_t t, const std::string& name) {
     if (!produced_[t]) return std::nullopt;
     OutputTensor out = std::move(*produced_[t]);
@@ -116,9 +87,82 @@ class EnsembleRun {
     size_t step;
   };
 
+  // Starts `steps`, which in_flight_ already counts.
+  void Start(const std::vector<size_t>& steps) {
+    for (size_t i = 0; i < steps.size(); ++i) {
+      const size_t s = steps[i];
+      absl::Status stop = CheckStillWanted(s);
+      if (!stop.ok()) {
+        absl::MutexLock lock(&mu_);
+        if (failure_.ok()) failure_ = std::move(stop);
+        in_flight_ -= steps.size() - i;
+        return;
+      }
+      const EnsembleStepPlan& step = plan_.steps[s];
+      InferenceRequest sub;
+      sub.model_name = step.model;
+      sub.model_version = step.version;
+      sub.id = id_;
+      sub.priority = priority_;
+      sub.timeout_us = TimeLeftUs();
+      sub.cancellation = cancellation_;
+      for (const auto& b : step.inputs) {
+        const TensorView& v = views_[b.tensor];
+        if (v.name.empty()) continue;  // an optional input, left out
+        sub.inputs.push_back(v);
+        sub.inputs.back().name = b.model_tensor;
+      }
+      sub.requested_outputs.reserve(step.outputs.size());
+      for (const auto& b : step.outputs) {
+        sub.requested_outputs.push_back(b.model_tensor);
+      }
+      // May complete inline (a step model that is not available).
+      steps_->InferStep(step.model, step.version, std::move(sub), &calls_[s]);
+    }
+  }
+
+  absl::Status CheckStillWanted(size_t s) const {
+    if (cancellation_ != nullptr && cancellation_->IsCancelled()) {
+      return absl::CancelledError(
+          absl::StrCat("ensemble '", plan_.name,
+                       "': the request was cancelled before ",
+                       plan_.StepLabel(s)));
+    }
+    if (deadline_ns_ != 0 && clock_->NowNs() >= deadline_ns_) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("ensemble '", plan_.name,
+                       "': the request's timeout passed before ",
+                       plan_.StepLabel(s)));
+    }
+    return absl::OkStatus();
+  }
+
+  uint64_t TimeLeftUs() const {
+    if (deadline_ns_ == 0) return 0;
+    const uint64_t now = clock_->NowNs();
+    return now >= deadline_ns_
+               ? 1
+               : std::max<uint64_t>(1, (deadline_ns_ - now) / 1000);
+  }
+
   void OnStepDone(size_t s, InferenceResponse response) {
-    absl::MutexLock lock(&mu_);
-    --in_flight_;
+    // The worker may return as soon as in_flight_ drops to 0 below.
+    std::shared_ptr<EnsembleRun> keep = shared_from_this();
+    std::vector<size_t> next;
+    {
+      absl::MutexLock lock(&mu_);
+      Record(s, response, &next);
+      if (!failure_.ok()) next.clear();
+      // The next steps count before this one stops counting, so the total
+      // never touches zero while work remains.
+      in_flight_ += next.size();
+      --in_flight_;
+    }
+    Start(next);
+  }
+
+  void Record(size_t s, InferenceResponse& response, std::vector<size_t>* next)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (!response.status.ok()) {
       if (failure_.ok()) {
         failure_ = Annotate(response.status,
@@ -134,9 +178,9 @@ class EnsembleRun {
       }
       if (found == nullptr) {
         if (failure_.ok()) {
-          failure_ = absl::InternalError(
-              absl::StrCat("ensemble '", plan_.name, "' ", plan_.StepLabel(s),
-                           " returned no output '", b.model_tensor, "'"));
+          failure_ = absl::InternalError(absl::StrCat(
+              "ensemble '", plan_.name, "' ", plan_.StepLabel(s),
+              " returned no output '", b.model_tensor, "'"));
         }
         return;
       }
@@ -147,24 +191,28 @@ class EnsembleRun {
       views_[b.tensor] =
           TensorView{plan_.tensors[b.tensor].name, kept.datatype, kept.shape,
                      kept.data.data(), kept.data.size()};
-      available_[b.tensor] = true;
       for (size_t c : plan_.tensors[b.tensor].consumers) {
-        if (--waiting_[c] == 0) ready_.push_back(c);
+        if (--waiting_[c] == 0) next->push_back(c);
       }
     }
   }
 
   const EnsemblePlan& plan_;
-  // Written by completions under mu_, read by the worker for steps whose
-  // inputs are available (after it saw them become so under mu_).
+  StepDispatcher* const steps_;
+  const Clock* const clock_;
+  // Copied from the request: completions read them after the worker left.
+  const std::string id_;
+  const uint32_t priority_;
+  const CancellationFlag* const cancellation_;
+  const uint64_t deadline_ns_;
+  // Written under mu_ by the completion of a tensor's producer, read (for
+  // the steps that consume it) after that completion made them ready.
   std::vector<std::optional<OutputTensor>> produced_;
   std::vector<TensorView> views_;
-  std::vector<bool> available_;
   std::vector<StepCall> calls_;
 
   absl::Mutex mu_;
   std::vector<size_t> waiting_ ABSL_GUARDED_BY(mu_);
-  std::vector<size_t> ready_ ABSL_GUARDED_BY(mu_);
   size_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
 };
@@ -196,56 +244,8 @@ BatchResult EnsembleExecutor::Execute(size_t /*instance*/,
 
 absl::Status EnsembleExecutor::Run(PendingRequest& pending) {
   const InferenceRequest& request = pending.request;
-  EnsembleRun run(*plan_, pending);
-  while (true) {
-    std::vector<size_t> ready = run.NextReady();
-    if (ready.empty()) break;
-    for (size_t i = 0; i < ready.size(); ++i) {
-      const size_t s = ready[i];
-      const EnsembleStepPlan& step = plan_->steps[s];
-      absl::Status stop;
-      uint64_t timeout_us = 0;
-      if (request.cancellation != nullptr &&
-          request.cancellation->IsCancelled()) {
-        stop = absl::CancelledError(absl::StrCat("ensemble '", plan_->name,
-                                                 "': the request was "
-                                                 "cancelled before ",
-                                                 plan_->StepLabel(s)));
-      } else if (pending.deadline_ns != 0) {
-        const uint64_t now = clock_->NowNs();
-        if (now >= pending.deadline_ns) {
-          stop = absl::DeadlineExceededError(
-              absl::StrCat("ensemble '", plan_->name,
-                           "': the request's timeout passed "
-                           "before ",
-                           plan_->StepLabel(s)));
-        } else {
-          timeout_us =
-              std::max<uint64_t>(1, (pending.deadline_ns - now) / 1000);
-        }
-      }
-      if (!stop.ok()) {
-        run.Fail(std::move(stop));
-        run.NotStarted(ready.size() - i);
-        break;
-      }
-      InferenceRequest sub;
-      sub.model_name = step.model;
-      sub.model_version = step.version;
-      sub.id = request.id;
-      sub.priority = request.priority;
-      sub.timeout_us = timeout_us;
-      sub.cancellation = request.cancellation;
-      sub.inputs = run.StepInputs(s);
-      sub.requested_outputs.reserve(step.outputs.size());
-      for (const auto& b : step.outputs) {
-        sub.requested_outputs.push_back(b.model_tensor);
-      }
-      // May complete inline (a step model that is not available).
-      steps_->InferStep(step.model, step.version, std::move(sub), run.call(s));
-    }
-  }
-  RETURN_IF_ERROR(run.failure());
+  auto run = std::make_shared<EnsembleRun>(*plan_, steps_, clock_, pending);
+  RETURN_IF_ERROR(run->RunToEnd());
   InferenceResponse& response = pending.response;
   for (size_t o = 0; o < plan_->output_tensors.size(); ++o) {
     const std::string& name = plan_->tensors[plan_->output_tensors[o]].name;
@@ -253,7 +253,7 @@ absl::Status EnsembleExecutor::Run(PendingRequest& pending) {
     for (const auto& n : request.requested_outputs)
       wanted = wanted || n == name;
     if (!wanted) continue;
-    std::optional<OutputTensor> out = run.Take(plan_->output_tensors[o], name);
+    std::optional<OutputTensor> out = run->Take(plan_->output_tensors[o], name);
     if (!out) {
       return absl::InternalError(absl::StrCat("ensemble '", plan_->name,
                                               "': output '", name,

@@ -5,9 +5,11 @@
 // and the number of ensemble requests in flight (hence in every step) is
 // bounded by max_inflight.
 //
-// A request runs on its worker as a small event loop: every step whose
-// inputs are all available is sent to its model through the
-// StepDispatcher (steps that do not depend on each other run at once);
+// The worker of a request starts the steps that read only the ensemble's
+// inputs and waits; each later step is started, through the
+// StepDispatcher, by the completion that made its last input available, on
+// that completion's thread (steps that do not depend on each other run at
+// once, and no thread hop back to the worker happens between steps);
 // each step's outputs are kept as they came back and the next steps read
 // them in place, without a copy; the ensemble's outputs are moved, not
 // copied, into the response. The first failing step fails the request
