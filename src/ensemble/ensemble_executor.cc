@@ -123,16 +123,14 @@ class EnsembleRun : public std::enable_shared_from_this<EnsembleRun> {
 
   absl::Status CheckStillWanted(size_t s) const {
     if (cancellation_ != nullptr && cancellation_->IsCancelled()) {
-      return absl::CancelledError(
-          absl::StrCat("ensemble '", plan_.name,
-                       "': the request was cancelled before ",
-                       plan_.StepLabel(s)));
+      return absl::CancelledError(absl::StrCat(
+          "ensemble '", plan_.name, "': the request was cancelled before ",
+          plan_.StepLabel(s)));
     }
     if (deadline_ns_ != 0 && clock_->NowNs() >= deadline_ns_) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("ensemble '", plan_.name,
-                       "': the request's timeout passed before ",
-                       plan_.StepLabel(s)));
+      return absl::DeadlineExceededError(absl::StrCat(
+          "ensemble '", plan_.name, "': the request's timeout passed before ",
+          plan_.StepLabel(s)));
     }
     return absl::OkStatus();
   }
@@ -178,9 +176,9 @@ class EnsembleRun : public std::enable_shared_from_this<EnsembleRun> {
       }
       if (found == nullptr) {
         if (failure_.ok()) {
-          failure_ = absl::InternalError(absl::StrCat(
-              "ensemble '", plan_.name, "' ", plan_.StepLabel(s),
-              " returned no output '", b.model_tensor, "'"));
+          failure_ = absl::InternalError(
+              absl::StrCat("ensemble '", plan_.name, "' ", plan_.StepLabel(s),
+                           " returned no output '", b.model_tensor, "'"));
         }
         return;
       }

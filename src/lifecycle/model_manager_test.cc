@@ -6,6 +6,7 @@
 #include <atomic>
 #include <filesystem>
 
+#include "absl/strings/str_split.h"
 #include "config/config_parser.h"
 #include "gtest/gtest.h"
 #include "lifecycle/repository_poller.h"
@@ -50,11 +51,24 @@ class FakeLoader final : public VersionLoader {
     return p;
   }
 
+  // Parameter "needs": the comma-separated models it depends on.
+  std::vector<std::string> Dependencies(const ScannedModel& model) override {
+    auto read = ReadModelConfig(model.path);
+    if (!read.ok() || !read->has_value()) return {};
+    auto it = (*read)->parameters().find("needs");
+    if (it == (*read)->parameters().end()) return {};
+    return absl::StrSplit(it->second.string_value(), ',');
+  }
+
   absl::StatusOr<ModelHandle> Load(const ScannedModel& model,
                                    const PreparedModel& prepared,
                                    int64_t version,
                                    std::shared_ptr<const void> files) override {
     ++loads;
+    {
+      absl::MutexLock lock(&order_mu);
+      order.push_back(model.name);
+    }
     if (prepared.config.parameters().contains("fail_load")) {
       return absl::InternalError("load failed as asked");
     }
@@ -62,6 +76,7 @@ class FakeLoader final : public VersionLoader {
     o.name = model.name;
     o.version = version;
     o.config = prepared.config;
+    o.step_models = Dependencies(model);
     auto v = std::make_unique<ModelVersion>(std::move(o));
     v->set_files_owner(std::move(files));
     v->StartScheduler(std::make_unique<IdleExecutor>());
@@ -69,6 +84,8 @@ class FakeLoader final : public VersionLoader {
   }
 
   std::atomic<int> loads{0};
+  absl::Mutex order_mu;
+  std::vector<std::string> order;  // names, in load order
   ThreadPool reaper{1};
 };
 
@@ -119,6 +136,65 @@ class ModelManagerTest : public ::testing::Test {
   FakeLoader loader_;
   TestTree tree_;
 };
+
+std::string NeedsConfig(const std::string& name, const std::string& needs) {
+  std::string c = kConfig;
+  c.replace(c.find("name: \"m\""), 9, "name: \"" + name + "\"");
+  if (!needs.empty()) {
+    c += "parameters { key: \"needs\" value { string_value: \"" + needs +
+         "\" } }\n";
+  }
+  return c;
+}
+
+TEST_F(ModelManagerTest, ModelsLoadAfterWhatTheyDependOn) {
+  // top -> mid -> {a, b}; the load threads would otherwise take them in
+  // any order.
+  tree_.File("top/config.pbtxt", NeedsConfig("top", "mid"));
+  tree_.File("mid/config.pbtxt", NeedsConfig("mid", "a,b"));
+  tree_.File("a/config.pbtxt", NeedsConfig("a", ""));
+  tree_.File("b/config.pbtxt", NeedsConfig("b", ""));
+  for (const char* d : {"top/1", "mid/1", "a/1", "b/1"}) tree_.Dir(d);
+  auto m = Start(ModelControlMode::kNone);
+  std::vector<std::string> order;
+  {
+    absl::MutexLock lock(&loader_.order_mu);
+    order = loader_.order;
+  }
+  ASSERT_EQ(order.size(), 4u);
+  auto at = [&](const std::string& n) {
+    return std::find(order.begin(), order.end(), n) - order.begin();
+  };
+  EXPECT_LT(at("a"), at("mid"));
+  EXPECT_LT(at("b"), at("mid"));
+  EXPECT_LT(at("mid"), at("top"));
+}
+
+TEST_F(ModelManagerTest, ExplicitLoadBringsDependenciesAndUnloadTakesThem) {
+  tree_.File("top/config.pbtxt", NeedsConfig("top", "a"));
+  tree_.File("a/config.pbtxt", NeedsConfig("a", ""));
+  tree_.File("other/config.pbtxt", NeedsConfig("other", ""));
+  for (const char* d : {"top/1", "a/1", "other/1"}) tree_.Dir(d);
+  // --load-model top loads a too.
+  auto m = Start(ModelControlMode::kExplicit, {"top"});
+  EXPECT_TRUE(m->Get("a", -1).ok());
+  EXPECT_TRUE(m->Get("top", -1).ok());
+  EXPECT_FALSE(m->Get("other", -1).ok());
+  ASSERT_TRUE(m->UnloadFromApi("a", false).ok());
+  // The API load of top loads its missing dependency first.
+  ASSERT_TRUE(m->LoadFromApi("top", {}).ok());
+  EXPECT_TRUE(m->Get("a", -1).ok());
+  // Without unload_dependents a stays; with it, a goes unless another
+  // serving model still needs it.
+  tree_.File("top2/config.pbtxt", NeedsConfig("top2", "a"));
+  tree_.Dir("top2/1");
+  ASSERT_TRUE(m->LoadFromApi("top2", {}).ok());
+  ASSERT_TRUE(m->UnloadFromApi("top", true).ok());
+  EXPECT_TRUE(m->Get("a", -1).ok());
+  ASSERT_TRUE(m->UnloadFromApi("top2", true).ok());
+  EXPECT_FALSE(m->Get("a", -1).ok());
+  EXPECT_FALSE(m->Get("top2", -1).ok());
+}
 
 TEST_F(ModelManagerTest, ReloadSwitchesWhileAHeldVersionFinishes) {
   tree_.File("m/config.pbtxt", kConfig);
