@@ -2,7 +2,9 @@
 // datatype; BYTES tensors are copied in their serialized form). It exists to
 // test the server without a framework: parameter "delay_us" makes every
 // execute() sleep that many microseconds first, so tests can fill queues and
-// observe batching.
+// observe batching; parameter "fail_first_byte" (0-255) fails, alone, each
+// request of a batch whose first input starts with that byte (fixed-size
+// datatypes), so tests can see one request fail without its batch.
 //
 // Built against include/serval/backend.h alone. No exception leaves an ABI
 // function: each one catches and turns failures into ServalErrors.
@@ -41,6 +43,7 @@ struct ServalModelState {
   std::string name;
   std::vector<OutputPlan> outputs;
   std::chrono::microseconds delay{0};
+  int fail_first_byte = -1;  // -1: never
 };
 
 struct ServalInstanceState {
@@ -109,6 +112,18 @@ ServalError* ModelCreate(const ServalModelInfo* info,
     }
     for (uint32_t i = 0; i < info->parameter_count; ++i) {
       const ServalParameter& p = info->parameters[i];
+      if (p.key != nullptr && std::strcmp(p.key, "fail_first_byte") == 0) {
+        int64_t byte = 0;
+        if (!ParseMicros(p.value, &byte) || byte > 255) {
+          return Error(SERVAL_INVALID_ARGUMENT,
+                       prefix +
+                           "parameter fail_first_byte must be 0-255, "
+                           "got " +
+                           Quote(p.value));
+        }
+        state->fail_first_byte = static_cast<int>(byte);
+        continue;
+      }
       if (p.key == nullptr || std::strcmp(p.key, "delay_us") != 0) continue;
       int64_t micros = 0;
       if (!ParseMicros(p.value, &micros)) {
@@ -198,12 +213,53 @@ ServalError* CopyOutputs(const ServalModelState& model, ServalBatch* batch) {
   return nullptr;
 }
 
+// fail_first_byte: fails the requests whose first input starts with it.
+void FailMarkedRequests(const ServalModelState& model, ServalBatch* batch) {
+  if (model.fail_first_byte < 0 ||
+      g_host->struct_size < offsetof(ServalHostApi, batch_request_fail) +
+                                sizeof(g_host->batch_request_fail)) {
+    return;
+  }
+  const ServalTensor* inputs = nullptr;
+  uint32_t count = 0;
+  if (ServalError* e = g_host->batch_inputs(batch, &inputs, &count)) {
+    // Not reached (CopyOutputs read them); an index out of range frees it.
+    g_host->batch_request_fail(batch, UINT32_MAX, e);
+    return;
+  }
+  if (count == 0 || inputs[0].datatype == SERVAL_TYPE_BYTES) return;
+  const uint32_t requests = g_host->batch_request_count(batch);
+  uint64_t items = 0;
+  for (uint32_t r = 0; r < requests; ++r) {
+    items += g_host->batch_request_items(batch, r);
+  }
+  if (items == 0) return;
+  const uint64_t per_item = inputs[0].byte_size / items;
+  const auto* bytes = static_cast<const unsigned char*>(inputs[0].data);
+  uint64_t offset = 0;
+  for (uint32_t r = 0; r < requests; ++r) {
+    if (offset < inputs[0].byte_size &&
+        bytes[offset] == static_cast<unsigned char>(model.fail_first_byte)) {
+      g_host->batch_request_fail(
+          batch, r,
+          g_host->error_new(
+              SERVAL_INVALID_ARGUMENT,
+              ("identity model '" + model.name +
+               "': this request's first byte is " +
+               std::to_string(model.fail_first_byte) + " (fail_first_byte)")
+                  .c_str()));
+    }
+    offset += per_item * g_host->batch_request_items(batch, r);
+  }
+}
+
 void Execute(ServalInstanceState* instance, ServalBatch* batch) {
   ServalError* error = nullptr;
   try {
     const ServalModelState& model = *instance->model;
     if (model.delay.count() > 0) std::this_thread::sleep_for(model.delay);
     error = CopyOutputs(model, batch);
+    if (error == nullptr) FailMarkedRequests(model, batch);
   } catch (...) {
     error = FromCurrentException();
   }

@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define SERVAL_BACKEND_ABI_MAJOR 1
-#define SERVAL_BACKEND_ABI_MINOR 0
+#define SERVAL_BACKEND_ABI_MINOR 1
 
 #if defined(__GNUC__)
 #define SERVAL_EXPORT __attribute__((visibility("default")))
@@ -199,6 +199,17 @@ typedef struct ServalHostApi {
    * host takes ownership of error. Must be called exactly once; the batch
    * must not be touched afterwards. */
   void (*batch_complete)(ServalBatch* batch, ServalError* error);
+  /* Since 1.1 (check struct_size before use). Items the request `index` of
+   * the batch contributes along the first dimension (1 for a model that does
+   * not batch); 0 for an index out of range. */
+  uint64_t (*batch_request_items)(ServalBatch* batch, uint32_t index);
+  /* Since 1.1. Fails one request of the batch with `error` (the host takes
+   * ownership) while the others complete normally: a bad input of one
+   * client does not fail the requests batched with it. Call before
+   * batch_complete; its rows of the outputs are written but not returned.
+   * An index out of range is ignored (the error is freed). */
+  void (*batch_request_fail)(ServalBatch* batch, uint32_t index,
+                             ServalError* error);
 } ServalHostApi;
 
 /* Functions the backend offers to the host. Optional entries may be NULL. */

@@ -89,6 +89,16 @@ void Complete(ServalBatch* b, ServalError* error) {
   HostBatch::FromAbi(b)->Complete(std::move(s));
 }
 
+uint64_t RequestItems(ServalBatch* b, uint32_t index) {
+  return HostBatch::FromAbi(b)->RequestItems(index);
+}
+
+void RequestFail(ServalBatch* b, uint32_t index, ServalError* error) {
+  absl::Status s = TakeError(error);
+  if (s.ok()) s = absl::UnknownError("batch_request_fail without an error");
+  HostBatch::FromAbi(b)->FailRequest(index, std::move(s));
+}
+
 const ServalHostApi kHostApi = {
     sizeof(ServalHostApi),
     SERVAL_BACKEND_ABI_MAJOR,
@@ -101,6 +111,8 @@ const ServalHostApi kHostApi = {
     &OutputBuffer,
     &ReportTimes,
     &Complete,
+    &RequestItems,
+    &RequestFail,
 };
 
 }  // namespace

@@ -25,6 +25,7 @@ void HostBatch::Reset(std::span<const BatchEntry> entries) {
   times_ = BatchTimes{};
   total_batch_ = 0;
   entry_batch_.clear();
+  entry_failures_.assign(entries.size(), absl::OkStatus());
   requested_.clear();
   requested_mask_.assign(io_.outputs.size(), false);
   allocated_.assign(io_.outputs.size(), Allocated{});
@@ -304,7 +305,7 @@ absl::Status HostBatch::Scatter() {
       } else {
         len = per_item_bytes * entry_batch_[e];
       }
-      if (EntryWants(entries_[e], spec.name)) {
+      if (entry_failures_[e].ok() && EntryWants(entries_[e], spec.name)) {
         OutputTensor out;
         out.name = spec.name;
         out.datatype = spec.datatype;
@@ -321,6 +322,17 @@ absl::Status HostBatch::Scatter() {
   return absl::OkStatus();
 }
 
+uint64_t HostBatch::RequestItems(uint32_t index) const {
+  if (index >= entries_.size()) return 0;
+  return index < entry_batch_.size() ? entry_batch_[index]
+                                     : EntryBatchSize(entries_[index]);
+}
+
+void HostBatch::FailRequest(uint32_t index, absl::Status status) {
+  if (index >= entry_failures_.size()) return;
+  entry_failures_[index] = std::move(status);
+}
+
 void HostBatch::Complete(absl::Status status) {
   const uint64_t now = MonotonicNowNs();
   if (times_.input_end_ns == 0) times_.input_end_ns = now;
@@ -328,6 +340,14 @@ void HostBatch::Complete(absl::Status status) {
   if (status.ok()) status = Scatter();
   if (!status.ok()) {
     for (auto& e : entries_) e.outputs->clear();
+  } else {
+    for (size_t e = 0; e < entries_.size(); ++e) {
+      if (entry_failures_[e].ok()) continue;
+      entries_[e].outputs->clear();
+      if (entries_[e].status != nullptr) {
+        *entries_[e].status = entry_failures_[e];
+      }
+    }
   }
   times_.end_ns = MonotonicNowNs();
   absl::MutexLock lock(&mu_);

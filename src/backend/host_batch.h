@@ -39,6 +39,9 @@ struct BatchEntry {
   std::span<const std::string> requested_outputs;
   // Receives the request's outputs on success.
   std::vector<OutputTensor>* outputs = nullptr;
+  // Receives the request's own failure when the backend fails it alone
+  // (batch_request_fail); untouched otherwise. May be null.
+  absl::Status* status = nullptr;
 };
 
 // Monotonic timestamps of a batch's phases, in nanoseconds.
@@ -75,6 +78,8 @@ class HostBatch {
                             const int64_t* shape, uint32_t rank,
                             uint64_t byte_size, void** buffer);
   void ReportTimes(uint64_t input_end_ns, uint64_t infer_end_ns);
+  uint64_t RequestItems(uint32_t index) const;
+  void FailRequest(uint32_t index, absl::Status status);
   // Scatters and wakes Run. The backend must not touch the batch after.
   void Complete(absl::Status status);
 
@@ -104,13 +109,14 @@ class HostBatch {
   std::span<const BatchEntry> entries_;
   BatchTimes times_;
   int64_t total_batch_ = 0;
-  std::vector<int64_t> entry_batch_;    // batch size per entry
-  std::vector<Shape> input_shapes_;     // backing for inputs_
-  std::vector<ServalTensor> inputs_;    // the given inputs, model order
-  std::vector<size_t> input_index_;     // model input of each of inputs_
-  std::vector<const char*> requested_;  // union, model order
-  std::vector<bool> requested_mask_;    // per model output
-  std::vector<Allocated> allocated_;    // per model output
+  std::vector<int64_t> entry_batch_;          // batch size per entry
+  std::vector<absl::Status> entry_failures_;  // batch_request_fail
+  std::vector<Shape> input_shapes_;           // backing for inputs_
+  std::vector<ServalTensor> inputs_;          // the given inputs, model order
+  std::vector<size_t> input_index_;           // model input of each of inputs_
+  std::vector<const char*> requested_;        // union, model order
+  std::vector<bool> requested_mask_;          // per model output
+  std::vector<Allocated> allocated_;          // per model output
 
   // Completion hand-off from the backend's thread to Run.
   absl::Mutex mu_;

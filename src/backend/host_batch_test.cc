@@ -6,6 +6,7 @@
 
 #include "backend/backend_model.h"
 #include "backend/sync_runner.h"
+#include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 
@@ -90,6 +91,52 @@ TEST_F(HostBatchTest, GathersAndScattersSeveralRequests) {
   EXPECT_EQ(c.outputs[0].name, "OS");
   EXPECT_EQ(std::string(c.outputs[0].data.data(), c.outputs[0].data.size()),
             c.strings);
+}
+
+TEST_F(HostBatchTest, OneRequestFailsAloneAndTheOthersAnswer) {
+  auto lib = BackendLibrary::Open(std::string(SERVAL_TEST_BACKEND_DIR) +
+                                  "/identity/libserval_identity.so");
+  ASSERT_TRUE(lib.ok());
+  BackendModelOptions o;
+  o.name = "picky";
+  o.config = Config(R"(
+    name: "picky" backend: "identity" max_batch_size: 8
+    input [ { name: "A" data_type: TYPE_INT32 dims: [ 2 ] },
+            { name: "S" data_type: TYPE_STRING dims: [ 1 ] } ]
+    output [ { name: "OA" data_type: TYPE_INT32 dims: [ 2 ] },
+             { name: "OS" data_type: TYPE_STRING dims: [ 1 ] } ]
+    parameters { key: "fail_first_byte" value { string_value: "7" } })");
+  auto model = BackendModel::Create(*lib, o);
+  ASSERT_TRUE(model.ok()) << model.status();
+  auto inst = (*model)->CreateInstance(SERVAL_INSTANCE_CPU, -1, 0);
+  ASSERT_TRUE(inst.ok());
+  Item a(2, 100), bad(3, 7), c(1, 300);
+  absl::Status sa, sbad, sc;
+  HostBatch batch((*model)->io());
+  std::vector<BatchEntry> entries = {a.Entry(), bad.Entry(), c.Entry()};
+  entries[0].status = &sa;
+  entries[1].status = &sbad;
+  entries[2].status = &sc;
+  BatchResult result = batch.Run(**inst, entries);
+  ASSERT_TRUE(result.status.ok()) << result.status;
+  EXPECT_TRUE(sa.ok());
+  EXPECT_TRUE(sc.ok());
+  EXPECT_EQ(sbad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(sbad.message()),
+              ::testing::HasSubstr("fail_first_byte"));
+  EXPECT_TRUE(bad.outputs.empty());
+  // The others get their own rows, past the failed request's.
+  ASSERT_EQ(c.outputs.size(), 2u);
+  EXPECT_EQ(std::memcmp(c.outputs[0].data.data(), c.ints.data(), 8), 0);
+  ASSERT_EQ(a.outputs.size(), 2u);
+  // A reused batch forgets the failure.
+  absl::Status s2;
+  std::vector<BatchEntry> second = {a.Entry()};
+  second[0].status = &s2;
+  a.outputs.clear();
+  ASSERT_TRUE(batch.Run(**inst, second).status.ok());
+  EXPECT_TRUE(s2.ok());
+  EXPECT_EQ(a.outputs.size(), 2u);
 }
 
 TEST_F(HostBatchTest, ReusedBatchForgetsThePreviousOne) {

@@ -26,6 +26,7 @@ BatchResult BackendExecutor::Execute(size_t instance,
     e.inputs = r->request.inputs;
     e.requested_outputs = r->request.requested_outputs;
     e.outputs = &r->response.outputs;
+    e.status = &r->response.status;
     slot.entries.push_back(e);
   }
   return slot.batch->Run(*slot.instance, slot.entries);

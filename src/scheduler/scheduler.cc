@@ -151,14 +151,17 @@ void Scheduler::RunBatch(size_t instance, std::vector<PendingPtr> batch) {
   }
   stats_->RecordExecution(items, input_ns, infer_ns, output_ns);
   if (metrics_) metrics_->RecordExecution(items);
-  const RequestOutcome outcome =
-      status.ok() ? RequestOutcome::kSuccess : RequestOutcome::kBackend;
   for (auto& r : batch) {
+    // A batch that failed fails all its requests; one that succeeded keeps
+    // the failures the backend gave single requests.
+    if (!status.ok()) r->response.status = status;
+    const RequestOutcome outcome = r->response.status.ok()
+                                       ? RequestOutcome::kSuccess
+                                       : RequestOutcome::kBackend;
     r->compute_start_ns = times.start_ns;
     r->compute_input_end_ns = times.input_end_ns;
     r->compute_output_start_ns = times.infer_end_ns;
     r->compute_end_ns = times.end_ns;
-    r->response.status = status;
     r->response.timings.compute_input_ns = input_ns;
     r->response.timings.compute_infer_ns = infer_ns;
     r->response.timings.compute_output_ns = output_ns;

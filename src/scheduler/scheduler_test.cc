@@ -23,6 +23,11 @@ class FakeExecutor : public BatchExecutor {
     batch_sizes_.push_back(batch.size());
     instances_used_.insert(instance);
     for (auto& r : batch) {
+      // A request tagged "bad" fails alone, as batch_request_fail does.
+      if (r->request.id == "bad") {
+        r->response.status = absl::InvalidArgumentError("bad request");
+        continue;
+      }
       OutputTensor out;
       out.name = "OUT";
       out.datatype = DataType::kInt64;
@@ -129,6 +134,33 @@ TEST(SchedulerTest, EveryRequestCompletesExactlyOnce) {
   auto snap = stats.Snapshot("m", "1");
   EXPECT_EQ(snap.inference_stats.success.count, 200u);
   EXPECT_EQ(snap.inference_count, 200u);
+}
+
+TEST(SchedulerTest, ARequestFailedAloneKeepsItsErrorInAGoodBatch) {
+  StatisticsRecorder stats;
+  auto exec = std::make_unique<FakeExecutor>(1, /*hold=*/true);
+  FakeExecutor* fake = exec.get();
+  Collector c;
+  Scheduler s(Opts(8), std::move(exec), &stats);
+  s.Enqueue(Req(c, "first"));
+  fake->WaitRunning(1);
+  s.Enqueue(Req(c, "good"));
+  s.Enqueue(Req(c, "bad"));
+  fake->ReleaseAll();
+  c.WaitFor(3);
+  EXPECT_EQ(fake->batch_sizes(), (std::vector<size_t>{1, 2}));
+  std::lock_guard<std::mutex> lock(c.mu);
+  for (size_t i = 0; i < 3; ++i) {
+    if (c.order[i] == "bad") {
+      EXPECT_EQ(c.responses[i].status.code(),
+                absl::StatusCode::kInvalidArgument);
+    } else {
+      EXPECT_TRUE(c.responses[i].status.ok()) << c.order[i];
+    }
+  }
+  auto snap = stats.Snapshot("m", "1");
+  EXPECT_EQ(snap.inference_stats.success.count, 2u);
+  EXPECT_EQ(snap.inference_stats.fail.count, 1u);
 }
 
 TEST(SchedulerTest, QueuedRequestsAreBatchedWhileTheInstanceIsBusy) {
