@@ -19,8 +19,11 @@ APT_PACKAGES=(
   # TorchScript backend; without the pthread OpenBLAS Debian's libtorch
   # falls back to the reference BLAS, about 10x slower.
   libtorch-dev libopenblas0-pthread
-  # Example models (scripts/make_models.py runs with /usr/bin/python3).
-  python3-torch python3-torchvision python3-onnx python3-numpy
+  # The image backend's decoders.
+  libjpeg62-turbo-dev libpng-dev
+  # Example models (scripts/make_models.py runs with /usr/bin/python3); PIL
+  # is the reference of the image backend's parity test.
+  python3-torch python3-torchvision python3-onnx python3-numpy python3-pil
   # Peers for benchmarks, and the real Prometheus of the observability test.
   nginx wrk prometheus
   # Python peers of bench/compare.sh (bench/peers/).
