@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Generates the example model repository examples/models/ (git-ignored):
-# serval's examples with scripts/make_models.py, and models shaped like
-# Triton's example repository with scripts/make_triton_examples.py.
+# serval's examples with scripts/make_models.py, models shaped like
+# Triton's example repository with scripts/make_triton_examples.py, and the
+# image pipelines (and sample photos in examples/images/) with
+# scripts/make_pipelines.py.
 # Idempotent: when every model directory carries its script's current hash
 # it returns without starting Python.
 set -euo pipefail
@@ -27,4 +29,9 @@ generate() {
 generate make_models.py identity mlp_onnx mlp_torch text_lstm_onnx \
   text_lstm_torch resnet50_onnx resnet50_torch
 generate make_triton_examples.py simple simple_int8 simple_string \
-  simple_identity densenet_onnx
+  simple_identity densenet_onnx simple_chain
+generate make_pipelines.py imagenet_preprocess resnet50_pipeline \
+  mobilenet_onnx mobilenet_pipeline
+# The sample photos live outside the model directories' stamps.
+[ -f "$ROOT/examples/images/large.jpg" ] || \
+  /usr/bin/python3 "$ROOT/scripts/make_pipelines.py" --out "$OUT"

@@ -1,0 +1,176 @@
+#!/usr/bin/python3
+"""Builds the example pipelines: photos in, labels out.
+
+  imagenet_preprocess  image backend: JPEG/PNG bytes -> FP32 [3,224,224],
+                       torchvision's ImageNet transform (Resize(256),
+                       CenterCrop(224), ToTensor, Normalize)
+  resnet50_pipeline    ensemble: IMAGE (BYTES) -> imagenet_preprocess ->
+                       resnet50_onnx -> SCORES [1000], with labels.txt for
+                       the classification extension
+  mobilenet_onnx       torchvision's mobilenet_v3_small, random weights, a
+                       model where pre-processing weighs as much as the model
+  mobilenet_pipeline   the same ensemble over mobilenet_onnx
+
+and sample photos in examples/images/ (synthetic, of several sizes). Both
+pipelines need resnet50_onnx from scripts/make_models.py beside them (the
+mobilenet one does not). Run with Debian's /usr/bin/python3. Each model
+directory carries the script's hash in .generated, as make_models.py does.
+"""
+
+import argparse
+import hashlib
+import io
+import os
+import shutil
+import sys
+
+import numpy as np
+
+SCRIPT_HASH = hashlib.sha256(open(__file__, "rb").read()).hexdigest()[:16]
+STAMP = ".generated"
+MEAN = "0.485,0.456,0.406"
+STD = "0.229,0.224,0.225"
+
+PREPROCESS = f"""name: "imagenet_preprocess"
+backend: "image"
+max_batch_size: 16
+input [ {{ name: "IMAGE" data_type: TYPE_STRING dims: [ 1 ] }} ]
+output [ {{ name: "TENSOR" data_type: TYPE_FP32 dims: [ 3, 224, 224 ] }} ]
+instance_group [ {{ count: 2 kind: KIND_CPU }} ]
+dynamic_batching {{ }}
+parameters {{ key: "resize" value {{ string_value: "256" }} }}
+parameters {{ key: "mean" value {{ string_value: "{MEAN}" }} }}
+parameters {{ key: "std" value {{ string_value: "{STD}" }} }}
+"""
+
+PIPELINE = """name: "{name}"
+platform: "ensemble"
+max_batch_size: 16
+input [ {{ name: "IMAGE" data_type: TYPE_STRING dims: [ 1 ] }} ]
+output [ {{ name: "SCORES" data_type: TYPE_FP32 dims: [ 1000 ]
+            label_filename: "labels.txt" }} ]
+ensemble_scheduling {{
+  step [
+    {{
+      model_name: "imagenet_preprocess"
+      model_version: -1
+      input_map {{ key: "IMAGE" value: "IMAGE" }}
+      output_map {{ key: "TENSOR" value: "tensor" }}
+    }},
+    {{
+      model_name: "{model}"
+      model_version: -1
+      input_map {{ key: "input" value: "tensor" }}
+      output_map {{ key: "output" value: "SCORES" }}
+    }}
+  ]
+}}
+"""
+
+MOBILENET = """name: "mobilenet_onnx"
+platform: "onnxruntime_onnx"
+max_batch_size: 16
+input [ { name: "input" data_type: TYPE_FP32 dims: [ 3, 224, 224 ] } ]
+output [ { name: "output" data_type: TYPE_FP32 dims: [ 1000 ] } ]
+instance_group [ { count: 1 kind: KIND_CPU } ]
+dynamic_batching { }
+"""
+
+
+def log(msg):
+    print(f"make_pipelines: {msg}", file=sys.stderr, flush=True)
+
+
+def write_labels(model_dir):
+    # ImageNet's class names are a download; these stand for them.
+    with open(os.path.join(model_dir, "labels.txt"), "w") as f:
+        for i in range(1000):
+            f.write(f"class_{i:04d}\n")
+
+
+def write_preprocess(model_dir):
+    with open(os.path.join(model_dir, "config.pbtxt"), "w") as f:
+        f.write(PREPROCESS)
+
+
+def write_pipeline(name, model):
+    def writer(model_dir):
+        with open(os.path.join(model_dir, "config.pbtxt"), "w") as f:
+            f.write(PIPELINE.format(name=name, model=model))
+        write_labels(model_dir)
+    return writer
+
+
+def write_mobilenet(model_dir):
+    import torch
+    import torchvision
+    torch.manual_seed(0)
+    model = torchvision.models.mobilenet_v3_small(weights=None).eval()
+    torch.onnx.export(
+        model, (torch.zeros(2, 3, 224, 224),),
+        os.path.join(model_dir, "1", "model.onnx"),
+        input_names=["input"], output_names=["output"],
+        dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+        opset_version=17, do_constant_folding=True)
+    with open(os.path.join(model_dir, "config.pbtxt"), "w") as f:
+        f.write(MOBILENET)
+
+
+JOBS = {
+    "imagenet_preprocess": write_preprocess,
+    "resnet50_pipeline": write_pipeline("resnet50_pipeline", "resnet50_onnx"),
+    "mobilenet_onnx": write_mobilenet,
+    "mobilenet_pipeline": write_pipeline("mobilenet_pipeline",
+                                         "mobilenet_onnx"),
+}
+
+
+def generate(out_root, name, writer):
+    final = os.path.join(out_root, name)
+    try:
+        with open(os.path.join(final, STAMP)) as f:
+            if f.read().strip() == SCRIPT_HASH:
+                log(f"{name}: up to date")
+                return
+    except OSError:
+        pass
+    scratch = final + ".tmp"
+    shutil.rmtree(scratch, ignore_errors=True)
+    os.makedirs(os.path.join(scratch, "1"))
+    writer(scratch)
+    with open(os.path.join(scratch, STAMP), "w") as f:
+        f.write(SCRIPT_HASH + "\n")
+    shutil.rmtree(final, ignore_errors=True)
+    os.rename(scratch, final)
+    log(f"{name}: done")
+
+
+def write_samples(images_dir):
+    """Synthetic photos: smooth shapes and noise, in several sizes."""
+    from PIL import Image
+    os.makedirs(images_dir, exist_ok=True)
+    rng = np.random.default_rng(7)
+    for name, (w, h) in {"landscape.jpg": (640, 480), "portrait.jpg": (480, 640),
+                         "large.jpg": (1920, 1280), "small.jpg": (320, 240)}.items():
+        yy, xx = np.mgrid[0:h, 0:w]
+        img = np.stack([128 + 100 * np.sin(xx / 37.0), 128 + 100 * np.cos(yy / 23.0),
+                        (xx + yy) % 256], axis=-1)
+        img += rng.normal(0, 10, img.shape)
+        Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB").save(
+            os.path.join(images_dir, name), "JPEG", quality=90)
+
+
+def main():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=os.path.join(root, "examples", "models"))
+    parser.add_argument("--images", default=os.path.join(root, "examples", "images"))
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    for name, writer in JOBS.items():
+        generate(args.out, name, writer)
+    write_samples(args.images)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
