@@ -10,6 +10,11 @@
   mobilenet_onnx       torchvision's mobilenet_v3_small, random weights, a
                        model where pre-processing weighs as much as the model
   mobilenet_pipeline   the same ensemble over mobilenet_onnx
+  text_tokenizer       tokenizer backend (Keras-style words): TEXT ->
+                       INT64 [32] ids from words.txt (999 words: ids 1-999,
+                       the vocabulary of text_lstm_onnx)
+  text_lstm_pipeline   ensemble: TEXT (BYTES) -> text_tokenizer ->
+                       text_lstm_onnx -> PROBABILITIES [4], labels.txt
 
 and sample photos in examples/images/ (synthetic, of several sizes). Both
 pipelines need resnet50_onnx from scripts/make_models.py beside them (the
@@ -67,6 +72,71 @@ ensemble_scheduling {{
 }}
 """
 
+TOKENIZER = """name: "text_tokenizer"
+backend: "tokenizer"
+max_batch_size: 32
+input [ { name: "TEXT" data_type: TYPE_STRING dims: [ 1 ] } ]
+output [ { name: "IDS" data_type: TYPE_INT64 dims: [ 32 ] } ]
+instance_group [ { count: 1 kind: KIND_CPU } ]
+dynamic_batching { }
+parameters { key: "mode" value { string_value: "word" } }
+parameters { key: "vocabulary" value { string_value: "words.txt" } }
+parameters { key: "oov_token" value { string_value: "<OOV>" } }
+"""
+
+TEXT_PIPELINE = """name: "text_lstm_pipeline"
+platform: "ensemble"
+max_batch_size: 32
+input [ { name: "TEXT" data_type: TYPE_STRING dims: [ 1 ] } ]
+output [ { name: "PROBABILITIES" data_type: TYPE_FP32 dims: [ 4 ]
+           label_filename: "labels.txt" } ]
+ensemble_scheduling {
+  step [
+    {
+      model_name: "text_tokenizer"
+      model_version: -1
+      input_map { key: "TEXT" value: "TEXT" }
+      output_map { key: "IDS" value: "ids" }
+    },
+    {
+      model_name: "text_lstm_onnx"
+      model_version: -1
+      input_map { key: "token_ids" value: "ids" }
+      output_map { key: "probabilities" value: "PROBABILITIES" }
+    }
+  ]
+}
+"""
+
+# A vocabulary for text_lstm_onnx's 1000 embedding rows: id 0 pads, id 1 is
+# the OOV token, ids 2-999 words (common English words, then filler).
+COMMON = ("the of and to a in is it you that he was for on are with as i his "
+          "they be at one have this from or had by not word but what some we "
+          "can out other were all there when up use your how said an each she "
+          "which do their time if will way about many then them write would "
+          "like so these her long make thing see him two has look more day "
+          "could go come did number sound no most people my over know water "
+          "than call first who may down side been now find good great bad "
+          "movie film story loved hated boring amazing terrible excellent "
+          "fun plot actor acting music scene ending slow fast best worst").split()
+
+
+def write_tokenizer(model_dir):
+    words = ["<OOV>"] + COMMON
+    words += [f"word{i}" for i in range(999 - len(words))]
+    with open(os.path.join(model_dir, "1", "words.txt"), "w") as f:
+        f.write("\n".join(words) + "\n")
+    with open(os.path.join(model_dir, "config.pbtxt"), "w") as f:
+        f.write(TOKENIZER)
+
+
+def write_text_pipeline(model_dir):
+    with open(os.path.join(model_dir, "config.pbtxt"), "w") as f:
+        f.write(TEXT_PIPELINE)
+    with open(os.path.join(model_dir, "labels.txt"), "w") as f:
+        f.write("negative\nneutral\npositive\nmixed\n")
+
+
 MOBILENET = """name: "mobilenet_onnx"
 platform: "onnxruntime_onnx"
 max_batch_size: 16
@@ -122,6 +192,8 @@ JOBS = {
     "mobilenet_onnx": write_mobilenet,
     "mobilenet_pipeline": write_pipeline("mobilenet_pipeline",
                                          "mobilenet_onnx"),
+    "text_tokenizer": write_tokenizer,
+    "text_lstm_pipeline": write_text_pipeline,
 }
 
 

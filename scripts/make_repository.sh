@@ -31,7 +31,7 @@ generate make_models.py identity mlp_onnx mlp_torch text_lstm_onnx \
 generate make_triton_examples.py simple simple_int8 simple_string \
   simple_identity densenet_onnx simple_chain
 generate make_pipelines.py imagenet_preprocess resnet50_pipeline \
-  mobilenet_onnx mobilenet_pipeline
+  mobilenet_onnx mobilenet_pipeline text_tokenizer text_lstm_pipeline
 # The sample photos live outside the model directories' stamps.
 [ -f "$ROOT/examples/images/large.jpg" ] || \
   /usr/bin/python3 "$ROOT/scripts/make_pipelines.py" --out "$OUT"
