@@ -232,6 +232,29 @@ class PreprocessClient(Client):
                 {"Inference-Header-Content-Length": str(len(header))})
 
 
+def top1_agreement(port, count=50):
+    """resnet50's top-1 on the pipeline's tensor (JPEG in) and on
+    torchvision's tensor for the same JPEG: how many of `count` agree."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+    import image_test
+    pipeline = Client("serval_pipeline", "resnet50", port, [])
+    client = Client("client_preprocess", "resnet50", port, [])
+    agree = 0
+    images = image_test.generated_images()[:count]
+    for _, data in images:
+        tops = []
+        for c in (pipeline, client):
+            path, body, headers = c.request(data)
+            body = body.replace(b'"classification": 5', b'"classification": 1')
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            conn.request("POST", path, body=body, headers=headers)
+            reply = json.loads(conn.getresponse().read())
+            conn.close()
+            tops.append(reply["outputs"][0]["data"][0].split(":")[1])
+        agree += tops[0] == tops[1]
+    return agree, len(images)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8)
@@ -251,6 +274,7 @@ def main():
         offline_best = offline(args.build, 5)
         serval, port = start_serval(args.build, build_repo(work))
         try:
+            agreement = top1_agreement(port)
             pre = {}
             for n in (1, 2):
                 pre[n] = measure(PreprocessClient(f"preprocess_{n}", port, photos),
@@ -278,10 +302,12 @@ def main():
     finally:
         shutil.rmtree(work, ignore_errors=True)
     load_after = open("/proc/loadavg").read().split()[:3]
-    report(args, rows, pre, offline_best, load_before, load_after, photos)
+    report(args, rows, pre, offline_best, load_before, load_after, photos,
+           agreement)
 
 
-def report(args, rows, pre, offline_best, load_before, load_after, photos):
+def report(args, rows, pre, offline_best, load_before, load_after, photos,
+           agreement):
     date = datetime.date.today().isoformat()
     path = os.path.join(ROOT, "bench", "results", f"{date}-image-pipeline.md")
     lines = [f"## Run of {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC", "",
@@ -314,6 +340,8 @@ def report(args, rows, pre, offline_best, load_before, load_after, photos):
     lines.append(f"- pre-processing alone (imagenet_preprocess, 8 in flight): "
                  f"1 instance {pre[1][0]:.1f} images/s, 2 instances "
                  f"{pre[2][0]:.1f} ({pre[2][0] / pre[1][0] if pre[1][0] else 0:.2f}x)")
+    lines.append(f"- resnet50 top-1 on the pipeline's tensor vs torchvision's, "
+                 f"same JPEG: {agreement[0]} of {agreement[1]} agree")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     new = not os.path.exists(path)
     with open(path, "a") as f:

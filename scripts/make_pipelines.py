@@ -16,7 +16,8 @@
   text_lstm_pipeline   ensemble: TEXT (BYTES) -> text_tokenizer ->
                        text_lstm_onnx -> PROBABILITIES [4], labels.txt
 
-and sample photos in examples/images/ (synthetic, of several sizes). Both
+and sample photos in examples/images/ (synthetic, of several sizes) and
+sample sentences in examples/images/sentences.txt. Both
 pipelines need resnet50_onnx from scripts/make_models.py beside them (the
 mobilenet one does not). Run with Debian's /usr/bin/python3. Each model
 directory carries the script's hash in .generated, as make_models.py does.
@@ -230,6 +231,11 @@ def write_samples(images_dir):
         img += rng.normal(0, 10, img.shape)
         Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB").save(
             os.path.join(images_dir, name), "JPEG", quality=90)
+    with open(os.path.join(images_dir, "sentences.txt"), "w") as f:
+        f.write("The movie was amazing, I loved the music!\n"
+                "Boring plot and terrible acting.\n"
+                "Some scenes were slow, but the ending was great.\n"
+                "I have no idea what this film is about.\n")
 
 
 def main():
