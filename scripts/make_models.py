@@ -27,18 +27,16 @@ whose stamp matches is skipped, so a second run is quick.
 """
 
 import argparse
-import hashlib
 import json
 import os
-import shutil
 import sys
 import time
 
+import generated_dirs
 import torch
 import torchvision
 
-SCRIPT_HASH = hashlib.sha256(open(__file__, "rb").read()).hexdigest()[:16]
-STAMP = ".generated"
+SCRIPT_HASH = generated_dirs.script_hash(__file__)
 OPSET = 17
 REFERENCE_BATCHES = (1, 4)
 INLINE_LIMIT = 8192  # elements; larger tensors are only in .bin files
@@ -149,31 +147,6 @@ def write_reference(model_dir, dir_name, in_name, out_name, cases):
         json.dump(doc, f)
 
 
-def up_to_date(model_dir):
-    try:
-        with open(os.path.join(model_dir, STAMP)) as f:
-            return f.read().strip() == SCRIPT_HASH
-    except OSError:
-        return False
-
-
-def generate(out_root, dir_name, writer):
-    """Builds one model directory in a scratch dir and swaps it in."""
-    final = os.path.join(out_root, dir_name)
-    if up_to_date(final):
-        log(f"{dir_name}: up to date")
-        return
-    start = time.time()
-    log(f"{dir_name}: generating")
-    scratch = final + ".tmp"
-    shutil.rmtree(scratch, ignore_errors=True)
-    os.makedirs(os.path.join(scratch, "1"))
-    writer(scratch)
-    with open(os.path.join(scratch, STAMP), "w") as f:
-        f.write(SCRIPT_HASH + "\n")
-    shutil.rmtree(final, ignore_errors=True)
-    os.rename(scratch, final)
-    log(f"{dir_name}: done in {time.time() - start:.1f}s")
 
 
 def reference_cases(name, model):
@@ -258,7 +231,7 @@ def main():
     for dir_name, writer in jobs:
         if args.only and dir_name not in args.only:
             continue
-        generate(args.out, dir_name, writer)
+        generated_dirs.generate(args.out, dir_name, writer, SCRIPT_HASH, log)
     log(f"repository {args.out} ready in {time.time() - start:.1f}s")
 
 

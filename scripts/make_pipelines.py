@@ -24,16 +24,13 @@ directory carries the script's hash in .generated, as make_models.py does.
 """
 
 import argparse
-import hashlib
-import io
 import os
-import shutil
 import sys
 
+import generated_dirs
 import numpy as np
 
-SCRIPT_HASH = hashlib.sha256(open(__file__, "rb").read()).hexdigest()[:16]
-STAMP = ".generated"
+SCRIPT_HASH = generated_dirs.script_hash(__file__)
 MEAN = "0.485,0.456,0.406"
 STD = "0.229,0.224,0.225"
 
@@ -198,24 +195,6 @@ JOBS = {
 }
 
 
-def generate(out_root, name, writer):
-    final = os.path.join(out_root, name)
-    try:
-        with open(os.path.join(final, STAMP)) as f:
-            if f.read().strip() == SCRIPT_HASH:
-                log(f"{name}: up to date")
-                return
-    except OSError:
-        pass
-    scratch = final + ".tmp"
-    shutil.rmtree(scratch, ignore_errors=True)
-    os.makedirs(os.path.join(scratch, "1"))
-    writer(scratch)
-    with open(os.path.join(scratch, STAMP), "w") as f:
-        f.write(SCRIPT_HASH + "\n")
-    shutil.rmtree(final, ignore_errors=True)
-    os.rename(scratch, final)
-    log(f"{name}: done")
 
 
 def write_samples(images_dir):
@@ -246,7 +225,7 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     for name, writer in JOBS.items():
-        generate(args.out, name, writer)
+        generated_dirs.generate(args.out, name, writer, SCRIPT_HASH, log)
     write_samples(args.images)
 
 

@@ -28,19 +28,16 @@ directory carries the script's hash in .generated, as make_models.py does.
 """
 
 import argparse
-import hashlib
 import os
-import shutil
 import sys
 
+import generated_dirs
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 OPSET = 17
-STAMP = ".generated"
-with open(os.path.abspath(__file__), "rb") as _f:
-    SCRIPT_HASH = hashlib.sha256(_f.read()).hexdigest()[:16]
+SCRIPT_HASH = generated_dirs.script_hash(os.path.abspath(__file__))
 
 SIMPLE_CONFIG = """name: "{name}"
 platform: "onnxruntime_onnx"
@@ -252,24 +249,6 @@ JOBS = {
 }
 
 
-def generate(out_root, name, writer):
-    final = os.path.join(out_root, name)
-    try:
-        with open(os.path.join(final, STAMP)) as f:
-            if f.read().strip() == SCRIPT_HASH:
-                log(f"{name}: up to date")
-                return
-    except OSError:
-        pass
-    scratch = final + ".tmp"
-    shutil.rmtree(scratch, ignore_errors=True)
-    os.makedirs(os.path.join(scratch, "1"))
-    writer(scratch)
-    with open(os.path.join(scratch, STAMP), "w") as f:
-        f.write(SCRIPT_HASH + "\n")
-    shutil.rmtree(final, ignore_errors=True)
-    os.rename(scratch, final)
-    log(f"{name}: done")
 
 
 def main():
@@ -279,7 +258,7 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     for name, writer in JOBS.items():
-        generate(args.out, name, writer)
+        generated_dirs.generate(args.out, name, writer, SCRIPT_HASH, log)
 
 
 if __name__ == "__main__":

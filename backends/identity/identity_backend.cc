@@ -216,8 +216,7 @@ ServalError* CopyOutputs(const ServalModelState& model, ServalBatch* batch) {
 // fail_first_byte: fails the requests whose first input starts with it.
 void FailMarkedRequests(const ServalModelState& model, ServalBatch* batch) {
   if (model.fail_first_byte < 0 ||
-      g_host->struct_size < offsetof(ServalHostApi, batch_request_fail) +
-                                sizeof(g_host->batch_request_fail)) {
+      !SERVAL_HOST_HAS(g_host, batch_request_fail)) {
     return;
   }
   const ServalTensor* inputs = nullptr;

@@ -39,8 +39,11 @@ namespace {
 
 using serval::backend_util::ErrorFromCurrent;
 using serval::backend_util::FindParameter;
+using serval::backend_util::HostError;
+using serval::backend_util::ParseBool;
 using serval::backend_util::ParsePositiveInt;
 using serval::backend_util::PluginError;
+using serval::backend_util::ThrowIfError;
 namespace img = serval::image;
 
 const ServalHostApi* g_host = nullptr;
@@ -69,11 +72,6 @@ namespace {
 
 std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
-// An error the host returned, carried out of RunBatch as it is.
-struct HostError {
-  ServalError* error;
-};
-
 std::array<float, 3> ParseTriple(std::string_view key, std::string_view text) {
   std::array<float, 3> out{};
   size_t start = 0;
@@ -95,14 +93,6 @@ std::array<float, 3> ParseTriple(std::string_view key, std::string_view text) {
     start = comma + 1;
   }
   return out;
-}
-
-bool ParseBool(std::string_view key, std::string_view text) {
-  if (text == "true" || text == "1") return true;
-  if (text == "false" || text == "0") return false;
-  throw PluginError(
-      SERVAL_INVALID_ARGUMENT,
-      "parameter " + Quote(key) + " must be true or false, got " + Quote(text));
 }
 
 void Configure(const ServalModelInfo& info, ServalModelState* m) {
@@ -288,9 +278,7 @@ void InstanceDestroy(ServalInstanceState* instance) { delete instance; }
 void RunBatch(const ServalModelState& m, ServalBatch* batch) {
   const ServalTensor* inputs = nullptr;
   uint32_t count = 0;
-  if (ServalError* e = g_host->batch_inputs(batch, &inputs, &count)) {
-    throw HostError{e};
-  }
+  ThrowIfError(g_host->batch_inputs(batch, &inputs, &count));
   if (count != 1) {
     throw PluginError(SERVAL_INVALID_ARGUMENT,
                       "input " + Quote(m.input) + " is missing");
@@ -309,16 +297,11 @@ void RunBatch(const ServalModelState& m, ServalBatch* batch) {
   const size_t item_bytes =
       static_cast<size_t>(m.crop_w) * m.crop_h * 3 * ElementSize(m.output_type);
   void* buffer = nullptr;
-  if (ServalError* e = g_host->batch_output_buffer(
-          batch, m.output.c_str(), m.output_type, shape.data(),
-          static_cast<uint32_t>(shape.size()), item_bytes * batch_items,
-          &buffer)) {
-    throw HostError{e};
-  }
+  ThrowIfError(g_host->batch_output_buffer(
+      batch, m.output.c_str(), m.output_type, shape.data(),
+      static_cast<uint32_t>(shape.size()), item_bytes * batch_items, &buffer));
   // Which request each item belongs to, to fail a bad image's request only.
-  const bool per_request =
-      g_host->struct_size >= offsetof(ServalHostApi, batch_request_fail) +
-                                 sizeof(g_host->batch_request_fail);
+  const bool per_request = SERVAL_HOST_HAS(g_host, batch_request_fail);
   const uint32_t requests = g_host->batch_request_count(batch);
   uint32_t request = 0;
   uint64_t request_end =
@@ -385,12 +368,7 @@ const ServalBackendApi kApi = {
 
 extern "C" SERVAL_EXPORT const ServalBackendApi* ServalBackendGetApi(
     const ServalHostApi* host) {
-  const size_t needed =
-      offsetof(ServalHostApi, batch_complete) + sizeof(host->batch_complete);
-  if (host == nullptr || host->abi_major != SERVAL_BACKEND_ABI_MAJOR ||
-      host->struct_size < needed) {
-    return nullptr;
-  }
+  if (!serval::backend_util::HostIsUsable(host)) return nullptr;
   g_host = host;
   return &kApi;
 }

@@ -29,7 +29,10 @@ namespace {
 
 using serval::backend_util::ErrorFromCurrent;
 using serval::backend_util::FindParameter;
+using serval::backend_util::HostError;
+using serval::backend_util::ParseBool;
 using serval::backend_util::PluginError;
+using serval::backend_util::ThrowIfError;
 namespace tok = serval::tokenizer;
 
 const ServalHostApi* g_host = nullptr;
@@ -56,13 +59,6 @@ std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 PluginError Bad(const std::string& message) {
   return PluginError(SERVAL_INVALID_ARGUMENT, message);
-}
-
-bool ParseBool(std::string_view key, std::string_view text) {
-  if (text == "true" || text == "1") return true;
-  if (text == "false" || text == "0") return false;
-  throw Bad("parameter " + Quote(key) + " must be true or false, got " +
-            Quote(text));
 }
 
 int64_t ParseId(std::string_view key, std::string_view text) {
@@ -168,16 +164,10 @@ void Configure(const ServalModelInfo& info, ServalModelState* m) {
   }
 }
 
-struct HostError {
-  ServalError* error;
-};
-
 void RunBatch(const ServalModelState& m, ServalBatch* batch) {
   const ServalTensor* inputs = nullptr;
   uint32_t count = 0;
-  if (ServalError* e = g_host->batch_inputs(batch, &inputs, &count)) {
-    throw HostError{e};
-  }
+  ThrowIfError(g_host->batch_inputs(batch, &inputs, &count));
   if (count != 1) throw Bad("input " + Quote(m.input) + " is missing");
   const ServalTensor& in = inputs[0];
   int64_t texts = 1;
@@ -189,12 +179,10 @@ void RunBatch(const ServalModelState& m, ServalBatch* batch) {
   int64_t* out[2] = {nullptr, nullptr};
   for (size_t o = 0; o < m.outputs.size(); ++o) {
     void* buffer = nullptr;
-    if (ServalError* e = g_host->batch_output_buffer(
-            batch, m.outputs[o].c_str(), SERVAL_TYPE_INT64, shape.data(),
-            static_cast<uint32_t>(shape.size()),
-            static_cast<uint64_t>(items) * m.length * 8, &buffer)) {
-      throw HostError{e};
-    }
+    ThrowIfError(g_host->batch_output_buffer(
+        batch, m.outputs[o].c_str(), SERVAL_TYPE_INT64, shape.data(),
+        static_cast<uint32_t>(shape.size()),
+        static_cast<uint64_t>(items) * m.length * 8, &buffer));
     out[o] = static_cast<int64_t*>(buffer);
   }
   const char* p = static_cast<const char*>(in.data);
@@ -280,12 +268,7 @@ const ServalBackendApi kApi = {
 
 extern "C" SERVAL_EXPORT const ServalBackendApi* ServalBackendGetApi(
     const ServalHostApi* host) {
-  const size_t needed =
-      offsetof(ServalHostApi, batch_complete) + sizeof(host->batch_complete);
-  if (host == nullptr || host->abi_major != SERVAL_BACKEND_ABI_MAJOR ||
-      host->struct_size < needed) {
-    return nullptr;
-  }
+  if (!serval::backend_util::HostIsUsable(host)) return nullptr;
   g_host = host;
   return &kApi;
 }

@@ -10,6 +10,7 @@
 #include <sched.h>
 
 #include <charconv>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <optional>
@@ -90,6 +91,39 @@ inline int ParsePositiveInt(std::string_view key, std::string_view text,
                           "], got '" + std::string(text) + "'");
   }
   return value;
+}
+
+// Parses true/false (or 1/0); throws PluginError (INVALID_ARGUMENT)
+// naming the parameter otherwise.
+inline bool ParseBool(std::string_view key, std::string_view text) {
+  if (text == "true" || text == "1") return true;
+  if (text == "false" || text == "0") return false;
+  throw PluginError(SERVAL_INVALID_ARGUMENT, "parameter '" + std::string(key) +
+                                                 "' must be true or false, "
+                                                 "got '" +
+                                                 std::string(text) + "'");
+}
+
+// An error the host returned, carried through a plugin's code by
+// exception and handed back as it is (ThrowIfError, then catch HostError).
+struct HostError {
+  ServalError* error;
+};
+inline void ThrowIfError(ServalError* error) {
+  if (error != nullptr) throw HostError{error};
+}
+
+// Whether the host's table reaches `end` bytes (offsetof + sizeof of the
+// newest entry a plugin calls): an older host has a shorter table.
+#define SERVAL_HOST_HAS(host, entry) \
+  ((host)->struct_size >=            \
+   offsetof(ServalHostApi, entry) + sizeof((host)->entry))
+
+// The usual ServalBackendGetApi check: same major version, and a table
+// reaching batch_complete (ABI 1.0).
+inline bool HostIsUsable(const ServalHostApi* host) {
+  return host != nullptr && host->abi_major == SERVAL_BACKEND_ABI_MAJOR &&
+         SERVAL_HOST_HAS(host, batch_complete);
 }
 
 // CPUs this process may run on (its affinity mask, which containers and

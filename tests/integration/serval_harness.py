@@ -245,6 +245,25 @@ class Skip(Exception):
     skipped, never as passed."""
 
 
+def unittest_main(servers=lambda: ()):
+    """Runs the calling script's unittest tests (without --serval and
+    --backends in argv); on a failure prints the log of each server in
+    `servers()`. Returns the exit code: 1 on a failure, SKIPPED when the
+    module could not set up and nothing ran, else 0."""
+    import unittest
+    args = parse_args()
+    argv = [sys.argv[0]] + [a for a in sys.argv[1:] if a not in (
+        "--serval", args.serval, "--backends", args.backends)]
+    result = unittest.main(module="__main__", argv=argv, exit=False,
+                           verbosity=2).result
+    if not result.wasSuccessful():
+        for server in servers():
+            if server is not None:
+                server.print_log(80)
+        return 1
+    return SKIPPED if result.skipped and not result.testsRun else 0
+
+
 def run_tests(tests, server=None):
     """Runs callables in order; prints PASS/FAIL/SKIP lines and, on any
     failure, the server log. Returns the process exit code: 1 when a test

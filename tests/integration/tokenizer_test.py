@@ -223,14 +223,4 @@ class Parity(unittest.TestCase):
 
 if __name__ == "__main__":
     ARGS = serval_harness.parse_args()
-    program = unittest.main(argv=[sys.argv[0]] + [
-        a for a in sys.argv[1:] if a not in ("--serval", ARGS.serval,
-                                             "--backends", ARGS.backends)],
-        exit=False, verbosity=2)
-    result = program.result
-    if not result.wasSuccessful():
-        if SERVER is not None:
-            SERVER.print_log(80)
-        sys.exit(1)
-    sys.exit(serval_harness.SKIPPED if result.skipped and not result.testsRun
-             else 0)
+    sys.exit(serval_harness.unittest_main(lambda: [SERVER]))
