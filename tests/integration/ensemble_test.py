@@ -9,6 +9,8 @@ step models loaded with their ensemble (explicit mode) and unloaded with
 unload_dependents, readiness following the steps, and a step model reloaded
 under load with no failed request.
 
+Over HTTP and gRPC; needs Debian's numpy and grpcio.
+
 Run: /usr/bin/python3 tests/integration/ensemble_test.py \
        --serval build/serval --backends build/backends
 """
@@ -191,6 +193,26 @@ class Serving(unittest.TestCase):
                                  outputs=["OUTPUT1"])
         self.assertEqual(status, 200, doc)
         self.assertEqual(list(out), ["OUTPUT1"])
+
+    def test_over_grpc(self):
+        import grpc
+        import grpc_support
+        stubs = tempfile.mkdtemp(prefix="serval-stubs-")
+        _DIRS.append(stubs)
+        pb, pb_grpc, _, _ = grpc_support.generate_stubs(stubs)
+        a, b, _ = chain_inputs(2)
+        req = pb.ModelInferRequest(model_name="simple_chain", id="grpc-7")
+        for name, array in (("INPUT0", a), ("INPUT1", b)):
+            t = req.inputs.add(name=name, datatype="INT32")
+            t.shape.extend(array.shape)
+            req.raw_input_contents.append(array.tobytes())
+        with grpc.insecure_channel(f"127.0.0.1:{SERVER.grpc_port}") as channel:
+            resp = pb_grpc.GRPCInferenceServiceStub(channel).ModelInfer(req)
+        self.assertEqual(resp.id, "grpc-7")
+        outputs = {o.name: np.frombuffer(raw, dtype=np.int32).reshape(2, 16)
+                   for o, raw in zip(resp.outputs, resp.raw_output_contents)}
+        np.testing.assert_array_equal(outputs["OUTPUT0"], 2 * a)
+        np.testing.assert_array_equal(outputs["OUTPUT1"], 2 * b)
 
     def test_parallel_branches_join(self):
         a = np.arange(16, dtype=np.int32).reshape(1, 16)
