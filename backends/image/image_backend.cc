@@ -103,7 +103,7 @@ void Configure(const ServalModelInfo& info, ServalModelState* m) {
                           std::to_string(info.input_count) + " input(s)");
   }
   const ServalTensorSpec& in = info.inputs[0];
-  if (!(in.rank == 1 && (in.dims[0] == 1 || in.dims[0] == -1))) {
+  if (!(in.rank == 1 && in.dims[0] == 1)) {
     throw PluginError(SERVAL_INVALID_ARGUMENT,
                       "input " + Quote(in.name) +
                           " must have dims [ 1 ]: one encoded image per item");
@@ -236,6 +236,15 @@ bool Process(const ServalModelState& m, std::string_view encoded, void* out,
              std::to_string(image.height) + " pixels is too thin to resize";
     return false;
   }
+  // A thin image's longer side grows with the resize (1x10000 to
+  // 256x2560000): bounded like the decoded size.
+  if (static_cast<uint64_t>(w) * h > m.decode.max_pixels) {
+    *error = "image of " + std::to_string(image.width) + "x" +
+             std::to_string(image.height) + " pixels would resize to " +
+             std::to_string(w) + "x" + std::to_string(h) +
+             ", more than max_pixels";
+    return false;
+  }
   img::RgbImage resized = img::ResizeBilinear(image, w, h);
   img::RgbImage cropped = img::CenterCrop(resized, m.crop_w, m.crop_h);
   img::WriteTensor(cropped, m.tensor, out);
@@ -287,6 +296,13 @@ void RunBatch(const ServalModelState& m, ServalBatch* batch) {
   int64_t images = 1;
   for (uint32_t d = 0; d < in.rank; ++d) images *= in.shape[d];
   const int64_t batch_items = m.batching ? in.shape[0] : 1;
+  // One image per item (the config's dims [ 1 ], which the host checked):
+  // the output holds batch_items images, no more.
+  if (images != batch_items) {
+    throw PluginError(
+        SERVAL_INVALID_ARGUMENT,
+        "input " + Quote(m.input) + " must hold one image per batch item");
+  }
   std::vector<int64_t> shape;
   if (m.batching) shape.push_back(batch_items);
   const bool nchw = m.tensor.layout == img::Layout::kNchw;

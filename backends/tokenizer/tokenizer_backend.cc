@@ -83,8 +83,7 @@ bool PrePost(std::string_view key, std::string_view text) {
 
 void Configure(const ServalModelInfo& info, ServalModelState* m) {
   if (info.input_count != 1 || info.inputs[0].datatype != SERVAL_TYPE_BYTES ||
-      info.inputs[0].rank != 1 ||
-      (info.inputs[0].dims[0] != 1 && info.inputs[0].dims[0] != -1)) {
+      info.inputs[0].rank != 1 || info.inputs[0].dims[0] != 1) {
     throw Bad(
         "the tokenizer backend takes one BYTES input with dims [ 1 ] "
         "(one text per item)");
@@ -173,6 +172,11 @@ void RunBatch(const ServalModelState& m, ServalBatch* batch) {
   int64_t texts = 1;
   for (uint32_t d = 0; d < in.rank; ++d) texts *= in.shape[d];
   const int64_t items = m.batching ? in.shape[0] : 1;
+  // One text per item (dims [ 1 ], checked by the host): the outputs hold
+  // `items` rows, no more.
+  if (texts != items) {
+    throw Bad("input " + Quote(m.input) + " must hold one text per item");
+  }
   std::vector<int64_t> shape;
   if (m.batching) shape.push_back(items);
   shape.push_back(static_cast<int64_t>(m.length));

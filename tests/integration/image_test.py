@@ -197,6 +197,11 @@ class HostileInput(unittest.TestCase):
         self.assertRefused(jpeg[:len(jpeg) // 2], "truncated JPEG data")
         self.assertRefused(png_bomb(60000, 60000),
                            "image of 60000x60000 pixels exceeds the limit")
+        from PIL import Image
+        thin = io.BytesIO()
+        Image.new("RGB", (1, 200000)).save(thin, "PNG")
+        self.assertRefused(thin.getvalue(), "would resize to 256x51200000, "
+                                            "more than max_pixels")
         self.assertEqual(SERVER.request("GET", "/v2/health/live")[0], 200)
 
     def test_a_bad_image_fails_only_its_own_request_in_a_batch(self):
