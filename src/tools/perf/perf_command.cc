@@ -47,6 +47,7 @@ struct PerfOptions {
   std::string csv;
   std::string json;
   uint64_t seed = 1;
+  double latency_budget_ms = 0;
 };
 
 absl::Status WriteFile(const std::string& path, const std::string& text) {
@@ -170,6 +171,7 @@ int Run(PerfOptions& o) {
   run.arrivals =
       o.distribution == "poisson" ? Arrivals::kPoisson : Arrivals::kConstant;
   run.seed = o.seed;
+  run.latency_budget_ns = static_cast<int64_t>(o.latency_budget_ms * 1e6);
 
   // A live line on a terminal only: redirected output stays clean.
   const bool live = !o.no_progress && isatty(STDERR_FILENO);
@@ -177,9 +179,10 @@ int Run(PerfOptions& o) {
     if (live) std::fprintf(stderr, "\r\033[K%s", line.c_str());
   };
   PerfRunner runner(transport->get(), run, progress);
-  RunDescription desc{
-      o.model, o.protocol == "grpc" ? "grpc" : "http-" + o.encoding,
-      absl::StrCat(target.host, ":", target.port), o.batch_size};
+  RunDescription desc{o.model,
+                      o.protocol == "grpc" ? "grpc" : "http-" + o.encoding,
+                      absl::StrCat(target.host, ":", target.port), o.batch_size,
+                      o.latency_budget_ms};
   std::vector<StepResult> steps;
   for (double level : *levels) {
     steps.push_back(open_loop ? runner.RunRate(level)
@@ -288,6 +291,11 @@ void AddPerfCommand(CLI::App* app, int* exit_code) {
   cmd->add_flag("--no-progress", o.no_progress, "No live progress line");
   cmd->add_option("--csv", o.csv, "Write the results as CSV to this file");
   cmd->add_option("--json", o.json, "Write the results as JSON to this file");
+  cmd->add_option("--latency-budget-ms", o.latency_budget_ms,
+                  "Goodput: count successes answered within this many ms "
+                  "(refusals - HTTP 503/429, gRPC UNAVAILABLE/"
+                  "RESOURCE_EXHAUSTED - and other errors are reported apart)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--seed", o.seed,
                   "Seed of random inputs and Poisson arrivals");
   cmd->callback([opts, exit_code] { *exit_code = perf::Run(*opts); });

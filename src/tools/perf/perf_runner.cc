@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "tools/perf/goodput.h"
 #include "tools/perf/load_driver.h"
 #include "tools/perf/stability.h"
 
@@ -48,8 +49,10 @@ void WaitWindow(int64_t until_ns, const std::function<void()>& tick) {
   }
 }
 
-StepResult Combine(const std::deque<Window>& windows, int64_t batch_size) {
+StepResult Combine(const std::deque<Window>& windows, int64_t batch_size,
+                   int64_t budget_ns) {
   StepResult r;
+  std::vector<const Sample*> every;
   std::vector<int64_t> latencies;
   std::vector<double> throughputs;
   double send = 0, recv = 0, lag = 0;
@@ -60,6 +63,7 @@ StepResult Combine(const std::deque<Window>& windows, int64_t batch_size) {
     r.seconds += w.seconds;
     throughputs.push_back(w.figures.throughput);
     for (const Sample& s : w.samples) {
+      every.push_back(&s);
       lag += s.lag_ns;
       lag_max = std::max(lag_max, s.lag_ns);
       ++all;
@@ -92,6 +96,12 @@ StepResult Combine(const std::deque<Window>& windows, int64_t batch_size) {
   r.lag_max_us = lag_max / 1000.0;
   r.latency = Summarize(latencies);
   if (have_server && !windows.empty()) r.server = Breakdown(server);
+  const Outcomes o = CountOutcomes(every, r.seconds, budget_ns);
+  r.goodput = o.goodput;
+  r.within_budget = o.within_budget;
+  r.refusals = o.refusals;
+  r.refusal_latency = o.refusal_latency;
+  r.other_errors = o.other_errors;
   return r;
 }
 
@@ -163,7 +173,7 @@ StepResult PerfRunner::Measure(LoadDriver* driver, Recorder* recorder,
     if (static_cast<int>(last.size()) > kStableWindows) last.pop_front();
     stable = IsStable(history, options_.stability_percent, kStableWindows);
   }
-  StepResult r = Combine(last, options_.batch_size);
+  StepResult r = Combine(last, options_.batch_size, options_.latency_budget_ns);
   r.drained = driver->Stop(kDrainMs);
   r.open_loop = open_loop;
   r.level = level;

@@ -30,6 +30,8 @@ struct RunOptions {
   bool server_stats = true;
   Arrivals arrivals = Arrivals::kConstant;
   uint64_t seed = 1;
+  // Goodput counts successes within this latency; 0 = every success.
+  int64_t latency_budget_ns = 0;
 };
 
 // One step's figures over its last (up to) three windows.
@@ -54,6 +56,12 @@ struct StepResult {
   double lag_max_us = 0;
   ServerBreakdown server;
   bool drained = true;  // false: requests were still in flight at the end
+  // Goodput and refusals (goodput.h) over the reported windows.
+  double goodput = 0;
+  int64_t within_budget = 0;
+  int64_t refusals = 0;
+  LatencySummary refusal_latency;
+  int64_t other_errors = 0;
 };
 
 // Receives a line describing progress (the caller decides where it goes).

@@ -3,6 +3,7 @@
 
 #include "gtest/gtest.h"
 #include "tools/perf/arrival_schedule.h"
+#include "tools/perf/goodput.h"
 #include "tools/perf/latency_summary.h"
 #include "tools/perf/stability.h"
 
@@ -43,6 +44,30 @@ TEST(PercentileTest, TailIsTheOutlier) {
   std::vector<int64_t> w(1000, 5);
   for (int i = 0; i < 11; ++i) w[i] = 900;  // 1.1% slow: p99 sees them
   EXPECT_EQ(Summarize(w).p99_ns, 900);
+}
+
+TEST(GoodputTest, CountsSuccessesWithinTheBudgetAndRefusalsApart) {
+  std::vector<Sample> samples = {
+      {1'000'000, 0, 0, 0, ""},        // 1 ms: within 5 ms
+      {4'000'000, 0, 0, 0, ""},        // 4 ms: within
+      {9'000'000, 0, 0, 0, ""},        // 9 ms: late
+      {200'000, 0, 0, 0, "HTTP 503"},  // refused fast
+      {300'000, 0, 0, 0, "gRPC UNAVAILABLE"},
+      {100'000, 0, 0, 0, "HTTP 429"},
+      {2'000'000, 0, 0, 0, "HTTP 500"},  // a failure, not a refusal
+      {2'000'000, 0, 0, 0, "read: end of stream"}};
+  std::vector<const Sample*> all;
+  for (const Sample& s : samples) all.push_back(&s);
+  Outcomes o = CountOutcomes(all, 2.0, 5'000'000);
+  EXPECT_EQ(o.within_budget, 2);
+  EXPECT_DOUBLE_EQ(o.goodput, 1.0);
+  EXPECT_EQ(o.refusals, 3);
+  EXPECT_EQ(o.refusal_latency.p99_ns, 300'000);
+  EXPECT_EQ(o.other_errors, 2);
+  // No budget: every success counts.
+  EXPECT_EQ(CountOutcomes(all, 1.0, 0).within_budget, 3);
+  EXPECT_TRUE(IsRefusal("gRPC RESOURCE_EXHAUSTED"));
+  EXPECT_FALSE(IsRefusal("gRPC DEADLINE_EXCEEDED"));
 }
 
 TEST(StabilityTest, NeedsThreeWindows) {

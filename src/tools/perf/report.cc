@@ -59,6 +59,15 @@ std::string FormatTable(const RunDescription& run,
                             "-", "-", "-");
     }
     absl::StrAppend(&out, ErrorsText(s));
+    if (run.latency_budget_ms > 0 || s.refusals > 0) {
+      absl::StrAppendFormat(&out, " [goodput %.1f/s", s.goodput);
+      if (run.latency_budget_ms > 0) {
+        absl::StrAppendFormat(&out, " within %g ms", run.latency_budget_ms);
+      }
+      absl::StrAppendFormat(&out, "; refused %d, p99 %.3f ms; other errors %d]",
+                            s.refusals, Ms(s.refusal_latency.p99_ns),
+                            s.other_errors);
+    }
     if (!s.stable) absl::StrAppend(&out, " [not stable]");
     if (!s.drained) absl::StrAppend(&out, " [not drained]");
     if (s.open_loop) {
@@ -80,7 +89,8 @@ std::string FormatCsv(const RunDescription& run,
       "client_send_lag_avg_us,client_send_lag_max_us,"
       "server_request_us,server_queue_us,server_compute_input_us,"
       "server_compute_infer_us,server_compute_output_us,server_avg_batch,"
-      "errors_by_code\n";
+      "errors_by_code,goodput_rps,within_budget,refusals,refusal_p50_us,"
+      "refusal_p99_us,other_errors\n";
   for (const StepResult& s : steps) {
     std::vector<std::string> codes;
     for (const auto& [code, n] : s.errors_by_code) {
@@ -106,7 +116,10 @@ std::string FormatCsv(const RunDescription& run,
     } else {
       absl::StrAppend(&out, ",,,,,,");
     }
-    absl::StrAppend(&out, "\"", absl::StrJoin(codes, ";"), "\"\n");
+    absl::StrAppendFormat(&out, "\"%s\",%.2f,%d,%d,%.1f,%.1f,%d\n",
+                          absl::StrJoin(codes, ";"), s.goodput, s.within_budget,
+                          s.refusals, s.refusal_latency.p50_ns / 1e3,
+                          s.refusal_latency.p99_ns / 1e3, s.other_errors);
   }
   return out;
 }
@@ -131,6 +144,7 @@ std::string FormatJson(const RunDescription& run,
   w.Key("target");
   w.String(run.target.c_str());
   key_int("batch_size", run.batch_size);
+  key_num("latency_budget_ms", run.latency_budget_ms);
   w.Key("steps");
   w.StartArray();
   for (const StepResult& s : steps) {
@@ -155,6 +169,16 @@ std::string FormatJson(const RunDescription& run,
       w.Key(code.c_str());
       w.Int64(n);
     }
+    w.EndObject();
+    key_num("goodput_rps", s.goodput);
+    key_int("within_budget", s.within_budget);
+    key_int("refusals", s.refusals);
+    key_int("other_errors", s.other_errors);
+    w.Key("refusal_latency_us");
+    w.StartObject();
+    key_num("p50", s.refusal_latency.p50_ns / 1e3);
+    key_num("p99", s.refusal_latency.p99_ns / 1e3);
+    key_num("max", s.refusal_latency.max_ns / 1e3);
     w.EndObject();
     w.Key("latency_us");
     w.StartObject();

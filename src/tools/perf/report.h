@@ -17,6 +17,8 @@ struct RunDescription {
   std::string protocol;  // "http-json", "http-binary", "grpc"
   std::string target;    // host:port
   int64_t batch_size = 1;
+  // --latency-budget-ms; 0 = none (goodput counts every success).
+  double latency_budget_ms = 0;
 };
 
 std::string FormatTable(const RunDescription& run,
