@@ -1,5 +1,10 @@
 #include "common/status_map.h"
 
+#include <string>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
+
 namespace serval {
 
 int HttpStatusFor(absl::StatusCode code) {
@@ -80,6 +85,17 @@ absl::StatusCode CodeFromInt(int code) {
     return absl::StatusCode::kUnknown;
   }
   return static_cast<absl::StatusCode>(code);
+}
+
+void SetRetryAfter(absl::Status* status, uint64_t seconds) {
+  status->SetPayload(kRetryAfterPayload, absl::Cord(std::to_string(seconds)));
+}
+
+uint64_t RetryAfterSeconds(const absl::Status& status) {
+  auto payload = status.GetPayload(kRetryAfterPayload);
+  uint64_t seconds = 0;
+  if (!payload || !absl::SimpleAtoi(std::string(*payload), &seconds)) return 0;
+  return seconds;
 }
 
 }  // namespace serval

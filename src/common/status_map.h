@@ -4,6 +4,7 @@
 #ifndef SERVAL_COMMON_STATUS_MAP_H_
 #define SERVAL_COMMON_STATUS_MAP_H_
 
+#include <cstdint>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -20,6 +21,15 @@ int GrpcCodeFor(absl::StatusCode code);
 
 // Canonical upper-case name, e.g. "INVALID_ARGUMENT".
 std::string_view CodeName(absl::StatusCode code);
+
+// A refusal under load may say when to retry: seconds until the queued
+// work should have drained, carried as a status payload so that every
+// layer passes it through untouched; the HTTP frontend turns it into
+// Retry-After.
+inline constexpr char kRetryAfterPayload[] = "serval/retry-after-seconds";
+void SetRetryAfter(absl::Status* status, uint64_t seconds);
+// The payload's seconds; 0 when the status carries none.
+uint64_t RetryAfterSeconds(const absl::Status& status);
 
 // Converts a ServalCode received over the backend ABI; unknown values
 // become UNKNOWN rather than being trusted.

@@ -3,6 +3,7 @@
 #include <set>
 #include <string>
 
+#include "absl/strings/numbers.h"
 #include "common/absl_compat.h"
 #include "config/tensor_validator.h"
 #include "config/validation_problems.h"
@@ -100,6 +101,21 @@ void ValidateDynamicBatching(const inference::ModelConfig& config,
   ValidatePriorities(batching, problems);
 }
 
+// Parameters serval itself reads (backends check their own).
+void ValidateServalParameters(const inference::ModelConfig& config,
+                              ValidationProblems* problems) {
+  if (auto it = config.parameters().find("queue_budget_ms");
+      it != config.parameters().end()) {
+    double ms = 0;
+    if (!absl::SimpleAtod(it->second.string_value(), &ms) || !(ms > 0)) {
+      problems->Add("parameters[queue_budget_ms]",
+                    absl::StrCat("is '", it->second.string_value(),
+                                 "'; expected a positive number of "
+                                 "milliseconds"));
+    }
+  }
+}
+
 // What an ensemble's config may hold; its steps are checked against their
 // models when it loads (ensemble/ensemble_plan.h).
 void ValidateEnsembleFields(const inference::ModelConfig& config,
@@ -179,6 +195,7 @@ absl::Status ValidateModelConfig(const inference::ModelConfig& config,
   ValidateVersionPolicy(config, &problems);
   ValidateWarmup(config, &problems);
   ValidateEnsembleFields(config, &problems);
+  ValidateServalParameters(config, &problems);
   return problems.ToStatus();
 }
 

@@ -303,6 +303,19 @@ TEST(ConfigValidatorTest, OptionalInputMayBeLeftOutOfWarmup) {
   EXPECT_TRUE(status.ok()) << status;
 }
 
+TEST(ConfigValidatorTest, QueueBudgetMustBeAPositiveNumber) {
+  inference::ModelConfig bad = With(
+      "parameters { key: \"queue_budget_ms\" value { string_value: "
+      "\"soon\" } }\n");
+  EXPECT_THAT(std::string(ValidateModelConfig(bad, "m").message()),
+              HasSubstr("parameters[queue_budget_ms] is 'soon'; expected a "
+                        "positive number of milliseconds"));
+  inference::ModelConfig ok = With(
+      "parameters { key: \"queue_budget_ms\" value { string_value: "
+      "\"250\" } }\n");
+  EXPECT_TRUE(ValidateModelConfig(ok, "m").ok());
+}
+
 TEST(ConfigValidatorTest, EnsembleFields) {
   inference::ModelConfig ok = With(
       "platform: \"ensemble\"\n"

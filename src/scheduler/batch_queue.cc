@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_map.h"
 
 namespace serval {
 
@@ -32,8 +33,57 @@ uint64_t BatchQueue::DeadlineFor(const PendingRequest& r,
   return now_ns + timeout_us * 1000;
 }
 
+uint64_t BatchQueue::PredictedWaitNs(uint32_t level, int64_t items) const {
+  if (estimate_ns_ == 0) return 0;
+  int64_t ahead = 0;
+  for (uint32_t l = 0; l <= level && l < levels_.size(); ++l) {
+    for (const auto& r : levels_[l]) ahead += r->batch_size;
+  }
+  if (ahead == 0) return 0;
+  const int64_t per_batch =
+      options_.dynamic_batching ? std::max(1, options_.max_batch_size) : 1;
+  const int64_t per_request = std::max<int64_t>(1, items);
+  const int64_t batches =
+      options_.dynamic_batching
+          ? (ahead + per_request + per_batch - 1) / per_batch
+          : QueuedRequests(level) + 1;
+  const uint64_t rounds = static_cast<uint64_t>(batches - 1) /
+                          std::max<size_t>(1, options_.instances);
+  return rounds * estimate_ns_;
+}
+
+size_t BatchQueue::QueuedRequests(uint32_t level) const {
+  size_t n = 0;
+  for (uint32_t l = 0; l <= level && l < levels_.size(); ++l) {
+    n += levels_[l].size();
+  }
+  return n;
+}
+
+bool BatchQueue::DefaultLevelFull() const {
+  if (levels_.size() != 1) return false;
+  if (levels_[0].size() >= options_.levels[0].max_queue_size) return true;
+  return options_.queue_budget_ns > 0 &&
+         PredictedWaitNs(0, 1) > options_.queue_budget_ns;
+}
+
+namespace {
+
+// UNAVAILABLE with how long the queued work should take to drain.
+absl::Status Refused(std::string message, uint64_t drain_ns) {
+  absl::Status s = absl::UnavailableError(std::move(message));
+  SetRetryAfter(
+      &s, std::max<uint64_t>(1, (drain_ns + 999'999'999) / 1'000'000'000));
+  return s;
+}
+
+}  // namespace
+
 PendingPtr BatchQueue::Add(PendingPtr r, uint64_t now_ns,
-                           absl::Status* rejected) {
+                           absl::Status* rejected, Refusal* why) {
+  Refusal ignored;
+  if (why == nullptr) why = &ignored;
+  *why = Refusal::kNone;
   uint32_t level = options_.default_level;
   if (r->request.priority > 0) {
     if (r->request.priority > options_.levels.size()) {
@@ -41,6 +91,7 @@ PendingPtr BatchQueue::Add(PendingPtr r, uint64_t now_ns,
           "priority ", r->request.priority, " is out of range: model '",
           r->request.model_name, "' has ", options_.levels.size(),
           " priority level(s); 1 is the highest"));
+      *why = Refusal::kInvalid;
       return r;
     }
     level = r->request.priority - 1;
@@ -51,12 +102,40 @@ PendingPtr BatchQueue::Add(PendingPtr r, uint64_t now_ns,
         "model '", r->request.model_name,
         "' is overloaded: its queue is full (", policy.max_queue_size,
         " requests at priority level ", level + 1, "); retry later"));
+    *why = Refusal::kQueueFull;
     return r;
+  }
+  const uint64_t deadline = DeadlineFor(*r, policy, now_ns);
+  // Refused now rather than dropped later: what cannot start within the
+  // budget, or cannot finish by its deadline, behind the work queued ahead.
+  if (estimate_ns_ > 0 && (options_.queue_budget_ns > 0 || deadline != 0)) {
+    const uint64_t wait = PredictedWaitNs(level, r->batch_size);
+    if (options_.queue_budget_ns > 0 && wait > options_.queue_budget_ns) {
+      *why = Refusal::kOverBudget;
+      *rejected = Refused(
+          absl::StrCat("model '", r->request.model_name,
+                       "' is overloaded: a request now would wait about ",
+                       wait / 1000000, " ms, over its queue budget of ",
+                       options_.queue_budget_ns / 1000000, " ms; retry later"),
+          wait);
+      return r;
+    }
+    if (deadline != 0 && now_ns + wait + estimate_ns_ > deadline) {
+      *why = Refusal::kDeadline;
+      *rejected = Refused(
+          absl::StrCat(
+              "request deadline cannot be met: ", (deadline - now_ns) / 1000,
+              " us left, model '", r->request.model_name,
+              "' would start in about ", wait / 1000, " us and takes about ",
+              estimate_ns_ / 1000, " us to execute"),
+          wait);
+      return r;
+    }
   }
   r->level = level;
   r->sequence = next_sequence_++;
   r->enqueue_ns = now_ns;
-  r->deadline_ns = DeadlineFor(*r, policy, now_ns);
+  r->deadline_ns = deadline;
   if (r->deadline_ns != 0) ++with_deadline_;
   levels_[level].push_back(std::move(r));
   ++size_;

@@ -16,14 +16,22 @@
 
 namespace serval {
 
+// Why Add refused a request.
+enum class Refusal { kNone, kInvalid, kQueueFull, kOverBudget, kDeadline };
+
 class BatchQueue {
  public:
   explicit BatchQueue(SchedulerOptions options);
 
   // Admits a request at `now_ns`: assigns its level, sequence and deadline.
-  // Returns the request back with UNAVAILABLE when its level is full (the
-  // caller fails it at once); nullptr when admitted.
-  PendingPtr Add(PendingPtr request, uint64_t now_ns, absl::Status* rejected);
+  // Returns the request back with UNAVAILABLE (the caller fails it at once)
+  // when its level is full, when its predicted wait exceeds the queue
+  // budget, or when it would finish after its deadline (request timeout or
+  // default_timeout_microseconds) given the work queued ahead of it; such a
+  // refusal carries a retry-after payload (RetryAfterSeconds); nullptr when
+  // admitted.
+  PendingPtr Add(PendingPtr request, uint64_t now_ns, absl::Status* rejected,
+                 Refusal* why = nullptr);
 
   struct Decision {
     // Requests to execute now as one batch (empty when none).
@@ -47,12 +55,15 @@ class BatchQueue {
   std::vector<PendingPtr> DrainAll(const absl::Status& status);
 
   size_t size() const { return size_; }
-  // True when a request without a priority would be refused as queue-full
-  // right now and no other level could take it (single-level models).
-  bool DefaultLevelFull() const {
-    return levels_.size() == 1 &&
-           levels_[0].size() >= options_.levels[0].max_queue_size;
-  }
+  // True when a request without a priority would be refused right now and
+  // no other level could take it (single-level models): its level is full,
+  // or its predicted wait is over the queue budget.
+  bool DefaultLevelFull() const;
+  // The wait a request of `items` at `level` would have before its batch
+  // starts: the work queued at its level and above, in batches, spread
+  // over the instances, at the live execution time per batch. 0 before
+  // any batch ran (nothing to predict from) and for an empty queue.
+  uint64_t PredictedWaitNs(uint32_t level, int64_t items) const;
   const SchedulerOptions& options() const { return options_; }
 
  private:
@@ -60,6 +71,7 @@ class BatchQueue {
                        uint64_t now_ns) const;
   void Purge(uint64_t now_ns, std::vector<PendingPtr>* dropped);
   bool PreferredSizeReached(int64_t total, bool more_could_join) const;
+  size_t QueuedRequests(uint32_t level) const;
 
   SchedulerOptions options_;
   // One FIFO per priority level, then the queue of DELAYed requests which

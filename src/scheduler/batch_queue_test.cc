@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "common/status_map.h"
 #include "gtest/gtest.h"
 
 namespace serval {
@@ -218,9 +219,10 @@ TEST(BatchQueueTest, AllowTimeoutOverrideLetsRequestsLengthenIt) {
 
 TEST(BatchQueueTest, DeadlineThatCannotBeMetIsDroppedAtDequeue) {
   BatchQueue q(Batching(4));
-  q.RecordExecution(300 * kUs);
+  // Admitted while the model looked fast; then a batch took 300 us.
   AddOk(q, Req(1, 4, 0, /*timeout_us=*/200), 0);  // needs 300 us, has 200
   AddOk(q, Req(1, 4, 0, /*timeout_us=*/1000), 0);
+  q.RecordExecution(300 * kUs);
   auto d = q.Next(0);
   ASSERT_EQ(d.dropped.size(), 1u);
   EXPECT_NE(d.dropped[0]->response.status.message().find("cannot be met"),
@@ -264,6 +266,58 @@ TEST(BatchQueueTest, DefaultQueueSizeIsBounded) {
   o = SchedulerOptions::FromConfig(c, 1);
   EXPECT_TRUE(o.dynamic_batching);
   EXPECT_EQ(o.max_queue_delay_ns, 100'000u);
+}
+
+TEST(BatchQueueTest, PredictedWaitCountsBatchesAheadOverInstances) {
+  SchedulerOptions o = Batching(4);
+  o.instances = 2;
+  BatchQueue q(o);
+  EXPECT_EQ(q.PredictedWaitNs(0, 1), 0u);  // nothing to predict from yet
+  q.RecordExecution(10'000 * kUs);         // 10 ms a batch
+  EXPECT_EQ(q.PredictedWaitNs(0, 1), 0u);  // empty queue
+  for (int i = 0; i < 8; ++i) AddOk(q, Req(), 0);
+  // 8 queued + 1 = 3 batches of 4 on 2 instances: one round ahead.
+  EXPECT_EQ(q.PredictedWaitNs(0, 1), 10'000 * kUs);
+  for (int i = 0; i < 8; ++i) AddOk(q, Req(), 0);
+  // 17 items = 5 batches: two rounds.
+  EXPECT_EQ(q.PredictedWaitNs(0, 1), 20'000 * kUs);
+}
+
+TEST(BatchQueueTest, AWaitOverTheBudgetIsRefusedWithRetryAfter) {
+  SchedulerOptions o = Batching(4);
+  o.queue_budget_ns = 15'000 * kUs;  // 15 ms
+  BatchQueue q(o);
+  q.RecordExecution(10'000 * kUs);  // one instance, 10 ms a batch of 4
+  for (int i = 0; i < 7; ++i) AddOk(q, Req(), 0);  // the 7th waits 10 ms
+  EXPECT_FALSE(q.DefaultLevelFull());
+  AddOk(q, Req(), 0);  // 8 queued: the next would wait 20 ms
+  EXPECT_TRUE(q.DefaultLevelFull());
+  absl::Status s;
+  PendingPtr back = q.Add(Req(), 0, &s);
+  ASSERT_NE(back, nullptr);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find("would wait about 20 ms, over its queue budget "
+                             "of 15 ms"),
+            std::string::npos)
+      << s;
+  EXPECT_EQ(RetryAfterSeconds(s), 1u);
+  EXPECT_EQ(q.size(), 8u);
+}
+
+TEST(BatchQueueTest, ADeadlineThatCannotBeMetIsRefusedAtAdmission) {
+  BatchQueue q(Batching(1));
+  q.RecordExecution(2'000'000 * kUs);  // 2 s a batch
+  AddOk(q, Req(1, 4, 0, /*timeout_us=*/10'000'000), 0);
+  AddOk(q, Req(1, 4, 0, /*timeout_us=*/10'000'000), 0);
+  // Two batches ahead (4 s) + its own (2 s) > 5 s.
+  absl::Status s;
+  ASSERT_NE(q.Add(Req(1, 4, 0, /*timeout_us=*/5'000'000), 0, &s), nullptr);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find("request deadline cannot be met"),
+            std::string::npos);
+  EXPECT_EQ(RetryAfterSeconds(s), 4u);
+  // 7 s is enough.
+  AddOk(q, Req(1, 4, 0, /*timeout_us=*/7'000'000), 0);
 }
 
 }  // namespace

@@ -43,12 +43,16 @@ void Scheduler::Enqueue(PendingPtr request) {
           absl::StrCat("model '", request->request.model_name,
                        "' is shutting down and accepts no new requests"));
     } else {
-      request = queue_.Add(std::move(request), clock_->NowNs(), &rejected);
+      Refusal why = Refusal::kNone;
+      request =
+          queue_.Add(std::move(request), clock_->NowNs(), &rejected, &why);
       overloaded_.store(queue_.DefaultLevelFull(), std::memory_order_relaxed);
       if (request == nullptr) in_flight_.fetch_add(1);
-      outcome = rejected.code() == absl::StatusCode::kInvalidArgument
-                    ? RequestOutcome::kInvalid
-                    : RequestOutcome::kQueueFull;
+      // A request that could not finish by its deadline counts as a
+      // timeout, refused before it waited; the rest as a full queue.
+      outcome = why == Refusal::kInvalid    ? RequestOutcome::kInvalid
+                : why == Refusal::kDeadline ? RequestOutcome::kTimeout
+                                            : RequestOutcome::kQueueFull;
     }
   }
   if (request == nullptr) {
@@ -93,6 +97,11 @@ bool Scheduler::Overloaded() const {
 }
 
 size_t Scheduler::InFlight() const { return in_flight_.load(); }
+
+uint64_t Scheduler::PredictedWaitNs() const {
+  absl::MutexLock lock(&mu_);
+  return queue_.PredictedWaitNs(queue_.options().default_level, 1);
+}
 
 void Scheduler::WorkerLoop(size_t instance) {
   mu_.Lock();

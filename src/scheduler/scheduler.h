@@ -59,6 +59,9 @@ class Scheduler {
   // now; lets a frontend refuse before decoding a large body. Advisory: the
   // queue may change right after.
   bool Overloaded() const;
+  // How long a request without a priority would wait now before its batch
+  // starts (BatchQueue::PredictedWaitNs); takes the lock: for refusals.
+  uint64_t PredictedWaitNs() const;
   // Requests admitted and not yet completed (queued or executing).
   size_t InFlight() const;
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/numbers.h"
 #include "scheduler/pending_request.h"
 
 namespace serval {
@@ -34,6 +35,14 @@ SchedulerOptions SchedulerOptions::FromConfig(
   SchedulerOptions o;
   o.name = config.name();
   o.max_batch_size = config.max_batch_size();
+  o.instances = std::max<size_t>(1, instance_count);
+  if (auto it = config.parameters().find("queue_budget_ms");
+      it != config.parameters().end()) {
+    double ms = 0;
+    if (absl::SimpleAtod(it->second.string_value(), &ms) && ms > 0) {
+      o.queue_budget_ns = static_cast<uint64_t>(ms * 1e6);
+    }
+  }
   const size_t default_size =
       DefaultQueueSize(o.max_batch_size, instance_count);
   if (!config.has_dynamic_batching()) {

@@ -31,6 +31,11 @@ struct SchedulerOptions {
   // One policy per priority level; index 0 is level 1 (the highest).
   std::vector<QueuePolicy> levels;
   uint32_t default_level = 0;  // index into levels
+  // Instances serving the queue, for the predicted wait.
+  size_t instances = 1;
+  // Longest predicted wait admitted (parameter queue_budget_ms); 0 = no
+  // bound in time (the count bound and the deadlines still apply).
+  uint64_t queue_budget_ns = 0;
 
   // Default queue bound when the config sets none (or 0): enough for a few
   // full batches per instance, never fewer than 128 requests, so bursts are

@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "common/status_map.h"
 #include "server/output_options.h"
 #include "server/request_validator.h"
 
@@ -232,9 +233,14 @@ absl::Status Server::CheckAdmission(const ModelRef& model) {
   if (ModelMetrics* metrics = version->metrics()) {
     metrics->RecordRequest(RequestOutcome::kQueueFull, RequestTimes{});
   }
-  return absl::UnavailableError(
+  absl::Status refused = absl::UnavailableError(
       absl::StrCat("model '", version->name(),
-                   "' is overloaded: its queue is full; retry later"));
+                   "' is overloaded: its queue is full or over its time "
+                   "budget; retry later"));
+  const uint64_t wait = version->scheduler().PredictedWaitNs();
+  SetRetryAfter(&refused,
+                std::max<uint64_t>(1, (wait + 999'999'999) / 1'000'000'000));
+  return refused;
 }
 
 absl::StatusOr<ModelSpec> Server::StepSpec(std::string_view model,

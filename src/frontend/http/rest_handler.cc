@@ -65,6 +65,12 @@ RestReply InferReply(InferenceResponse response,
 RestReply ErrorReply(const absl::Status& status) {
   RestReply reply =
       ErrorReply(HttpStatusFor(status.code()), ToStd(status.message()));
+  // A refusal under load says when the queued work should have drained.
+  if (const uint64_t retry = RetryAfterSeconds(status); retry > 0) {
+    for (auto& [name, value] : reply.headers) {
+      if (name == "Retry-After") value = std::to_string(retry);
+    }
+  }
   return reply;
 }
 

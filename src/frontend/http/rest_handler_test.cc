@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/escaping.h"
+#include "common/status_map.h"
 #include "frontend/http/fake_server_api.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -251,6 +252,16 @@ TEST_F(RestHandlerTest, InferErrors) {
   EXPECT_EQ(r.status, 503);
   EXPECT_THAT(r.headers, Contains(Pair("Retry-After", "1")));
   EXPECT_EQ(r.body, R"({"error":"queue of model 'm' is full"})");
+
+  // A refusal that predicts its drain time says so.
+  absl::Status busy = absl::UnavailableError("over budget");
+  SetRetryAfter(&busy, 7);
+  api_.fail_status = busy;
+  r = Call(
+      "POST", "/v2/models/m/infer",
+      R"({"inputs":[{"name":"a","datatype":"FP32","shape":[1],"data":[1]}]})");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_THAT(r.headers, Contains(Pair("Retry-After", "7")));
 
   api_.fail_status = absl::DeadlineExceededError("timed out");
   r = Call(
