@@ -60,11 +60,16 @@ size_t BatchQueue::QueuedRequests(uint32_t level) const {
   return n;
 }
 
-bool BatchQueue::DefaultLevelFull() const {
-  if (levels_.size() != 1) return false;
-  if (levels_[0].size() >= options_.levels[0].max_queue_size) return true;
-  return options_.queue_budget_ns > 0 &&
-         PredictedWaitNs(0, 1) > options_.queue_budget_ns;
+bool BatchQueue::RefusesEveryLevel() const {
+  // Each level refuses when it is full or its predicted wait is over the
+  // budget; the predicted wait only grows towards the lower priorities.
+  for (uint32_t l = 0; l < levels_.size(); ++l) {
+    const bool full = levels_[l].size() >= options_.levels[l].max_queue_size;
+    const bool late = options_.queue_budget_ns > 0 &&
+                      PredictedWaitNs(l, 1) > options_.queue_budget_ns;
+    if (!full && !late) return false;
+  }
+  return true;
 }
 
 namespace {

@@ -55,10 +55,11 @@ class BatchQueue {
   std::vector<PendingPtr> DrainAll(const absl::Status& status);
 
   size_t size() const { return size_; }
-  // True when a request without a priority would be refused right now and
-  // no other level could take it (single-level models): its level is full,
-  // or its predicted wait is over the queue budget.
-  bool DefaultLevelFull() const;
+  // True when a request would be refused right now whatever its priority:
+  // every level is full or has a predicted wait over the queue budget. A
+  // frontend can then refuse before parsing the body (where the priority
+  // is).
+  bool RefusesEveryLevel() const;
   // The wait a request of `items` at `level` would have before its batch
   // starts: the work queued at its level and above, in batches, spread
   // over the instances, at the live execution time per batch. 0 before

@@ -289,9 +289,9 @@ TEST(BatchQueueTest, AWaitOverTheBudgetIsRefusedWithRetryAfter) {
   BatchQueue q(o);
   q.RecordExecution(10'000 * kUs);  // one instance, 10 ms a batch of 4
   for (int i = 0; i < 7; ++i) AddOk(q, Req(), 0);  // the 7th waits 10 ms
-  EXPECT_FALSE(q.DefaultLevelFull());
+  EXPECT_FALSE(q.RefusesEveryLevel());
   AddOk(q, Req(), 0);  // 8 queued: the next would wait 20 ms
-  EXPECT_TRUE(q.DefaultLevelFull());
+  EXPECT_TRUE(q.RefusesEveryLevel());
   absl::Status s;
   PendingPtr back = q.Add(Req(), 0, &s);
   ASSERT_NE(back, nullptr);
@@ -302,6 +302,19 @@ TEST(BatchQueueTest, AWaitOverTheBudgetIsRefusedWithRetryAfter) {
       << s;
   EXPECT_EQ(RetryAfterSeconds(s), 1u);
   EXPECT_EQ(q.size(), 8u);
+}
+
+TEST(BatchQueueTest, EveryLevelMustRefuseBeforeTheQueueRefusesUnparsed) {
+  SchedulerOptions o = Batching(1);
+  o.levels = {QueuePolicy{2}, QueuePolicy{2}};
+  o.default_level = 1;
+  BatchQueue q(o);
+  AddOk(q, Req(1, 4, /*priority=*/2), 0);
+  AddOk(q, Req(1, 4, /*priority=*/2), 0);
+  EXPECT_FALSE(q.RefusesEveryLevel());  // priority 1 still has room
+  AddOk(q, Req(1, 4, /*priority=*/1), 0);
+  AddOk(q, Req(1, 4, /*priority=*/1), 0);
+  EXPECT_TRUE(q.RefusesEveryLevel());
 }
 
 TEST(BatchQueueTest, ADeadlineThatCannotBeMetIsRefusedAtAdmission) {

@@ -46,7 +46,7 @@ void Scheduler::Enqueue(PendingPtr request) {
       Refusal why = Refusal::kNone;
       request =
           queue_.Add(std::move(request), clock_->NowNs(), &rejected, &why);
-      overloaded_.store(queue_.DefaultLevelFull(), std::memory_order_relaxed);
+      overloaded_.store(queue_.RefusesEveryLevel(), std::memory_order_relaxed);
       if (request == nullptr) in_flight_.fetch_add(1);
       // A request that could not finish by its deadline counts as a
       // timeout, refused before it waited; the rest as a full queue.
@@ -108,7 +108,7 @@ void Scheduler::WorkerLoop(size_t instance) {
   while (true) {
     if (stopping_ && queue_.size() == 0) break;
     BatchQueue::Decision d = queue_.Next(clock_->NowNs(), stopping_);
-    overloaded_.store(queue_.DefaultLevelFull(), std::memory_order_relaxed);
+    overloaded_.store(queue_.RefusesEveryLevel(), std::memory_order_relaxed);
     if (!d.dropped.empty()) {
       mu_.Unlock();
       for (auto& r : d.dropped) {

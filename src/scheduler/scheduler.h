@@ -55,9 +55,10 @@ class Scheduler {
   void Stop();
 
   size_t QueueSize() const;
-  // Whether Enqueue would refuse a request without priority as queue-full
-  // now; lets a frontend refuse before decoding a large body. Advisory: the
-  // queue may change right after.
+  // Whether Enqueue would refuse any request now, whatever its priority
+  // (every level full or over the queue budget); lets a frontend refuse
+  // before decoding a large body. Advisory: the queue may change right
+  // after.
   bool Overloaded() const;
   // How long a request without a priority would wait now before its batch
   // starts (BatchQueue::PredictedWaitNs); takes the lock: for refusals.
@@ -85,7 +86,7 @@ class Scheduler {
   BatchQueue queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<size_t> in_flight_{0};
-  // Mirrors queue_.DefaultLevelFull() after every queue change, so the
+  // Mirrors queue_.RefusesEveryLevel() after every queue change, so the
   // per-request admission check (Overloaded) takes no lock.
   std::atomic<bool> overloaded_{false};
 
