@@ -34,19 +34,22 @@
 #include "image_transform.h"
 #include "serval/backend.h"
 #include "serval/backend_util.h"
+#include "serval/model_only_plugin.h"
 
 namespace {
 
-using serval::backend_util::ErrorFromCurrent;
 using serval::backend_util::FindParameter;
-using serval::backend_util::HostError;
 using serval::backend_util::ParseBool;
 using serval::backend_util::ParsePositiveInt;
 using serval::backend_util::PluginError;
 using serval::backend_util::ThrowIfError;
 namespace img = serval::image;
 
-const ServalHostApi* g_host = nullptr;
+void Configure(const ServalModelInfo& info, ServalModelState* m);
+void RunBatch(const ServalModelState& m, ServalBatch* batch);
+using Plugin = serval::backend_util::ModelOnlyPlugin<ServalModelState,
+                                                     &Configure, &RunBatch>;
+const ServalHostApi* Host() { return Plugin::host(); }
 
 }  // namespace
 
@@ -62,10 +65,6 @@ struct ServalModelState {
   img::TensorOptions tensor;
   img::DecodeOptions decode;
   bool dct_scaling = false;
-};
-
-struct ServalInstanceState {
-  const ServalModelState* model;
 };
 
 namespace {
@@ -255,39 +254,10 @@ size_t ElementSize(int32_t type) {
   return type == SERVAL_TYPE_FP32 ? 4 : type == SERVAL_TYPE_FP16 ? 2 : 1;
 }
 
-ServalError* ModelCreate(const ServalModelInfo* info,
-                         ServalModelState** model) {
-  const std::string context =
-      "image model '" + std::string(info->name ? info->name : "") + "'";
-  try {
-    auto state = std::make_unique<ServalModelState>();
-    state->name = info->name ? info->name : "";
-    Configure(*info, state.get());
-    *model = state.release();
-    return nullptr;
-  } catch (...) {
-    return ErrorFromCurrent(*g_host, context);
-  }
-}
-
-void ModelDestroy(ServalModelState* model) { delete model; }
-
-ServalError* InstanceCreate(ServalModelState* model, int32_t, int32_t, uint32_t,
-                            ServalInstanceState** instance) {
-  try {
-    *instance = new ServalInstanceState{model};
-    return nullptr;
-  } catch (...) {
-    return ErrorFromCurrent(*g_host, "image");
-  }
-}
-
-void InstanceDestroy(ServalInstanceState* instance) { delete instance; }
-
 void RunBatch(const ServalModelState& m, ServalBatch* batch) {
   const ServalTensor* inputs = nullptr;
   uint32_t count = 0;
-  ThrowIfError(g_host->batch_inputs(batch, &inputs, &count));
+  ThrowIfError(Host()->batch_inputs(batch, &inputs, &count));
   if (count != 1) {
     throw PluginError(SERVAL_INVALID_ARGUMENT,
                       "input " + Quote(m.input) + " is missing");
@@ -313,21 +283,21 @@ void RunBatch(const ServalModelState& m, ServalBatch* batch) {
   const size_t item_bytes =
       static_cast<size_t>(m.crop_w) * m.crop_h * 3 * ElementSize(m.output_type);
   void* buffer = nullptr;
-  ThrowIfError(g_host->batch_output_buffer(
+  ThrowIfError(Host()->batch_output_buffer(
       batch, m.output.c_str(), m.output_type, shape.data(),
       static_cast<uint32_t>(shape.size()), item_bytes * batch_items, &buffer));
   // Which request each item belongs to, to fail a bad image's request only.
-  const bool per_request = SERVAL_HOST_HAS(g_host, batch_request_fail);
-  const uint32_t requests = g_host->batch_request_count(batch);
+  const bool per_request = SERVAL_HOST_HAS(Host(), batch_request_fail);
+  const uint32_t requests = Host()->batch_request_count(batch);
   uint32_t request = 0;
   uint64_t request_end =
-      per_request ? g_host->batch_request_items(batch, 0) : 0;
+      per_request ? Host()->batch_request_items(batch, 0) : 0;
   const char* p = static_cast<const char*>(in.data);
   const char* end = p + in.byte_size;
   for (int64_t i = 0; i < images; ++i) {
     while (per_request && request + 1 < requests &&
            static_cast<uint64_t>(i) >= request_end) {
-      request_end += g_host->batch_request_items(batch, ++request);
+      request_end += Host()->batch_request_items(batch, ++request);
     }
     uint32_t len = 0;
     if (end - p < 4) throw PluginError(SERVAL_INVALID_ARGUMENT, "bad BYTES");
@@ -346,45 +316,18 @@ void RunBatch(const ServalModelState& m, ServalBatch* batch) {
       if (!per_request || requests == 1) {
         throw PluginError(SERVAL_INVALID_ARGUMENT, message);
       }
-      g_host->batch_request_fail(
+      Host()->batch_request_fail(
           batch, request,
-          g_host->error_new(SERVAL_INVALID_ARGUMENT, message.c_str()));
+          Host()->error_new(SERVAL_INVALID_ARGUMENT, message.c_str()));
       std::memset(item, 0, item_bytes);
     }
     p += len;
   }
 }
 
-void Execute(ServalInstanceState* instance, ServalBatch* batch) {
-  ServalError* error = nullptr;
-  try {
-    RunBatch(*instance->model, batch);
-  } catch (const HostError& e) {
-    error = e.error;
-  } catch (...) {
-    error = ErrorFromCurrent(*g_host, "");
-  }
-  g_host->batch_complete(batch, error);
-}
-
-const ServalBackendApi kApi = {
-    sizeof(ServalBackendApi),
-    SERVAL_BACKEND_ABI_MAJOR,
-    SERVAL_BACKEND_ABI_MINOR,
-    "image",
-    nullptr,
-    &ModelCreate,
-    &ModelDestroy,
-    &InstanceCreate,
-    &InstanceDestroy,
-    &Execute,
-};
-
 }  // namespace
 
 extern "C" SERVAL_EXPORT const ServalBackendApi* ServalBackendGetApi(
     const ServalHostApi* host) {
-  if (!serval::backend_util::HostIsUsable(host)) return nullptr;
-  g_host = host;
-  return &kApi;
+  return Plugin::Api(host, "image");
 }

@@ -23,19 +23,22 @@
 
 #include "serval/backend.h"
 #include "serval/backend_util.h"
+#include "serval/model_only_plugin.h"
 #include "tokenizers.h"
 
 namespace {
 
-using serval::backend_util::ErrorFromCurrent;
 using serval::backend_util::FindParameter;
-using serval::backend_util::HostError;
 using serval::backend_util::ParseBool;
 using serval::backend_util::PluginError;
 using serval::backend_util::ThrowIfError;
 namespace tok = serval::tokenizer;
 
-const ServalHostApi* g_host = nullptr;
+void Configure(const ServalModelInfo& info, ServalModelState* m);
+void RunBatch(const ServalModelState& m, ServalBatch* batch);
+using Plugin = serval::backend_util::ModelOnlyPlugin<ServalModelState,
+                                                     &Configure, &RunBatch>;
+const ServalHostApi* Host() { return Plugin::host(); }
 
 }  // namespace
 
@@ -47,10 +50,6 @@ struct ServalModelState {
   bool batching = false;
   std::unique_ptr<tok::WordTokenizer> word;
   std::unique_ptr<tok::WordPieceTokenizer> wordpiece;
-};
-
-struct ServalInstanceState {
-  const ServalModelState* model;
 };
 
 namespace {
@@ -166,7 +165,7 @@ void Configure(const ServalModelInfo& info, ServalModelState* m) {
 void RunBatch(const ServalModelState& m, ServalBatch* batch) {
   const ServalTensor* inputs = nullptr;
   uint32_t count = 0;
-  ThrowIfError(g_host->batch_inputs(batch, &inputs, &count));
+  ThrowIfError(Host()->batch_inputs(batch, &inputs, &count));
   if (count != 1) throw Bad("input " + Quote(m.input) + " is missing");
   const ServalTensor& in = inputs[0];
   int64_t texts = 1;
@@ -183,7 +182,7 @@ void RunBatch(const ServalModelState& m, ServalBatch* batch) {
   int64_t* out[2] = {nullptr, nullptr};
   for (size_t o = 0; o < m.outputs.size(); ++o) {
     void* buffer = nullptr;
-    ThrowIfError(g_host->batch_output_buffer(
+    ThrowIfError(Host()->batch_output_buffer(
         batch, m.outputs[o].c_str(), SERVAL_TYPE_INT64, shape.data(),
         static_cast<uint32_t>(shape.size()),
         static_cast<uint64_t>(items) * m.length * 8, &buffer));
@@ -213,66 +212,9 @@ void RunBatch(const ServalModelState& m, ServalBatch* batch) {
   }
 }
 
-ServalError* ModelCreate(const ServalModelInfo* info,
-                         ServalModelState** model) {
-  const std::string context =
-      "tokenizer model '" + std::string(info->name ? info->name : "") + "'";
-  try {
-    auto state = std::make_unique<ServalModelState>();
-    state->name = info->name ? info->name : "";
-    Configure(*info, state.get());
-    *model = state.release();
-    return nullptr;
-  } catch (...) {
-    return ErrorFromCurrent(*g_host, context);
-  }
-}
-
-void ModelDestroy(ServalModelState* model) { delete model; }
-
-ServalError* InstanceCreate(ServalModelState* model, int32_t, int32_t, uint32_t,
-                            ServalInstanceState** instance) {
-  try {
-    *instance = new ServalInstanceState{model};
-    return nullptr;
-  } catch (...) {
-    return ErrorFromCurrent(*g_host, "tokenizer");
-  }
-}
-
-void InstanceDestroy(ServalInstanceState* instance) { delete instance; }
-
-void Execute(ServalInstanceState* instance, ServalBatch* batch) {
-  ServalError* error = nullptr;
-  try {
-    RunBatch(*instance->model, batch);
-  } catch (const HostError& e) {
-    error = e.error;
-  } catch (...) {
-    error = ErrorFromCurrent(*g_host,
-                             "tokenizer model '" + instance->model->name + "'");
-  }
-  g_host->batch_complete(batch, error);
-}
-
-const ServalBackendApi kApi = {
-    sizeof(ServalBackendApi),
-    SERVAL_BACKEND_ABI_MAJOR,
-    SERVAL_BACKEND_ABI_MINOR,
-    "tokenizer",
-    nullptr,
-    &ModelCreate,
-    &ModelDestroy,
-    &InstanceCreate,
-    &InstanceDestroy,
-    &Execute,
-};
-
 }  // namespace
 
 extern "C" SERVAL_EXPORT const ServalBackendApi* ServalBackendGetApi(
     const ServalHostApi* host) {
-  if (!serval::backend_util::HostIsUsable(host)) return nullptr;
-  g_host = host;
-  return &kApi;
+  return Plugin::Api(host, "tokenizer");
 }

@@ -69,6 +69,15 @@ def deserialize_bytes(data):
     return out
 
 
+def concurrently(fn, n):
+    """Runs fn(0) .. fn(n - 1) on n threads and waits for all."""
+    threads = [threading.Thread(target=fn, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def http_json(server, method, path, body=None, headers=None):
     """(status, JSON or text) of one request."""
     payload = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
@@ -315,11 +324,7 @@ class HttpExamples(ExampleTest):
             results[i] = infer(SERVER, "simple",
                                [("INPUT0", "INT32", [1, 16], in0 * (i + 1), True),
                                 ("INPUT1", "INT32", [1, 16], in1, True)])
-        threads = [threading.Thread(target=one, args=(i,)) for i in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        concurrently(one, 2)
         self.assertNotIn(None, results)  # no thread failed
         for i, (status, doc, out) in enumerate(results):
             self.assertEqual(status, 200, doc)
@@ -381,11 +386,7 @@ class HttpExamples(ExampleTest):
             results[i] = infer(SERVER, "simple_string",
                                [("INPUT0", "BYTES", [1, 16], in0, True),
                                 ("INPUT1", "BYTES", [1, 16], [b"0"] * 16, True)])
-        threads = [threading.Thread(target=one, args=(i,)) for i in range(6)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        concurrently(one, 6)
         self.assertEqual(len(results), 6)  # no thread failed
         for i, (status, doc, out) in results.items():
             self.assertEqual(status, 200, doc)
@@ -403,11 +404,7 @@ class HttpExamples(ExampleTest):
                 SERVER, "strings_batched",
                 [("INPUT0", "BYTES", [1, 3], values, True)],
                 parameters={"binary_data_output": True}))
-        threads = [threading.Thread(target=one, args=(i,)) for i in range(6)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        concurrently(one, 6)
         self.assertEqual(len(results), 6)  # no thread failed
         for values, (status, doc, out) in results.values():
             self.assertEqual(status, 200, doc)
@@ -1094,11 +1091,7 @@ class OptionalInputs(ExampleTest):
                 inputs.append(("INPUT1", "FP32", [1, 4], -x, True))
                 outputs.append(("OUTPUT1", {"binary_data": True}))
             results[i] = infer(SERVER, "optional_pair", inputs, outputs)
-        threads = [threading.Thread(target=one, args=(i,)) for i in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        concurrently(one, 8)
         self.assertEqual(len(results), 8)  # no thread failed
         for i, (status, doc, out) in results.items():
             self.assertEqual(status, 200, doc)
