@@ -33,40 +33,54 @@ uint64_t BatchQueue::DeadlineFor(const PendingRequest& r,
   return now_ns + timeout_us * 1000;
 }
 
-uint64_t BatchQueue::PredictedWaitNs(uint32_t level, int64_t items) const {
-  if (estimate_ns_ == 0) return 0;
-  int64_t ahead = 0;
-  for (uint32_t l = 0; l <= level && l < levels_.size(); ++l) {
-    for (const auto& r : levels_[l]) ahead += r->batch_size;
-  }
-  if (ahead == 0) return 0;
-  const int64_t per_batch =
-      options_.dynamic_batching ? std::max(1, options_.max_batch_size) : 1;
-  const int64_t per_request = std::max<int64_t>(1, items);
+uint64_t BatchQueue::WaitBehind(size_t requests, int64_t items,
+                                int64_t own_items) const {
+  if (estimate_ns_ == 0 || requests == 0) return 0;
+  // Without dynamic batching every request is a batch of its own.
+  const int64_t per_batch = std::max(1, options_.max_batch_size);
   const int64_t batches =
       options_.dynamic_batching
-          ? (ahead + per_request + per_batch - 1) / per_batch
-          : QueuedRequests(level) + 1;
+          ? (items + std::max<int64_t>(1, own_items) + per_batch - 1) /
+                per_batch
+          : static_cast<int64_t>(requests) + 1;
   const uint64_t rounds = static_cast<uint64_t>(batches - 1) /
                           std::max<size_t>(1, options_.instances);
   return rounds * estimate_ns_;
 }
 
-size_t BatchQueue::QueuedRequests(uint32_t level) const {
-  size_t n = 0;
-  for (uint32_t l = 0; l <= level && l < levels_.size(); ++l) {
-    n += levels_[l].size();
-  }
+int64_t BatchQueue::Items(const std::deque<PendingPtr>& q) const {
+  // Only batching needs the items; otherwise the count says it all.
+  if (!options_.dynamic_batching) return 0;
+  int64_t n = 0;
+  for (const auto& r : q) n += r->batch_size;
   return n;
 }
 
+uint64_t BatchQueue::PredictedWaitNs(uint32_t level, int64_t items) const {
+  if (estimate_ns_ == 0) return 0;
+  size_t requests = 0;
+  int64_t ahead = 0;
+  for (uint32_t l = 0; l <= level && l < levels_.size(); ++l) {
+    requests += levels_[l].size();
+    ahead += Items(levels_[l]);
+  }
+  return WaitBehind(requests, ahead, items);
+}
+
 bool BatchQueue::RefusesEveryLevel() const {
-  // Each level refuses when it is full or its predicted wait is over the
-  // budget; the predicted wait only grows towards the lower priorities.
+  // A level refuses when it is full or its predicted wait is over the
+  // budget; one pass, the work ahead accumulating level by level.
+  const bool timed = options_.queue_budget_ns > 0 && estimate_ns_ > 0;
+  size_t requests = 0;
+  int64_t ahead = 0;
   for (uint32_t l = 0; l < levels_.size(); ++l) {
     const bool full = levels_[l].size() >= options_.levels[l].max_queue_size;
-    const bool late = options_.queue_budget_ns > 0 &&
-                      PredictedWaitNs(l, 1) > options_.queue_budget_ns;
+    if (timed) {
+      requests += levels_[l].size();
+      ahead += Items(levels_[l]);
+    }
+    const bool late =
+        timed && WaitBehind(requests, ahead, 1) > options_.queue_budget_ns;
     if (!full && !late) return false;
   }
   return true;

@@ -72,7 +72,10 @@ class BatchQueue {
                        uint64_t now_ns) const;
   void Purge(uint64_t now_ns, std::vector<PendingPtr>* dropped);
   bool PreferredSizeReached(int64_t total, bool more_could_join) const;
-  size_t QueuedRequests(uint32_t level) const;
+  // The wait behind `requests` queued requests holding `items` batch items,
+  // for a request of `own_items`.
+  uint64_t WaitBehind(size_t requests, int64_t items, int64_t own_items) const;
+  int64_t Items(const std::deque<PendingPtr>& q) const;
 
   SchedulerOptions options_;
   // One FIFO per priority level, then the queue of DELAYed requests which
