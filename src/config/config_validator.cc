@@ -101,18 +101,37 @@ void ValidateDynamicBatching(const inference::ModelConfig& config,
   ValidatePriorities(batching, problems);
 }
 
+// A parameter holding milliseconds: a number, at least `min_ms`, at most
+// an hour.
+void ValidateMilliseconds(const inference::ModelConfig& config,
+                          const std::string& key, double min_ms,
+                          const char* expected, ValidationProblems* problems) {
+  auto it = config.parameters().find(key);
+  if (it == config.parameters().end()) return;
+  double ms = 0;
+  if (!absl::SimpleAtod(it->second.string_value(), &ms) || !(ms >= min_ms) ||
+      ms > 3'600'000) {
+    problems->Add(absl::StrCat("parameters[", key, "]"),
+                  absl::StrCat("is '", it->second.string_value(),
+                               "'; expected ", expected));
+  }
+}
+
 // Parameters serval itself reads (backends check their own).
 void ValidateServalParameters(const inference::ModelConfig& config,
                               ValidationProblems* problems) {
-  if (auto it = config.parameters().find("queue_budget_ms");
-      it != config.parameters().end()) {
-    double ms = 0;
-    if (!absl::SimpleAtod(it->second.string_value(), &ms) || !(ms > 0)) {
-      problems->Add("parameters[queue_budget_ms]",
-                    absl::StrCat("is '", it->second.string_value(),
-                                 "'; expected a positive number of "
-                                 "milliseconds"));
-    }
+  ValidateMilliseconds(config, "queue_budget_ms", 0,
+                       "a number of milliseconds up to 3600000 (0: no bound "
+                       "in time)",
+                       problems);
+  ValidateMilliseconds(config, "latency_target_ms", 0.001,
+                       "a positive number of milliseconds up to 3600000",
+                       problems);
+  if (config.parameters().contains("latency_target_ms") &&
+      config.max_batch_size() > 0 && !config.has_dynamic_batching()) {
+    problems->Add("parameters[latency_target_ms]",
+                  "chooses dynamic batches; the config needs "
+                  "dynamic_batching { }");
   }
 }
 

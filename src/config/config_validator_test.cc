@@ -303,17 +303,28 @@ TEST(ConfigValidatorTest, OptionalInputMayBeLeftOutOfWarmup) {
   EXPECT_TRUE(status.ok()) << status;
 }
 
-TEST(ConfigValidatorTest, QueueBudgetMustBeAPositiveNumber) {
-  inference::ModelConfig bad = With(
-      "parameters { key: \"queue_budget_ms\" value { string_value: "
-      "\"soon\" } }\n");
-  EXPECT_THAT(std::string(ValidateModelConfig(bad, "m").message()),
-              HasSubstr("parameters[queue_budget_ms] is 'soon'; expected a "
-                        "positive number of milliseconds"));
-  inference::ModelConfig ok = With(
-      "parameters { key: \"queue_budget_ms\" value { string_value: "
-      "\"250\" } }\n");
-  EXPECT_TRUE(ValidateModelConfig(ok, "m").ok());
+TEST(ConfigValidatorTest, QueueBudgetAndLatencyTargetAreMilliseconds) {
+  auto param = [](const std::string& key, const std::string& value) {
+    return With("parameters { key: \"" + key + "\" value { string_value: \"" +
+                value + "\" } }\n");
+  };
+  EXPECT_THAT(
+      std::string(
+          ValidateModelConfig(param("queue_budget_ms", "soon"), "m").message()),
+      HasSubstr("parameters[queue_budget_ms] is 'soon'; expected a number of "
+                "milliseconds"));
+  EXPECT_THAT(
+      std::string(
+          ValidateModelConfig(param("queue_budget_ms", "-1"), "m").message()),
+      HasSubstr("parameters[queue_budget_ms] is '-1'"));
+  EXPECT_TRUE(ValidateModelConfig(param("queue_budget_ms", "250"), "m").ok());
+  EXPECT_TRUE(ValidateModelConfig(param("queue_budget_ms", "0"), "m").ok());
+  EXPECT_THAT(
+      std::string(
+          ValidateModelConfig(param("latency_target_ms", "0"), "m").message()),
+      HasSubstr("parameters[latency_target_ms] is '0'; expected a "
+                "positive number"));
+  EXPECT_TRUE(ValidateModelConfig(param("latency_target_ms", "500"), "m").ok());
 }
 
 TEST(ConfigValidatorTest, EnsembleFields) {

@@ -102,6 +102,33 @@ void MetricsExporter::WriteModelFamilies(
         return static_cast<double>(m.in_flight);
       },
       false);
+  PerModel(
+      out, models, "serval_batch_size_limit",
+      "The batch size the scheduler aims for now: max_batch_size, or the "
+      "size it chose for latency_target_ms (1 without batching).",
+      MetricType::kGauge,
+      [](const ModelMetricsSource& m) {
+        return static_cast<double>(m.batch_limit);
+      },
+      false);
+  PerModel(
+      out, models, "serval_queue_budget_seconds",
+      "The predicted wait over which a request is refused now (0: no bound "
+      "in time yet or at all).",
+      MetricType::kGauge,
+      [](const ModelMetricsSource& m) {
+        return static_cast<double>(m.queue_budget_ns) / 1e9;
+      },
+      false);
+  PerModel(
+      out, models, "serval_predicted_wait_seconds",
+      "How long a request arriving now is predicted to wait before its batch "
+      "starts.",
+      MetricType::kGauge,
+      [](const ModelMetricsSource& m) {
+        return static_cast<double>(m.predicted_wait_ns) / 1e9;
+      },
+      false);
   PerModelHistogram(out, models, "serval_request_duration_seconds",
                     "Time from admission to completion of a request.",
                     [](const ModelMetrics& m) -> const Histogram& {

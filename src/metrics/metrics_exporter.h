@@ -25,6 +25,9 @@ struct ModelMetricsSource {
   const ModelMetrics* metrics = nullptr;  // must stay alive during Render
   uint64_t queue_depth = 0;               // requests waiting in its queues
   uint64_t in_flight = 0;                 // admitted, not yet completed
+  int64_t batch_limit = 0;                // the batch size the queue aims for
+  uint64_t queue_budget_ns = 0;           // the budget in force (0: none)
+  uint64_t predicted_wait_ns = 0;         // a new request's predicted wait
 };
 
 // A frontend listener whose accepted connections are counted.

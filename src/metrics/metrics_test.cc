@@ -132,8 +132,15 @@ TEST(MetricsExporterTest, ModelFamiliesCarryModelVersionAndReason) {
   m.RecordRequest(RequestOutcome::kTimeout, RequestTimes{});
   m.RecordRequest(RequestOutcome::kTimeout, RequestTimes{});
   TextExposition out;
-  MetricsExporter::WriteModelFamilies(out, {{"mlp", "3", &m, 5, 6}});
+  MetricsExporter::WriteModelFamilies(
+      out, {{"mlp", "3", &m, 5, 6, 12, 250'000'000, 40'000'000}});
   const std::string& t = out.text();
+  EXPECT_THAT(t, HasSubstr("serval_batch_size_limit{model=\"mlp\",version="
+                           "\"3\"} 12\n"));
+  EXPECT_THAT(t, HasSubstr("serval_queue_budget_seconds{model=\"mlp\","
+                           "version=\"3\"} 0.25\n"));
+  EXPECT_THAT(t, HasSubstr("serval_predicted_wait_seconds{model=\"mlp\","
+                           "version=\"3\"} 0.04\n"));
   EXPECT_THAT(t, HasSubstr("serval_inference_requests_total{model=\"mlp\","
                            "version=\"3\",outcome=\"success\"} 1\n"));
   EXPECT_THAT(t, HasSubstr("serval_inference_requests_total{model=\"mlp\","

@@ -10,7 +10,7 @@
 namespace serval {
 
 BatchQueue::BatchQueue(SchedulerOptions options)
-    : options_(std::move(options)) {
+    : options_(std::move(options)), profile_(options_.max_batch_size) {
   if (options_.levels.empty()) options_.levels.push_back(QueuePolicy{128});
   levels_.resize(options_.levels.size());
 }
@@ -33,19 +33,54 @@ uint64_t BatchQueue::DeadlineFor(const PendingRequest& r,
   return now_ns + timeout_us * 1000;
 }
 
+int64_t BatchQueue::BatchLimit() const {
+  if (!options_.dynamic_batching) return 1;
+  if (options_.latency_target_ns == 0) return options_.max_batch_size;
+  return profile_.LargestWithin(options_.latency_target_ns / 2,
+                                options_.max_batch_size);
+}
+
+uint64_t BatchQueue::BudgetNs() const {
+  if (options_.queue_budget_ns > 0) return options_.queue_budget_ns;
+  if (!options_.auto_queue_budget || profile_.empty()) return 0;
+  return SchedulerOptions::DefaultBudgetNs(profile_.EstimateNs(BatchLimit()));
+}
+
 uint64_t BatchQueue::WaitBehind(size_t requests, int64_t items,
                                 int64_t own_items) const {
-  if (estimate_ns_ == 0 || requests == 0) return 0;
+  if (profile_.empty()) return 0;
+  const size_t instances = std::max<size_t>(1, options_.instances);
+  // With every instance busy, a request first waits for one to finish:
+  // half a batch on average.
+  const int64_t per_batch = BatchLimit();
+  const uint64_t batch_ns = profile_.EstimateNs(per_batch);
+  const uint64_t running = executing_ >= instances ? batch_ns / 2 : 0;
+  if (requests == 0) return running;
   // Without dynamic batching every request is a batch of its own.
-  const int64_t per_batch = std::max(1, options_.max_batch_size);
   const int64_t batches =
       options_.dynamic_batching
           ? (items + std::max<int64_t>(1, own_items) + per_batch - 1) /
                 per_batch
           : static_cast<int64_t>(requests) + 1;
-  const uint64_t rounds = static_cast<uint64_t>(batches - 1) /
-                          std::max<size_t>(1, options_.instances);
-  return rounds * estimate_ns_;
+  const uint64_t rounds = static_cast<uint64_t>(batches - 1) / instances;
+  return running + rounds * batch_ns;
+}
+
+uint64_t BatchQueue::OwnBatchNs(int64_t items, int64_t own_items) const {
+  own_items = std::max<int64_t>(1, own_items);
+  if (!options_.dynamic_batching) return profile_.EstimateNs(own_items);
+  const int64_t per_batch = BatchLimit();
+  return profile_.EstimateNs(
+      std::min(per_batch, items % per_batch + own_items));
+}
+
+bool BatchQueue::OverBudget(uint64_t wait_ns, int64_t items,
+                            int64_t own_items) const {
+  if (profile_.empty()) return false;
+  const uint64_t budget = BudgetNs();
+  if (budget > 0 && wait_ns > budget) return true;
+  return options_.latency_target_ns > 0 &&
+         wait_ns + OwnBatchNs(items, own_items) > options_.latency_target_ns;
 }
 
 int64_t BatchQueue::Items(const std::deque<PendingPtr>& q) const {
@@ -57,7 +92,7 @@ int64_t BatchQueue::Items(const std::deque<PendingPtr>& q) const {
 }
 
 uint64_t BatchQueue::PredictedWaitNs(uint32_t level, int64_t items) const {
-  if (estimate_ns_ == 0) return 0;
+  if (profile_.empty()) return 0;
   size_t requests = 0;
   int64_t ahead = 0;
   for (uint32_t l = 0; l <= level && l < levels_.size(); ++l) {
@@ -70,7 +105,8 @@ uint64_t BatchQueue::PredictedWaitNs(uint32_t level, int64_t items) const {
 bool BatchQueue::RefusesEveryLevel() const {
   // A level refuses when it is full or its predicted wait is over the
   // budget; one pass, the work ahead accumulating level by level.
-  const bool timed = options_.queue_budget_ns > 0 && estimate_ns_ > 0;
+  const bool timed =
+      !profile_.empty() && (BudgetNs() > 0 || options_.latency_target_ns > 0);
   size_t requests = 0;
   int64_t ahead = 0;
   for (uint32_t l = 0; l < levels_.size(); ++l) {
@@ -80,7 +116,7 @@ bool BatchQueue::RefusesEveryLevel() const {
       ahead += Items(levels_[l]);
     }
     const bool late =
-        timed && WaitBehind(requests, ahead, 1) > options_.queue_budget_ns;
+        timed && OverBudget(WaitBehind(requests, ahead, 1), ahead, 1);
     if (!full && !late) return false;
   }
   return true;
@@ -126,31 +162,60 @@ PendingPtr BatchQueue::Add(PendingPtr r, uint64_t now_ns,
   }
   const uint64_t deadline = DeadlineFor(*r, policy, now_ns);
   // Refused now rather than dropped later: what cannot start within the
-  // budget, or cannot finish by its deadline, behind the work queued ahead.
-  if (estimate_ns_ > 0 && (options_.queue_budget_ns > 0 || deadline != 0)) {
-    const uint64_t wait = PredictedWaitNs(level, r->batch_size);
-    if (options_.queue_budget_ns > 0 && wait > options_.queue_budget_ns) {
+  // budget, finish within the latency target, or finish by its deadline,
+  // behind the work queued ahead.
+  if (!profile_.empty()) {
+    size_t requests = 0;
+    int64_t ahead = 0;
+    for (uint32_t l = 0; l <= level; ++l) {
+      requests += levels_[l].size();
+      ahead += Items(levels_[l]);
+    }
+    const uint64_t wait = WaitBehind(requests, ahead, r->batch_size);
+    const uint64_t own = OwnBatchNs(ahead, r->batch_size);
+    const uint64_t budget = BudgetNs();
+    if (budget > 0 && wait > budget) {
       *why = Refusal::kOverBudget;
       *rejected = Refused(
           absl::StrCat("model '", r->request.model_name,
                        "' is overloaded: a request now would wait about ",
                        wait / 1000000, " ms, over its queue budget of ",
-                       options_.queue_budget_ns / 1000000, " ms; retry later"),
+                       budget / 1000000, " ms; retry later"),
           wait);
       return r;
     }
-    if (deadline != 0 && now_ns + wait + estimate_ns_ > deadline) {
+    if (options_.latency_target_ns > 0 &&
+        wait + own > options_.latency_target_ns) {
+      *why = Refusal::kOverBudget;
+      *rejected =
+          Refused(absl::StrCat(
+                      "model '", r->request.model_name,
+                      "' is overloaded: a request now would finish in about ",
+                      (wait + own) / 1000000,
+                      " ms, over its latency target "
+                      "of ",
+                      options_.latency_target_ns / 1000000, " ms; retry later"),
+                  wait);
+      return r;
+    }
+    if (deadline != 0 && now_ns + wait + own > deadline) {
       *why = Refusal::kDeadline;
       *rejected = Refused(
           absl::StrCat(
               "request deadline cannot be met: ", (deadline - now_ns) / 1000,
               " us left, model '", r->request.model_name,
               "' would start in about ", wait / 1000, " us and takes about ",
-              estimate_ns_ / 1000, " us to execute"),
+              own / 1000, " us to execute"),
           wait);
       return r;
     }
   }
+  if (last_arrival_ns_ != 0 && now_ns >= last_arrival_ns_) {
+    const uint64_t gap = now_ns - last_arrival_ns_;
+    arrival_gap_ns_ =
+        arrival_gap_ns_ == 0 ? gap : (arrival_gap_ns_ * 7 + gap) / 8;
+  }
+  last_arrival_ns_ = now_ns;
   r->level = level;
   r->sequence = next_sequence_++;
   r->enqueue_ns = now_ns;
@@ -207,7 +272,9 @@ BatchQueue::Decision BatchQueue::Next(uint64_t now_ns, bool flush) {
   order.push_back(&delayed_);
 
   const bool batching = options_.max_batch_size > 0;
-  const int64_t max_batch = batching ? options_.max_batch_size : 1;
+  const bool adaptive = options_.latency_target_ns > 0 &&
+                        options_.dynamic_batching && !profile_.empty();
+  int64_t max_batch = batching ? BatchLimit() : 1;
   struct Taken {
     PendingPtr request;
     std::deque<PendingPtr>* from;
@@ -227,11 +294,12 @@ BatchQueue::Decision BatchQueue::Next(uint64_t now_ns, bool flush) {
         --size_;
         continue;
       }
-      if (r.deadline_ns != 0 && now_ns + estimate_ns_ > r.deadline_ns) {
+      const uint64_t run_ns = profile_.EstimateNs(total + r.batch_size);
+      if (r.deadline_ns != 0 && now_ns + run_ns > r.deadline_ns) {
         r.response.status = absl::UnavailableError(absl::StrCat(
             "request deadline cannot be met: ", (r.deadline_ns - now_ns) / 1000,
             " us left, model '", r.request.model_name, "' takes about ",
-            estimate_ns_ / 1000, " us to execute"));
+            run_ns / 1000, " us to execute"));
         --with_deadline_;
         d.dropped.push_back(std::move(q->front()));
         q->pop_front();
@@ -246,6 +314,15 @@ BatchQueue::Decision BatchQueue::Next(uint64_t now_ns, bool flush) {
           blocked = true;
           break;
         }
+      }
+      if (taken.empty() && adaptive) {
+        // The oldest request has waited already: the batch must still run
+        // within what is left of its target.
+        const uint64_t age = now_ns - std::min(now_ns, r.enqueue_ns);
+        const uint64_t left = options_.latency_target_ns > age
+                                  ? options_.latency_target_ns - age
+                                  : 0;
+        max_batch = profile_.LargestWithin(left, max_batch);
       }
       total += r.batch_size;
       taken.push_back({std::move(q->front()), q});
@@ -262,8 +339,20 @@ BatchQueue::Decision BatchQueue::Next(uint64_t now_ns, bool flush) {
   bool send =
       flush || !options_.dynamic_batching || blocked || total >= max_batch;
   const uint64_t oldest = taken.front().request->enqueue_ns;
-  const uint64_t delay_end = oldest + options_.max_queue_delay_ns;
-  if (!send) {
+  uint64_t delay_end = oldest + options_.max_queue_delay_ns;
+  if (!send && adaptive) {
+    // A request alone is sent at once, so a quiet model pays nothing.
+    // Requests that queued up while every instance was busy show load:
+    // then the batch may wait for more, while they keep arriving at
+    // their recent pace (up to two gaps after the last), and never past
+    // the moment its oldest request would miss the target.
+    const uint64_t run_ns = profile_.EstimateNs(max_batch);
+    const uint64_t last_start =
+        oldest + options_.latency_target_ns -
+        std::min(options_.latency_target_ns, run_ns + run_ns / 4);
+    delay_end = std::min(last_start, last_arrival_ns_ + 2 * arrival_gap_ns_);
+    send = taken.size() < 2 || arrival_gap_ns_ == 0 || now_ns >= delay_end;
+  } else if (!send) {
     if (!options_.preferred_batch_sizes.empty()) {
       send = PreferredSizeReached(total, /*more_could_join=*/false) ||
              now_ns >= delay_end;
@@ -278,6 +367,7 @@ BatchQueue::Decision BatchQueue::Next(uint64_t now_ns, bool flush) {
       d.batch.push_back(std::move(t.request));
     }
     size_ -= d.batch.size();
+    ++executing_;
     return d;
   }
   // Not yet: put the requests back where they were, in order.
@@ -296,11 +386,9 @@ BatchQueue::Decision BatchQueue::Next(uint64_t now_ns, bool flush) {
   return d;
 }
 
-void BatchQueue::RecordExecution(uint64_t duration_ns) {
-  // Exponential moving average: follows load changes within a few batches
-  // without being thrown by one outlier.
-  estimate_ns_ =
-      estimate_ns_ == 0 ? duration_ns : (estimate_ns_ * 7 + duration_ns) / 8;
+void BatchQueue::RecordExecution(int64_t items, uint64_t duration_ns) {
+  profile_.Record(items, duration_ns);
+  if (executing_ > 0) --executing_;
 }
 
 std::vector<PendingPtr> BatchQueue::DrainAll(const absl::Status& status) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "scheduler/execution_profile.h"
 #include "scheduler/pending_request.h"
 #include "scheduler/scheduler_options.h"
 
@@ -48,8 +49,9 @@ class BatchQueue {
   // partial batch at once (shutdown drains without waiting for delays).
   Decision Next(uint64_t now_ns, bool flush = false);
 
-  // Feeds the execution-time estimate used for deadline-aware dropping.
-  void RecordExecution(uint64_t duration_ns);
+  // Feeds the execution profile (a batch of `items` took `duration_ns`)
+  // behind every prediction, and marks one batch given by Next as done.
+  void RecordExecution(int64_t items, uint64_t duration_ns);
 
   // Removes every queued request (shutdown), each with `status` set.
   std::vector<PendingPtr> DrainAll(const absl::Status& status);
@@ -65,6 +67,13 @@ class BatchQueue {
   // over the instances, at the live execution time per batch. 0 before
   // any batch ran (nothing to predict from) and for an empty queue.
   uint64_t PredictedWaitNs(uint32_t level, int64_t items) const;
+  // The budget in force: the configured one, or the default that follows
+  // the profile; 0 when there is none (yet).
+  uint64_t BudgetNs() const;
+  // The batch size the queue aims for: max_batch_size, or under a latency
+  // target the largest batch that fits twice into it (the one running
+  // when a request arrives, then its own).
+  int64_t BatchLimit() const;
   const SchedulerOptions& options() const { return options_; }
 
  private:
@@ -75,6 +84,12 @@ class BatchQueue {
   // The wait behind `requests` queued requests holding `items` batch items,
   // for a request of `own_items`.
   uint64_t WaitBehind(size_t requests, int64_t items, int64_t own_items) const;
+  // The expected execution of the batch a request of `own_items` joins
+  // behind `items` queued items.
+  uint64_t OwnBatchNs(int64_t items, int64_t own_items) const;
+  // Whether a request with this wait ahead would be refused by the budget
+  // or the latency target.
+  bool OverBudget(uint64_t wait_ns, int64_t items, int64_t own_items) const;
   int64_t Items(const std::deque<PendingPtr>& q) const;
 
   SchedulerOptions options_;
@@ -85,7 +100,13 @@ class BatchQueue {
   size_t size_ = 0;
   size_t with_deadline_ = 0;
   uint64_t next_sequence_ = 0;
-  uint64_t estimate_ns_ = 0;
+  ExecutionProfile profile_;
+  // Batches handed out by Next and not yet recorded as done.
+  size_t executing_ = 0;
+  // Admissions: the last one and a moving average of the gap between
+  // them, for how soon a batch would fill.
+  uint64_t last_arrival_ns_ = 0;
+  uint64_t arrival_gap_ns_ = 0;
 };
 
 }  // namespace serval

@@ -222,7 +222,7 @@ TEST(BatchQueueTest, DeadlineThatCannotBeMetIsDroppedAtDequeue) {
   // Admitted while the model looked fast; then a batch took 300 us.
   AddOk(q, Req(1, 4, 0, /*timeout_us=*/200), 0);  // needs 300 us, has 200
   AddOk(q, Req(1, 4, 0, /*timeout_us=*/1000), 0);
-  q.RecordExecution(300 * kUs);
+  q.RecordExecution(1, 300 * kUs);
   auto d = q.Next(0);
   ASSERT_EQ(d.dropped.size(), 1u);
   EXPECT_NE(d.dropped[0]->response.status.message().find("cannot be met"),
@@ -273,7 +273,7 @@ TEST(BatchQueueTest, PredictedWaitCountsBatchesAheadOverInstances) {
   o.instances = 2;
   BatchQueue q(o);
   EXPECT_EQ(q.PredictedWaitNs(0, 1), 0u);  // nothing to predict from yet
-  q.RecordExecution(10'000 * kUs);         // 10 ms a batch
+  q.RecordExecution(4, 10'000 * kUs);      // 10 ms a batch
   EXPECT_EQ(q.PredictedWaitNs(0, 1), 0u);  // empty queue
   for (int i = 0; i < 8; ++i) AddOk(q, Req(), 0);
   // 8 queued + 1 = 3 batches of 4 on 2 instances: one round ahead.
@@ -287,7 +287,7 @@ TEST(BatchQueueTest, AWaitOverTheBudgetIsRefusedWithRetryAfter) {
   SchedulerOptions o = Batching(4);
   o.queue_budget_ns = 15'000 * kUs;  // 15 ms
   BatchQueue q(o);
-  q.RecordExecution(10'000 * kUs);  // one instance, 10 ms a batch of 4
+  q.RecordExecution(4, 10'000 * kUs);  // one instance, 10 ms a batch of 4
   for (int i = 0; i < 7; ++i) AddOk(q, Req(), 0);  // the 7th waits 10 ms
   EXPECT_FALSE(q.RefusesEveryLevel());
   AddOk(q, Req(), 0);  // 8 queued: the next would wait 20 ms
@@ -319,7 +319,7 @@ TEST(BatchQueueTest, EveryLevelMustRefuseBeforeTheQueueRefusesUnparsed) {
 
 TEST(BatchQueueTest, ADeadlineThatCannotBeMetIsRefusedAtAdmission) {
   BatchQueue q(Batching(1));
-  q.RecordExecution(2'000'000 * kUs);  // 2 s a batch
+  q.RecordExecution(1, 2'000'000 * kUs);  // 2 s a batch
   AddOk(q, Req(1, 4, 0, /*timeout_us=*/10'000'000), 0);
   AddOk(q, Req(1, 4, 0, /*timeout_us=*/10'000'000), 0);
   // Two batches ahead (4 s) + its own (2 s) > 5 s.
@@ -331,6 +331,114 @@ TEST(BatchQueueTest, ADeadlineThatCannotBeMetIsRefusedAtAdmission) {
   EXPECT_EQ(RetryAfterSeconds(s), 4u);
   // 7 s is enough.
   AddOk(q, Req(1, 4, 0, /*timeout_us=*/7'000'000), 0);
+}
+
+TEST(BatchQueueTest, TheDefaultBudgetFollowsTheProfile) {
+  inference::ModelConfig c;
+  c.set_max_batch_size(4);
+  c.mutable_dynamic_batching();
+  SchedulerOptions o = SchedulerOptions::FromConfig(c, 1);
+  EXPECT_TRUE(o.auto_queue_budget);
+  BatchQueue q(o);
+  EXPECT_EQ(q.BudgetNs(), 0u);  // nothing to predict from yet
+  q.RecordExecution(4, 1'000 * kUs);
+  EXPECT_EQ(q.BudgetNs(), SchedulerOptions::kMinDefaultBudgetNs);
+  BatchQueue slow(o);
+  slow.RecordExecution(4, 1'000'000 * kUs);  // two full batches: 2 s
+  EXPECT_EQ(slow.BudgetNs(), 2'000'000 * kUs);
+  for (int i = 0; i < 12; ++i) AddOk(slow, Req(), 0);  // 3 batches: 3 s
+  absl::Status s;
+  ASSERT_NE(slow.Add(Req(), 0, &s), nullptr);
+  EXPECT_NE(s.message().find("over its queue budget of 2000 ms"),
+            std::string::npos)
+      << s;
+}
+
+TEST(BatchQueueTest, BudgetComesFromTheParameterOrTritonsQueueTimeout) {
+  inference::ModelConfig c;
+  c.set_max_batch_size(4);
+  c.mutable_dynamic_batching()
+      ->mutable_default_queue_policy()
+      ->set_default_timeout_microseconds(300'000);
+  SchedulerOptions o = SchedulerOptions::FromConfig(c, 1);
+  EXPECT_FALSE(o.auto_queue_budget);
+  EXPECT_EQ(o.queue_budget_ns, 300'000 * kUs);
+  (*c.mutable_parameters())["queue_budget_ms"].set_string_value("0");
+  o = SchedulerOptions::FromConfig(c, 1);
+  EXPECT_FALSE(o.auto_queue_budget);  // "0": the count bound only
+  EXPECT_EQ(o.queue_budget_ns, 0u);
+  (*c.mutable_parameters())["latency_target_ms"].set_string_value("40");
+  o = SchedulerOptions::FromConfig(c, 1);
+  EXPECT_EQ(o.latency_target_ns, 40'000 * kUs);
+}
+
+TEST(BatchQueueTest, AllBusyInstancesAddHalfABatchToTheWait) {
+  SchedulerOptions o = Batching(4);
+  BatchQueue q(o);
+  q.RecordExecution(4, 10'000 * kUs);
+  AddOk(q, Req(), 0);
+  ASSERT_EQ(q.Next(0).batch.size(), 1u);  // the only instance is busy now
+  EXPECT_EQ(q.PredictedWaitNs(0, 1), 5'000 * kUs);
+  q.RecordExecution(1, 10'000 * kUs);
+  EXPECT_EQ(q.PredictedWaitNs(0, 1), 0u);
+}
+
+SchedulerOptions Targeted(int32_t max_batch, uint64_t target_us) {
+  SchedulerOptions o = Batching(max_batch);
+  o.latency_target_ns = target_us * kUs;
+  o.auto_queue_budget = false;
+  return o;
+}
+
+TEST(BatchQueueTest, ALatencyTargetCapsTheBatchAtHalfTheTarget) {
+  BatchQueue q(Targeted(32, 100'000));  // 100 ms
+  EXPECT_EQ(q.BatchLimit(), 32);        // nothing measured yet
+  q.RecordExecution(1, 5'000 * kUs);
+  q.RecordExecution(32, 160'000 * kUs);  // 5 ms an item
+  EXPECT_EQ(q.BatchLimit(), 10);         // 50 ms: twice fits in 100
+  for (int i = 0; i < 20; ++i) AddOk(q, Req(), 0);
+  EXPECT_EQ(q.Next(0).batch.size(), 10u);
+  // The oldest has waited 60 ms: what runs now must end within 40.
+  EXPECT_EQ(q.Next(60'000 * kUs).batch.size(), 8u);
+}
+
+TEST(BatchQueueTest, ALatencyTargetRefusesWhatWouldFinishLate) {
+  BatchQueue q(Targeted(4, 100'000));
+  q.RecordExecution(4, 40'000 * kUs);
+  for (int i = 0; i < 4; ++i) AddOk(q, Req(), 0);  // one batch ahead
+  // 40 ms ahead (a full batch on the one instance) + 40 ms of its own.
+  AddOk(q, Req(), 0);
+  for (int i = 0; i < 3; ++i) AddOk(q, Req(), 0);
+  EXPECT_TRUE(q.RefusesEveryLevel());  // 80 ms ahead + 40 > 100
+  absl::Status s;
+  ASSERT_NE(q.Add(Req(), 0, &s), nullptr);
+  EXPECT_NE(s.message().find("over its latency target of 100 ms"),
+            std::string::npos)
+      << s;
+}
+
+TEST(BatchQueueTest, AdaptiveBatchingAddsNoDelayToALoneRequest) {
+  BatchQueue q(Targeted(8, 100'000));
+  q.RecordExecution(8, 8'000 * kUs);
+  AddOk(q, Req(), 0);
+  EXPECT_EQ(q.Next(0).batch.size(), 1u);
+}
+
+TEST(BatchQueueTest, AdaptiveBatchingWaitsForMoreWhileTheyKeepArriving) {
+  BatchQueue q(Targeted(8, 100'000));
+  q.RecordExecution(8, 8'000 * kUs);
+  // Arrivals every 1 ms while the instance was busy.
+  for (int i = 0; i < 3; ++i) AddOk(q, Req(), i * 1'000 * kUs);
+  auto d = q.Next(2'100 * kUs);
+  EXPECT_TRUE(d.batch.empty());
+  EXPECT_EQ(d.wake_at_ns, 4'000 * kUs);  // two gaps after the last
+  for (int i = 3; i < 8; ++i) AddOk(q, Req(), i * 1'000 * kUs);
+  EXPECT_EQ(q.Next(7'000 * kUs).batch.size(), 8u);  // full: at once
+  // Arrivals stop: the partial batch goes two gaps after the last one.
+  AddOk(q, Req(), 8'000 * kUs);
+  AddOk(q, Req(), 9'000 * kUs);
+  EXPECT_TRUE(q.Next(9'500 * kUs).batch.empty());
+  EXPECT_EQ(q.Next(11'000 * kUs).batch.size(), 2u);
 }
 
 }  // namespace

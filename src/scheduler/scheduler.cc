@@ -92,6 +92,12 @@ size_t Scheduler::QueueSize() const {
   return queue_.size();
 }
 
+Scheduler::State Scheduler::CurrentState() const {
+  absl::MutexLock lock(&mu_);
+  return {queue_.size(), queue_.BatchLimit(), queue_.BudgetNs(),
+          queue_.PredictedWaitNs(queue_.options().default_level, 1)};
+}
+
 bool Scheduler::Overloaded() const {
   return overloaded_.load(std::memory_order_relaxed);
 }
@@ -156,7 +162,7 @@ void Scheduler::RunBatch(size_t instance, std::vector<PendingPtr> batch) {
   const uint64_t output_ns = times.end_ns - times.infer_end_ns;
   {
     absl::MutexLock lock(&mu_);
-    queue_.RecordExecution(times.end_ns - times.start_ns);
+    queue_.RecordExecution(items, times.end_ns - times.start_ns);
   }
   stats_->RecordExecution(items, input_ns, infer_ns, output_ns);
   if (metrics_) metrics_->RecordExecution(items);

@@ -55,6 +55,16 @@ class Scheduler {
   void Stop();
 
   size_t QueueSize() const;
+  // What the queue decides from now, for metrics: its depth, the batch
+  // size it aims for, the budget in force and a new request's predicted
+  // wait (BatchQueue).
+  struct State {
+    size_t queued = 0;
+    int64_t batch_limit = 0;
+    uint64_t budget_ns = 0;
+    uint64_t predicted_wait_ns = 0;
+  };
+  State CurrentState() const;
   // Whether Enqueue would refuse any request now, whatever its priority
   // (every level full or over the queue budget); lets a frontend refuse
   // before decoding a large body. Advisory: the queue may change right

@@ -22,7 +22,20 @@ QueuePolicy PolicyFrom(const inference::ModelQueuePolicy& p,
   return q;
 }
 
+// Reads a parameter holding milliseconds; false when absent or not a
+// number (the validator has refused those).
+bool Milliseconds(const inference::ModelConfig& config, const std::string& key,
+                  double* ms) {
+  auto it = config.parameters().find(key);
+  return it != config.parameters().end() &&
+         absl::SimpleAtod(it->second.string_value(), ms) && *ms >= 0;
+}
+
 }  // namespace
+
+uint64_t SchedulerOptions::DefaultBudgetNs(uint64_t full_batch_ns) {
+  return std::max(kMinDefaultBudgetNs, 2 * full_batch_ns);
+}
 
 size_t SchedulerOptions::DefaultQueueSize(int32_t max_batch_size,
                                           size_t instances) {
@@ -36,12 +49,15 @@ SchedulerOptions SchedulerOptions::FromConfig(
   o.name = config.name();
   o.max_batch_size = config.max_batch_size();
   o.instances = std::max<size_t>(1, instance_count);
-  if (auto it = config.parameters().find("queue_budget_ms");
-      it != config.parameters().end()) {
-    double ms = 0;
-    if (absl::SimpleAtod(it->second.string_value(), &ms) && ms > 0) {
-      o.queue_budget_ns = static_cast<uint64_t>(ms * 1e6);
-    }
+  double target_ms = 0;
+  if (Milliseconds(config, "latency_target_ms", &target_ms) && target_ms > 0) {
+    o.latency_target_ns = static_cast<uint64_t>(target_ms * 1e6);
+    o.auto_queue_budget = false;
+  }
+  double budget_ms = 0;
+  if (Milliseconds(config, "queue_budget_ms", &budget_ms)) {
+    o.queue_budget_ns = static_cast<uint64_t>(budget_ms * 1e6);
+    o.auto_queue_budget = false;
   }
   const size_t default_size =
       DefaultQueueSize(o.max_batch_size, instance_count);
@@ -70,6 +86,11 @@ SchedulerOptions SchedulerOptions::FromConfig(
   } else {
     // Triton's default for an unset default level is the lowest priority.
     o.default_level = db.priority_levels() > 0 ? levels - 1 : 0;
+  }
+  // Triton's bound on how long a request may queue is the budget.
+  if (o.auto_queue_budget && o.levels[o.default_level].default_timeout_us) {
+    o.queue_budget_ns = o.levels[o.default_level].default_timeout_us * 1000;
+    o.auto_queue_budget = false;
   }
   return o;
 }

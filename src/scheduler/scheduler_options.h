@@ -33,14 +33,29 @@ struct SchedulerOptions {
   uint32_t default_level = 0;  // index into levels
   // Instances serving the queue, for the predicted wait.
   size_t instances = 1;
-  // Longest predicted wait admitted (parameter queue_budget_ms); 0 = no
-  // bound in time (the count bound and the deadlines still apply).
+  // Longest predicted wait admitted: parameter queue_budget_ms, else the
+  // default level's default_timeout_microseconds (Triton's field for how
+  // long a request may queue); 0 = none set.
   uint64_t queue_budget_ns = 0;
+  // With no budget set: the budget follows the live profile
+  // (DefaultBudgetNs); false when queue_budget_ms is "0" (only the count
+  // bound and the deadlines apply) or a latency target governs.
+  bool auto_queue_budget = true;
+  // Parameter latency_target_ms (0 = off): batches are sized, and
+  // requests admitted, so that a request's predicted completion stays
+  // within it.
+  uint64_t latency_target_ns = 0;
 
   // Default queue bound when the config sets none (or 0): enough for a few
   // full batches per instance, never fewer than 128 requests, so bursts are
   // absorbed but an overload fails fast instead of queueing without bound.
   static size_t DefaultQueueSize(int32_t max_batch_size, size_t instances);
+  // The default queue budget for a model whose full batch takes
+  // `full_batch_ns`: two rounds of full batches (a burst of twice what the
+  // instances take at once still queues), and never under
+  // kMinDefaultBudgetNs, so that a fast model's budget is not jitter.
+  static uint64_t DefaultBudgetNs(uint64_t full_batch_ns);
+  static constexpr uint64_t kMinDefaultBudgetNs = 250'000'000;
 
   static SchedulerOptions FromConfig(const inference::ModelConfig& config,
                                      size_t instance_count);

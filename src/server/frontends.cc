@@ -30,9 +30,11 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> StartMetrics(
         std::vector<ModelMetricsSource> models;
         models.reserve(handles.size());
         for (const auto& h : handles) {
+          const Scheduler::State state = h->scheduler().CurrentState();
           models.push_back({h->name(), h->version_string(), h->metrics(),
-                            h->scheduler().QueueSize(),
-                            h->scheduler().InFlight()});
+                            state.queued, h->scheduler().InFlight(),
+                            state.batch_limit, state.budget_ns,
+                            state.predicted_wait_ns});
         }
         return exporter->Render(models, server->InFlight());
       });
