@@ -47,14 +47,22 @@ uint64_t BatchQueue::BudgetNs() const {
 }
 
 uint64_t BatchQueue::WaitBehind(size_t requests, int64_t items,
-                                int64_t own_items) const {
+                                int64_t own_items, bool upper) const {
   if (profile_.empty()) return 0;
   const size_t instances = std::max<size_t>(1, options_.instances);
-  // With every instance busy, a request first waits for one to finish:
-  // half a batch on average.
   const int64_t per_batch = BatchLimit();
-  const uint64_t batch_ns = profile_.EstimateNs(per_batch);
-  const uint64_t running = executing_ >= instances ? batch_ns / 2 : 0;
+  const uint64_t batch_ns =
+      upper ? profile_.UpperNs(per_batch) : profile_.EstimateNs(per_batch);
+  // With every instance busy, a request first waits for one to finish:
+  // the first expected to end.
+  uint64_t running = 0;
+  if (running_.size() >= instances) {
+    uint64_t end = UINT64_MAX;
+    for (const Running& b : running_) {
+      end = std::min(end, upper ? b.upper_end_ns : b.end_ns);
+    }
+    running = end > now_ns_ ? end - now_ns_ : 0;
+  }
   if (requests == 0) return running;
   // Without dynamic batching every request is a batch of its own.
   const int64_t batches =
@@ -66,21 +74,31 @@ uint64_t BatchQueue::WaitBehind(size_t requests, int64_t items,
   return running + rounds * batch_ns;
 }
 
-uint64_t BatchQueue::OwnBatchNs(int64_t items, int64_t own_items) const {
+uint64_t BatchQueue::OwnBatchNs(int64_t items, int64_t own_items,
+                                bool upper) const {
   own_items = std::max<int64_t>(1, own_items);
-  if (!options_.dynamic_batching) return profile_.EstimateNs(own_items);
-  const int64_t per_batch = BatchLimit();
-  return profile_.EstimateNs(
-      std::min(per_batch, items % per_batch + own_items));
+  const int64_t size =
+      options_.dynamic_batching
+          ? std::min(BatchLimit(), items % BatchLimit() + own_items)
+          : own_items;
+  return upper ? profile_.UpperNs(size) : profile_.EstimateNs(size);
 }
 
-bool BatchQueue::OverBudget(uint64_t wait_ns, int64_t items,
+uint64_t BatchQueue::FinishNs(size_t requests, int64_t items,
+                              int64_t own_items) const {
+  return WaitBehind(requests, items, own_items, /*upper=*/true) +
+         OwnBatchNs(items, own_items, /*upper=*/true);
+}
+
+bool BatchQueue::OverBudget(size_t requests, int64_t items,
                             int64_t own_items) const {
   if (profile_.empty()) return false;
   const uint64_t budget = BudgetNs();
-  if (budget > 0 && wait_ns > budget) return true;
+  if (budget > 0 && WaitBehind(requests, items, own_items) > budget) {
+    return true;
+  }
   return options_.latency_target_ns > 0 &&
-         wait_ns + OwnBatchNs(items, own_items) > options_.latency_target_ns;
+         FinishNs(requests, items, own_items) > options_.latency_target_ns;
 }
 
 int64_t BatchQueue::Items(const std::deque<PendingPtr>& q) const {
@@ -115,8 +133,7 @@ bool BatchQueue::RefusesEveryLevel() const {
       requests += levels_[l].size();
       ahead += Items(levels_[l]);
     }
-    const bool late =
-        timed && OverBudget(WaitBehind(requests, ahead, 1), ahead, 1);
+    const bool late = timed && OverBudget(requests, ahead, 1);
     if (!full && !late) return false;
   }
   return true;
@@ -138,6 +155,7 @@ PendingPtr BatchQueue::Add(PendingPtr r, uint64_t now_ns,
                            absl::Status* rejected, Refusal* why) {
   Refusal ignored;
   if (why == nullptr) why = &ignored;
+  now_ns_ = std::max(now_ns_, now_ns);
   *why = Refusal::kNone;
   uint32_t level = options_.default_level;
   if (r->request.priority > 0) {
@@ -184,14 +202,16 @@ PendingPtr BatchQueue::Add(PendingPtr r, uint64_t now_ns,
           wait);
       return r;
     }
-    if (options_.latency_target_ns > 0 &&
-        wait + own > options_.latency_target_ns) {
+    const uint64_t finish = options_.latency_target_ns > 0
+                                ? FinishNs(requests, ahead, r->batch_size)
+                                : 0;
+    if (finish > options_.latency_target_ns) {
       *why = Refusal::kOverBudget;
       *rejected =
           Refused(absl::StrCat(
                       "model '", r->request.model_name,
                       "' is overloaded: a request now would finish in about ",
-                      (wait + own) / 1000000,
+                      finish / 1000000,
                       " ms, over its latency target "
                       "of ",
                       options_.latency_target_ns / 1000000, " ms; retry later"),
@@ -264,6 +284,7 @@ bool BatchQueue::PreferredSizeReached(int64_t total,
 
 BatchQueue::Decision BatchQueue::Next(uint64_t now_ns, bool flush) {
   Decision d;
+  now_ns_ = std::max(now_ns_, now_ns);
   Purge(now_ns, &d.dropped);
 
   // Every queue in service order: levels by priority, then DELAYed ones.
@@ -274,7 +295,7 @@ BatchQueue::Decision BatchQueue::Next(uint64_t now_ns, bool flush) {
   const bool batching = options_.max_batch_size > 0;
   const bool adaptive = options_.latency_target_ns > 0 &&
                         options_.dynamic_batching && !profile_.empty();
-  int64_t max_batch = batching ? BatchLimit() : 1;
+  const int64_t max_batch = batching ? BatchLimit() : 1;
   struct Taken {
     PendingPtr request;
     std::deque<PendingPtr>* from;
@@ -314,15 +335,6 @@ BatchQueue::Decision BatchQueue::Next(uint64_t now_ns, bool flush) {
           blocked = true;
           break;
         }
-      }
-      if (taken.empty() && adaptive) {
-        // The oldest request has waited already: the batch must still run
-        // within what is left of its target.
-        const uint64_t age = now_ns - std::min(now_ns, r.enqueue_ns);
-        const uint64_t left = options_.latency_target_ns > age
-                                  ? options_.latency_target_ns - age
-                                  : 0;
-        max_batch = profile_.LargestWithin(left, max_batch);
       }
       total += r.batch_size;
       taken.push_back({std::move(q->front()), q});
@@ -367,7 +379,8 @@ BatchQueue::Decision BatchQueue::Next(uint64_t now_ns, bool flush) {
       d.batch.push_back(std::move(t.request));
     }
     size_ -= d.batch.size();
-    ++executing_;
+    running_.push_back({now_ns + profile_.EstimateNs(total),
+                        now_ns + profile_.UpperNs(total)});
     return d;
   }
   // Not yet: put the requests back where they were, in order.
@@ -388,7 +401,7 @@ BatchQueue::Decision BatchQueue::Next(uint64_t now_ns, bool flush) {
 
 void BatchQueue::RecordExecution(int64_t items, uint64_t duration_ns) {
   profile_.Record(items, duration_ns);
-  if (executing_ > 0) --executing_;
+  if (!running_.empty()) running_.pop_front();
 }
 
 std::vector<PendingPtr> BatchQueue::DrainAll(const absl::Status& status) {

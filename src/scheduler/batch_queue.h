@@ -83,13 +83,18 @@ class BatchQueue {
   bool PreferredSizeReached(int64_t total, bool more_could_join) const;
   // The wait behind `requests` queued requests holding `items` batch items,
   // for a request of `own_items`.
-  uint64_t WaitBehind(size_t requests, int64_t items, int64_t own_items) const;
-  // The expected execution of the batch a request of `own_items` joins
-  // behind `items` queued items.
-  uint64_t OwnBatchNs(int64_t items, int64_t own_items) const;
-  // Whether a request with this wait ahead would be refused by the budget
-  // or the latency target.
-  bool OverBudget(uint64_t wait_ns, int64_t items, int64_t own_items) const;
+  // `upper`: with the likely upper execution times (for the latency
+  // target, a bound that must hold) instead of the averages.
+  uint64_t WaitBehind(size_t requests, int64_t items, int64_t own_items,
+                      bool upper = false) const;
+  // The execution of the batch a request of `own_items` joins behind
+  // `items` queued items.
+  uint64_t OwnBatchNs(int64_t items, int64_t own_items,
+                      bool upper = false) const;
+  // The likely latest completion of such a request, for the target.
+  uint64_t FinishNs(size_t requests, int64_t items, int64_t own_items) const;
+  // Whether such a request would be refused by the budget or the target.
+  bool OverBudget(size_t requests, int64_t items, int64_t own_items) const;
   int64_t Items(const std::deque<PendingPtr>& q) const;
 
   SchedulerOptions options_;
@@ -101,8 +106,17 @@ class BatchQueue {
   size_t with_deadline_ = 0;
   uint64_t next_sequence_ = 0;
   ExecutionProfile profile_;
-  // Batches handed out by Next and not yet recorded as done.
-  size_t executing_ = 0;
+  // Batches handed out by Next and not yet recorded as done: when each
+  // should end, on average and at the likely latest; oldest first
+  // (batches end roughly in the order they started; RecordExecution
+  // retires the oldest).
+  struct Running {
+    uint64_t end_ns;
+    uint64_t upper_end_ns;
+  };
+  std::deque<Running> running_;
+  // The time of the last Add or Next: the predictions' "now".
+  uint64_t now_ns_ = 0;
   // Admissions: the last one and a moving average of the gap between
   // them, for how soon a batch would fill.
   uint64_t last_arrival_ns_ = 0;

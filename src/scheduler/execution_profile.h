@@ -1,5 +1,7 @@
 // ExecutionProfile: how long one batch of n items takes on a model version,
-// learnt from its own executions. A moving average per batch size; a size
+// learnt from its own executions. Moving averages per batch size of the
+// time and of its deviation, so that a bound that must hold (a latency
+// target) can use a likely upper value, mean + 2 deviations; a size
 // that never ran is estimated from its measured neighbours (interpolated
 // between them, per item beyond the largest, and as the next larger one
 // below the smallest, which errs towards refusing). The table of estimates
@@ -24,8 +26,10 @@ class ExecutionProfile {
   // The expected duration of a batch of `items` (at least 1); 0 until a
   // batch has run.
   uint64_t EstimateNs(int64_t items) const;
+  // A likely upper bound of that duration: mean + 2 deviations.
+  uint64_t UpperNs(int64_t items) const;
   bool empty() const { return measured_ == 0; }
-  // The largest batch, at most `limit`, expected to run within
+  // The largest batch, at most `limit`, whose upper bound is within
   // `duration_ns`; at least 1.
   int64_t LargestWithin(uint64_t duration_ns, int64_t limit) const;
 
@@ -33,10 +37,15 @@ class ExecutionProfile {
 
  private:
   void Rebuild();
+  // Fills `table` from the values `at` of the measured sizes.
+  void Fill(const std::vector<uint64_t>& at,
+            std::vector<uint64_t>* table) const;
+  uint64_t Lookup(const std::vector<uint64_t>& table, int64_t items) const;
 
-  std::vector<uint64_t> average_;   // index items-1; 0: never ran
-  std::vector<uint64_t> estimate_;  // index items-1
-  int64_t measured_ = 0;            // sizes with an average
+  // Index items-1. mean_ 0: that size never ran.
+  std::vector<uint64_t> mean_, deviation_;
+  std::vector<uint64_t> estimate_, upper_;
+  int64_t measured_ = 0;  // sizes with an average
 };
 
 }  // namespace serval

@@ -32,6 +32,15 @@ TEST(ExecutionProfileTest, FollowsAChangeWithAMovingAverage) {
   EXPECT_GT(p.EstimateNs(1), 1590u);
 }
 
+TEST(ExecutionProfileTest, TheUpperBoundAddsTwiceTheDeviation) {
+  ExecutionProfile p(1);
+  p.Record(1, 1000);
+  EXPECT_EQ(p.UpperNs(1), 1000u);  // one sample: no spread known
+  p.Record(1, 1800);               // mean 1100, deviation 200
+  EXPECT_EQ(p.EstimateNs(1), 1100u);
+  EXPECT_EQ(p.UpperNs(1), 1500u);
+}
+
 TEST(ExecutionProfileTest, LargestWithinPicksTheBiggestBatchThatFits) {
   ExecutionProfile p(32);
   p.Record(1, 10);
