@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define SERVAL_BACKEND_ABI_MAJOR 1
-#define SERVAL_BACKEND_ABI_MINOR 1
+#define SERVAL_BACKEND_ABI_MINOR 2
 
 #if defined(__GNUC__)
 #define SERVAL_EXPORT __attribute__((visibility("default")))
@@ -210,6 +210,17 @@ typedef struct ServalHostApi {
    * An index out of range is ignored (the error is freed). */
   void (*batch_request_fail)(ServalBatch* batch, uint32_t index,
                              ServalError* error);
+  /* Since 1.2. The id the client gave request `index` ("" when none, and
+   * for an index out of range); valid until completion. */
+  const char* (*batch_request_id)(ServalBatch* batch, uint32_t index);
+  /* Since 1.2. The timeout request `index` asked for, in microseconds
+   * (0: none). */
+  uint64_t (*batch_request_timeout_us)(ServalBatch* batch, uint32_t index);
+  /* Since 1.2. The earliest deadline of the batch's requests (their
+   * timeouts and the queue policy's), in nanoseconds on CLOCK_MONOTONIC;
+   * 0 when none has one. A backend that can give up on a batch (a process
+   * that hangs) gives up then. */
+  uint64_t (*batch_deadline_ns)(ServalBatch* batch);
 } ServalHostApi;
 
 /* Functions the backend offers to the host. Optional entries may be NULL. */

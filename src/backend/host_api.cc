@@ -99,6 +99,18 @@ void RequestFail(ServalBatch* b, uint32_t index, ServalError* error) {
   HostBatch::FromAbi(b)->FailRequest(index, std::move(s));
 }
 
+const char* RequestId(ServalBatch* b, uint32_t index) {
+  return HostBatch::FromAbi(b)->RequestId(index);
+}
+
+uint64_t RequestTimeoutUs(ServalBatch* b, uint32_t index) {
+  return HostBatch::FromAbi(b)->RequestTimeoutUs(index);
+}
+
+uint64_t DeadlineNs(ServalBatch* b) {
+  return HostBatch::FromAbi(b)->DeadlineNs();
+}
+
 const ServalHostApi kHostApi = {
     sizeof(ServalHostApi),
     SERVAL_BACKEND_ABI_MAJOR,
@@ -113,6 +125,9 @@ const ServalHostApi kHostApi = {
     &Complete,
     &RequestItems,
     &RequestFail,
+    &RequestId,
+    &RequestTimeoutUs,
+    &DeadlineNs,
 };
 
 }  // namespace

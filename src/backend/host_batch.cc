@@ -328,6 +328,25 @@ uint64_t HostBatch::RequestItems(uint32_t index) const {
                                      : EntryBatchSize(entries_[index]);
 }
 
+const char* HostBatch::RequestId(uint32_t index) const {
+  if (index >= entries_.size() || entries_[index].id == nullptr) return "";
+  return entries_[index].id->c_str();
+}
+
+uint64_t HostBatch::RequestTimeoutUs(uint32_t index) const {
+  return index < entries_.size() ? entries_[index].timeout_us : 0;
+}
+
+uint64_t HostBatch::DeadlineNs() const {
+  uint64_t earliest = 0;
+  for (const BatchEntry& e : entries_) {
+    if (e.deadline_ns != 0 && (earliest == 0 || e.deadline_ns < earliest)) {
+      earliest = e.deadline_ns;
+    }
+  }
+  return earliest;
+}
+
 void HostBatch::FailRequest(uint32_t index, absl::Status status) {
   if (index >= entry_failures_.size()) return;
   entry_failures_[index] = std::move(status);

@@ -42,6 +42,11 @@ struct BatchEntry {
   // Receives the request's own failure when the backend fails it alone
   // (batch_request_fail); untouched otherwise. May be null.
   absl::Status* status = nullptr;
+  // The client's request id and timeout, and the deadline the scheduler
+  // set (CLOCK_MONOTONIC ns, 0 = none), for the backend to see.
+  const std::string* id = nullptr;
+  uint64_t timeout_us = 0;
+  uint64_t deadline_ns = 0;
 };
 
 // Monotonic timestamps of a batch's phases, in nanoseconds.
@@ -80,6 +85,9 @@ class HostBatch {
   void ReportTimes(uint64_t input_end_ns, uint64_t infer_end_ns);
   uint64_t RequestItems(uint32_t index) const;
   void FailRequest(uint32_t index, absl::Status status);
+  const char* RequestId(uint32_t index) const;
+  uint64_t RequestTimeoutUs(uint32_t index) const;
+  uint64_t DeadlineNs() const;
   // Scatters and wakes Run. The backend must not touch the batch after.
   void Complete(absl::Status status);
 

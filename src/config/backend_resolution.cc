@@ -16,10 +16,11 @@ struct KnownBackend {
   std::string_view default_file;
 };
 
-constexpr std::array<KnownBackend, 3> kKnownBackends = {{
+constexpr std::array<KnownBackend, 4> kKnownBackends = {{
     {"onnxruntime", "onnxruntime_onnx", "onnxruntime", "model.onnx"},
     {"pytorch", "pytorch_libtorch", "torch", "model.pt"},
     {"identity", "", "identity", ""},
+    {"python", "", "python", "model.py"},
 }};
 
 const KnownBackend* FindByBackend(std::string_view backend) {

@@ -27,6 +27,9 @@ BatchResult BackendExecutor::Execute(size_t instance,
     e.requested_outputs = r->request.requested_outputs;
     e.outputs = &r->response.outputs;
     e.status = &r->response.status;
+    e.id = &r->request.id;
+    e.timeout_us = r->request.timeout_us;
+    e.deadline_ns = r->deadline_ns;
     slot.entries.push_back(e);
   }
   return slot.batch->Run(*slot.instance, slot.entries);
