@@ -23,7 +23,164 @@ std::string JsonString(const rapidjson::Value& v, const char* key) {
   return v[key].GetString();
 }
 
+// pb_utils.TritonError codes for a status code.
+int TritonCode(int32_t code) {
+  switch (code) {
+    case SERVAL_NOT_FOUND:
+      return 2;
+    case SERVAL_INVALID_ARGUMENT:
+      return 3;
+    case SERVAL_UNAVAILABLE:
+    case SERVAL_RESOURCE_EXHAUSTED:
+    case SERVAL_DEADLINE_EXCEEDED:
+      return 4;
+    case SERVAL_UNIMPLEMENTED:
+      return 5;
+    case SERVAL_ALREADY_EXISTS:
+      return 6;
+    case SERVAL_CANCELLED:
+      return 7;
+    default:
+      return 1;
+  }
+}
+
+// One BLS call in flight: where its answer goes.
+struct BlsCall {
+  const ServalHostApi* host;
+  std::shared_ptr<StubSender> sender;
+  uint64_t id;
+};
+
+void SendBlsError(StubSender& sender, uint64_t id, int code,
+                  const std::string& message) {
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  w.Key("op");
+  w.String("bls_result");
+  w.Key("call");
+  w.Uint64(id);
+  w.Key("error");
+  w.String(message.c_str(), static_cast<rapidjson::SizeType>(message.size()));
+  w.Key("code");
+  w.Int(code);
+  w.EndObject();
+  sender.Send(std::string_view(sb.GetString(), sb.GetSize()));
+}
+
+void OnBlsDone(void* context, const ServalError* error,
+               const ServalTensor* outputs, uint32_t count) {
+  std::unique_ptr<BlsCall> call(static_cast<BlsCall*>(context));
+  if (error != nullptr) {
+    SendBlsError(*call->sender, call->id,
+                 TritonCode(call->host->error_code(error)),
+                 call->host->error_message(error));
+    return;
+  }
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  std::string payload;
+  w.StartObject();
+  w.Key("op");
+  w.String("bls_result");
+  w.Key("call");
+  w.Uint64(call->id);
+  w.Key("outputs");
+  w.StartArray();
+  for (uint32_t i = 0; i < count; ++i) {
+    const ServalTensor& t = outputs[i];
+    w.StartObject();
+    w.Key("name");
+    w.String(t.name);
+    w.Key("datatype");
+    w.String(backend_util::ApiTypeName(t.datatype));
+    w.Key("shape");
+    w.StartArray();
+    for (uint32_t d = 0; d < t.rank; ++d) w.Int64(t.shape[d]);
+    w.EndArray();
+    w.Key("offset");
+    w.Uint64(payload.size());
+    w.Key("size");
+    w.Uint64(t.byte_size);
+    w.EndObject();
+    payload.append(static_cast<const char*>(t.data), t.byte_size);
+  }
+  w.EndArray();
+  w.EndObject();
+  call->sender->Send(std::string_view(sb.GetString(), sb.GetSize()), payload);
+}
+
 }  // namespace
+
+bool StubSender::Send(std::string_view json, std::string_view payload) {
+  std::lock_guard<std::mutex> lock(mu);
+  return channel != nullptr && channel->Send(json, payload);
+}
+
+void PythonInstance::HandleBls(const Frame& frame, ServalBatch* batch) {
+  rapidjson::Document d;
+  d.Parse(frame.json.data(), frame.json.size());
+  const uint64_t id =
+      d.HasMember("call") && d["call"].IsUint64() ? d["call"].GetUint64() : 0;
+  if (batch == nullptr || !SERVAL_HOST_HAS(host_, infer)) {
+    SendBlsError(*sender_, id, 5,
+                 batch == nullptr
+                     ? "BLS calls can be made inside execute() only"
+                     : "this server does not offer BLS calls");
+    return;
+  }
+  const std::string model = JsonString(d, "model");
+  const std::string request_id = JsonString(d, "request_id");
+  std::vector<std::string> names;
+  std::vector<std::vector<int64_t>> shapes;
+  std::vector<ServalTensor> inputs;
+  const auto& in = d["inputs"].GetArray();
+  names.reserve(in.Size());
+  shapes.reserve(in.Size());
+  for (const auto& t : in) {
+    const uint64_t offset = t["offset"].GetUint64();
+    const uint64_t size = t["size"].GetUint64();
+    if (offset + size > frame.payload.size() || offset + size < offset) {
+      SendBlsError(*sender_, id, 3, "a BLS input lies outside its message");
+      return;
+    }
+    names.emplace_back(t["name"].GetString());
+    shapes.emplace_back();
+    for (const auto& dim : t["shape"].GetArray()) {
+      shapes.back().push_back(dim.GetInt64());
+    }
+    int32_t type = SERVAL_TYPE_INVALID;
+    for (int32_t k = SERVAL_TYPE_BOOL; k <= SERVAL_TYPE_BYTES; ++k) {
+      if (std::string_view(t["datatype"].GetString()) ==
+          backend_util::ApiTypeName(k)) {
+        type = k;
+      }
+    }
+    inputs.push_back({names.back().c_str(), type, shapes.back().data(),
+                      static_cast<uint32_t>(shapes.back().size()),
+                      frame.payload.data() + offset, size});
+  }
+  std::vector<std::string> wanted;
+  for (const auto& o : d["outputs"].GetArray())
+    wanted.emplace_back(o.GetString());
+  std::vector<const char*> wanted_ptrs;
+  for (const auto& o : wanted) wanted_ptrs.push_back(o.c_str());
+  ServalInferRequest request{};
+  request.model_name = model.c_str();
+  request.model_version = d.HasMember("version") && d["version"].IsInt64()
+                              ? d["version"].GetInt64()
+                              : -1;
+  request.request_id = request_id.c_str();
+  request.timeout_us = d.HasMember("timeout_us") && d["timeout_us"].IsUint64()
+                           ? d["timeout_us"].GetUint64()
+                           : 0;
+  request.inputs = inputs.data();
+  request.input_count = static_cast<uint32_t>(inputs.size());
+  request.outputs = wanted_ptrs.data();
+  request.output_count = static_cast<uint32_t>(wanted_ptrs.size());
+  host_->infer(batch, &request, &OnBlsDone, new BlsCall{host_, sender_, id});
+}
 
 PythonInstance::PythonInstance(const ServalHostApi* host,
                                const PythonModel* model, int32_t kind,
@@ -39,7 +196,7 @@ PythonInstance::PythonInstance(const ServalHostApi* host,
 PythonInstance::~PythonInstance() {
   if (stub_ == nullptr) return;
   // finalize(), bounded: a model that hangs there is killed.
-  if (stub_->channel().Send(R"({"op":"finalize"})")) {
+  if (Send(R"({"op":"finalize"})")) {
     try {
       const std::string reply = AwaitReply(
           MonotonicNowNs() + kFinalizeTimeoutMs * 1'000'000ull, "finalize");
@@ -55,6 +212,10 @@ PythonInstance::~PythonInstance() {
     }
   }
   if (stub_ != nullptr && !stub_->WaitForExit(2000)) stub_->Kill();
+  {
+    std::lock_guard<std::mutex> lock(sender_->mu);
+    sender_->channel = nullptr;
+  }
   stub_.reset();
 }
 
@@ -66,6 +227,10 @@ std::string PythonInstance::Label() const {
 void PythonInstance::Start() {
   stub_ = std::make_unique<StubProcess>(model_->StubArgv(), inputs_.fd(),
                                         outputs_.fd());
+  {
+    std::lock_guard<std::mutex> lock(sender_->mu);
+    sender_->channel = &stub_->channel();
+  }
   // The arguments Triton gives initialize(), all strings.
   rapidjson::StringBuffer sb;
   Writer w(sb);
@@ -89,7 +254,7 @@ void PythonInstance::Start() {
   put("model_name", model_->name);
   w.EndObject();
   w.EndObject();
-  if (!stub_->channel().Send(std::string_view(sb.GetString(), sb.GetSize()))) {
+  if (!Send(std::string_view(sb.GetString(), sb.GetSize()))) {
     StubFailed("could not be reached to initialize");
   }
   const std::string reply = AwaitReply(
@@ -99,6 +264,10 @@ void PythonInstance::Start() {
   if (JsonString(d, "op") != "ready") {
     const std::string trace = JsonString(d, "message");
     stub_->WaitForExit(2000);
+    {
+      std::lock_guard<std::mutex> lock(sender_->mu);
+      sender_->channel = nullptr;
+    }
     stub_.reset();
     throw PluginError(SERVAL_INVALID_ARGUMENT,
                       "initialize() failed:\n" + trace);
@@ -132,6 +301,10 @@ void PythonInstance::HandleLog(const std::string& json) {
 void PythonInstance::StubFailed(const std::string& what) {
   // The stub is dead or no longer trusted: make sure it is gone, so the
   // next batch starts a fresh one.
+  {
+    std::lock_guard<std::mutex> lock(sender_->mu);
+    sender_->channel = nullptr;
+  }
   stub_->Kill();
   const std::string how = stub_->ExitDescription();
   stub_.reset();
@@ -142,8 +315,8 @@ void PythonInstance::StubFailed(const std::string& what) {
   throw PluginError(SERVAL_UNAVAILABLE, message);
 }
 
-std::string PythonInstance::AwaitReply(uint64_t deadline_ns,
-                                       const char* doing) {
+std::string PythonInstance::AwaitReply(uint64_t deadline_ns, const char* doing,
+                                       ServalBatch* batch) {
   Frame frame;
   while (true) {
     switch (stub_->channel().Receive(&frame, deadline_ns)) {
@@ -162,6 +335,10 @@ std::string PythonInstance::AwaitReply(uint64_t deadline_ns,
       HandleLog(frame.json);
       continue;
     }
+    if (frame.json.rfind("{\"op\":\"bls\"", 0) == 0) {
+      HandleBls(frame, batch);
+      continue;
+    }
     return std::move(frame.json);
   }
 }
@@ -171,7 +348,7 @@ void PythonInstance::Run(ServalBatch* batch) {
   RequestRows rows;
   const std::string message =
       EncodeExecute(*host_, batch, *model_, &inputs_, &rows);
-  if (!stub_->channel().Send(message)) StubFailed("could not be reached");
+  if (!Send(message)) StubFailed("could not be reached");
   const uint64_t sent_ns = MonotonicNowNs();
   // The stub has until the batch's deadline, or the model's bound.
   uint64_t deadline = SERVAL_HOST_HAS(host_, batch_deadline_ns)
@@ -179,7 +356,7 @@ void PythonInstance::Run(ServalBatch* batch) {
                           : 0;
   if (deadline == 0)
     deadline = sent_ns + model_->execute_timeout_ms * 1'000'000ull;
-  const std::string reply = AwaitReply(deadline, "execute");
+  const std::string reply = AwaitReply(deadline, "execute", batch);
   const uint64_t answered_ns = MonotonicNowNs();
   rapidjson::Document d;
   d.Parse(reply.data(), reply.size());

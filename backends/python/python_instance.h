@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "python_model.h"
@@ -19,6 +20,14 @@
 #include "stub_process.h"
 
 namespace serval::python {
+
+// The channel to the current stub, shared with answers to BLS calls that
+// may arrive on other threads after the batch (or the stub) is gone.
+struct StubSender {
+  std::mutex mu;
+  FrameChannel* channel = nullptr;  // null: no stub to answer
+  bool Send(std::string_view json, std::string_view payload = {});
+};
 
 class PythonInstance {
  public:
@@ -36,10 +45,14 @@ class PythonInstance {
  private:
   // Runs the batch without completing it; throws on failure.
   void Run(ServalBatch* batch);
-  // Waits for the stub's answer to a request, serving its log lines;
-  // throws when the stub dies or misses `deadline_ns`.
-  std::string AwaitReply(uint64_t deadline_ns, const char* doing);
+  // Waits for the stub's answer to a request, serving its log lines and
+  // its calls to other models on behalf of `batch` (null outside
+  // execute); throws when the stub dies or misses `deadline_ns`.
+  std::string AwaitReply(uint64_t deadline_ns, const char* doing,
+                         ServalBatch* batch = nullptr);
   void HandleLog(const std::string& json);
+  void HandleBls(const Frame& frame, ServalBatch* batch);
+  bool Send(std::string_view json) { return sender_->Send(json); }
   // Ends a stub that failed, with what is known of why.
   [[noreturn]] void StubFailed(const std::string& what);
   std::string Label() const;
@@ -52,6 +65,7 @@ class PythonInstance {
   SharedRegion inputs_;
   SharedRegion outputs_;
   std::unique_ptr<StubProcess> stub_;
+  std::shared_ptr<StubSender> sender_ = std::make_shared<StubSender>();
 };
 
 }  // namespace serval::python

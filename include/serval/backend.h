@@ -146,6 +146,26 @@ typedef struct ServalModelInfo {
   const char* config_json;
 } ServalModelInfo;
 
+/* Since 1.2. A request a backend sends to another model of its server
+ * (host->infer; Triton calls this Business Logic Scripting). */
+typedef struct ServalInferRequest {
+  const char* model_name;
+  int64_t model_version;  /* -1: the latest ready version */
+  const char* request_id; /* may be NULL */
+  uint64_t timeout_us;    /* 0: none */
+  const ServalTensor* inputs;
+  uint32_t input_count;
+  const char* const* outputs; /* requested outputs; none: every output */
+  uint32_t output_count;
+} ServalInferRequest;
+
+/* Receives the answer to host->infer: error NULL and the outputs, or an
+ * error (outputs NULL). Everything is valid during the call only; the host
+ * frees the error. */
+typedef void (*ServalInferCallback)(void* context, const ServalError* error,
+                                    const ServalTensor* outputs,
+                                    uint32_t output_count);
+
 /* Receives a string produced by the backend (copied by the host). */
 typedef void (*ServalStringSink)(void* sink_context, const char* data,
                                  uint64_t size);
@@ -221,6 +241,16 @@ typedef struct ServalHostApi {
    * 0 when none has one. A backend that can give up on a batch (a process
    * that hangs) gives up then. */
   uint64_t (*batch_deadline_ns)(ServalBatch* batch);
+  /* Since 1.2. Sends `request` to another model of this server, through
+   * the same path as a client's request (validated, scheduled, counted),
+   * on behalf of the batch being executed (used during the call only).
+   * The inputs are copied before infer returns. `done` is called exactly
+   * once, on any thread, possibly before infer returns. */
+  void (*infer)(ServalBatch* batch, const ServalInferRequest* request,
+                ServalInferCallback done, void* context);
+  /* Since 1.2. The code and message of an error (valid while it is). */
+  int32_t (*error_code)(const ServalError* error);
+  const char* (*error_message)(const ServalError* error);
 } ServalHostApi;
 
 /* Functions the backend offers to the host. Optional entries may be NULL. */

@@ -1,6 +1,8 @@
 // The functions serval offers plugins (ServalHostApi). Each entry is a thin
 // C shim over HostBatch or the logger; none may throw.
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "backend/backend_library.h"
@@ -10,6 +12,8 @@
 
 struct ServalError {
   absl::Status status;
+  // error_message's NUL-terminated copy of the message.
+  mutable std::string text;
 };
 
 namespace serval {
@@ -18,12 +22,12 @@ namespace {
 ServalError* NewError(int32_t code, const char* message) {
   absl::StatusCode c = CodeFromInt(code);
   if (c == absl::StatusCode::kOk) c = absl::StatusCode::kUnknown;
-  return new ServalError{absl::Status(c, message ? message : "")};
+  return new ServalError{absl::Status(c, message ? message : ""), {}};
 }
 
 ServalError* FromStatus(absl::Status s) {
   if (s.ok()) return nullptr;
-  return new ServalError{std::move(s)};
+  return new ServalError{std::move(s), {}};
 }
 
 void Log(int32_t level, const char* file, int32_t line, const char* message) {
@@ -111,6 +115,96 @@ uint64_t DeadlineNs(ServalBatch* b) {
   return HostBatch::FromAbi(b)->DeadlineNs();
 }
 
+// Answers one host->infer call: the response's outputs as ABI tensors for
+// the callback's duration, then deletes itself.
+class AbiCompletion final : public InferCompletion {
+ public:
+  AbiCompletion(ServalInferCallback done, void* context)
+      : done_(done), context_(context) {}
+
+  void OnInferComplete(InferenceResponse response) override {
+    if (!response.status.ok()) {
+      ServalError error{std::move(response.status), {}};
+      done_(context_, &error, nullptr, 0);
+      delete this;
+      return;
+    }
+    std::vector<ServalTensor> outputs;
+    outputs.reserve(response.outputs.size());
+    for (const OutputTensor& o : response.outputs) {
+      outputs.push_back({o.name.c_str(), static_cast<int32_t>(o.datatype),
+                         o.shape.data(), static_cast<uint32_t>(o.shape.size()),
+                         o.data.data(), o.data.size()});
+    }
+    done_(context_, nullptr, outputs.data(),
+          static_cast<uint32_t>(outputs.size()));
+    delete this;
+  }
+
+ private:
+  ServalInferCallback done_;
+  void* context_;
+};
+
+void Infer(ServalBatch* b, const ServalInferRequest* r,
+           ServalInferCallback done, void* context) {
+  auto* completion = new AbiCompletion(done, context);
+  InferenceResponse refused;
+  ModelCaller* caller =
+      b != nullptr ? HostBatch::FromAbi(b)->caller() : nullptr;
+  if (r == nullptr || r->model_name == nullptr) {
+    refused.status = absl::InvalidArgumentError("infer: no model named");
+  } else if (caller == nullptr) {
+    refused.status = absl::UnavailableError(
+        "infer: this server cannot dispatch requests from a backend");
+  }
+  if (!refused.status.ok()) {
+    completion->OnInferComplete(std::move(refused));
+    return;
+  }
+  InferenceRequest request;
+  try {
+    request.model_name = r->model_name;
+    request.model_version = r->model_version;
+    if (r->request_id != nullptr) request.id = r->request_id;
+    request.timeout_us = r->timeout_us;
+    // The request owns copies of the inputs: the caller's memory may go
+    // as soon as infer returns.
+    request.owned_data.reserve(r->input_count);
+    for (uint32_t i = 0; i < r->input_count; ++i) {
+      const ServalTensor& t = r->inputs[i];
+      TensorBuffer& copy = request.owned_data.emplace_back(t.byte_size);
+      if (t.byte_size > 0) std::memcpy(copy.data(), t.data, t.byte_size);
+      TensorView v;
+      v.name = t.name != nullptr ? t.name : "";
+      v.datatype = DataTypeFromInt(t.datatype).value_or(DataType::kInvalid);
+      v.shape.assign(t.shape, t.shape + t.rank);
+      v.data = copy.data();
+      v.byte_size = t.byte_size;
+      request.inputs.push_back(std::move(v));
+    }
+    for (uint32_t i = 0; i < r->output_count; ++i) {
+      request.requested_outputs.emplace_back(r->outputs[i]);
+    }
+  } catch (const std::bad_alloc&) {
+    refused.status = absl::ResourceExhaustedError("infer: out of memory");
+    completion->OnInferComplete(std::move(refused));
+    return;
+  }
+  const std::string model = request.model_name;
+  caller->Call(model, request.model_version, std::move(request), completion);
+}
+
+int32_t ErrorCode(const ServalError* e) {
+  return e != nullptr ? static_cast<int32_t>(e->status.code()) : SERVAL_OK;
+}
+
+const char* ErrorMessage(const ServalError* e) {
+  if (e == nullptr) return "";
+  e->text = std::string(e->status.message());
+  return e->text.c_str();
+}
+
 const ServalHostApi kHostApi = {
     sizeof(ServalHostApi),
     SERVAL_BACKEND_ABI_MAJOR,
@@ -128,6 +222,9 @@ const ServalHostApi kHostApi = {
     &RequestId,
     &RequestTimeoutUs,
     &DeadlineNs,
+    &Infer,
+    &ErrorCode,
+    &ErrorMessage,
 };
 
 }  // namespace

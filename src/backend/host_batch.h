@@ -20,6 +20,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "backend/model_caller.h"
 #include "config/model_spec.h"
 #include "request/inference_request.h"
 #include "serval/backend.h"
@@ -88,6 +89,9 @@ class HostBatch {
   const char* RequestId(uint32_t index) const;
   uint64_t RequestTimeoutUs(uint32_t index) const;
   uint64_t DeadlineNs() const;
+  // What host->infer reaches other models through; null: it fails.
+  void set_caller(ModelCaller* caller) { caller_ = caller; }
+  ModelCaller* caller() const { return caller_; }
   // Scatters and wakes Run. The backend must not touch the batch after.
   void Complete(absl::Status status);
 
@@ -111,6 +115,7 @@ class HostBatch {
   };
 
   const ModelSpec& io_;
+  ModelCaller* caller_ = nullptr;
   // Gather and scatter buffers, kept between batches.
   std::vector<TensorBuffer> input_buffers_;
   std::vector<TensorBuffer> output_buffers_;

@@ -13,15 +13,16 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "backend/model_caller.h"
 #include "config/model_spec.h"
 #include "request/inference_request.h"
 
 namespace serval {
 
-class StepDispatcher {
+// A backend's calls to other models (ModelCaller) are dispatched like
+// steps: they belong to a request already admitted.
+class StepDispatcher : public ModelCaller {
  public:
-  virtual ~StepDispatcher() = default;
-
   // The spec of the version a request for (model, version) would run on
   // now (version -1: the latest ready one); NOT_FOUND / UNAVAILABLE when
   // there is none. For the load-time checks and for readiness.
@@ -33,6 +34,11 @@ class StepDispatcher {
   // the server is draining: a step belongs to a request already admitted.
   virtual void InferStep(std::string_view model, int64_t version,
                          InferenceRequest request, InferCompletion* done) = 0;
+
+  void Call(std::string_view model, int64_t version, InferenceRequest request,
+            InferCompletion* done) override {
+    InferStep(model, version, std::move(request), done);
+  }
 };
 
 // Forwards to a dispatcher bound after construction: the loader that

@@ -249,8 +249,9 @@ absl::StatusOr<ModelHandle> BackendVersionLoader::Load(
   vo.metrics = options_.metrics;
   auto created = std::make_unique<ModelVersion>(std::move(vo));
   created->set_files_owner(std::move(files_owner));
+  // Calls to other models from a backend (BLS) take the steps' path.
   created->StartScheduler(std::make_unique<BackendExecutor>(
-      std::move(backend_model), std::move(instances)));
+      std::move(backend_model), std::move(instances), options_.steps));
   ModelHandle handle = MakeModelHandle(std::move(created), options_.reaper);
 
   ASSIGN_OR_RETURN(

@@ -6,13 +6,15 @@ namespace serval {
 
 BackendExecutor::BackendExecutor(
     std::shared_ptr<BackendModel> model,
-    std::vector<std::unique_ptr<BackendInstance>> instances)
+    std::vector<std::unique_ptr<BackendInstance>> instances,
+    ModelCaller* caller)
     : model_(std::move(model)) {
   slots_.reserve(instances.size());
   for (auto& instance : instances) {
     Slot slot;
     slot.instance = std::move(instance);
     slot.batch = std::make_unique<HostBatch>(model_->io());
+    slot.batch->set_caller(caller);
     slots_.push_back(std::move(slot));
   }
 }

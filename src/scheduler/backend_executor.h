@@ -15,8 +15,11 @@ namespace serval {
 
 class BackendExecutor : public BatchExecutor {
  public:
+  // `caller` (may be null; must outlive the executor) is what the
+  // backend's calls to other models (host->infer) go through.
   BackendExecutor(std::shared_ptr<BackendModel> model,
-                  std::vector<std::unique_ptr<BackendInstance>> instances);
+                  std::vector<std::unique_ptr<BackendInstance>> instances,
+                  ModelCaller* caller = nullptr);
   size_t instance_count() const override { return slots_.size(); }
   BatchResult Execute(size_t instance, std::span<PendingPtr> batch) override;
 

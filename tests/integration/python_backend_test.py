@@ -415,6 +415,96 @@ class Lifecycle(unittest.TestCase):
             server.stop()
 
 
+# Triton's BLS examples' shape: the model's inputs go to other models of
+# the server, synchronously (exec) or concurrently (async_exec).
+BLS_SYNC_MODEL = b'''
+import triton_python_backend_utils as pb_utils
+
+
+class TritonPythonModel:
+    def execute(self, requests):
+        responses = []
+        for request in requests:
+            in_0 = pb_utils.get_input_tensor_by_name(request, "INPUT0")
+            in_1 = pb_utils.get_input_tensor_by_name(request, "INPUT1")
+            name = pb_utils.get_input_tensor_by_name(request, "MODEL_NAME")
+            model = name.as_numpy()[0].decode()
+            infer_request = pb_utils.InferenceRequest(
+                model_name=model, requested_output_names=["OUTPUT0", "OUTPUT1"],
+                inputs=[in_0, in_1])
+            infer_response = infer_request.exec()
+            if infer_response.has_error():
+                raise pb_utils.TritonModelException(infer_response.error().message())
+            responses.append(pb_utils.InferenceResponse(output_tensors=[
+                pb_utils.get_output_tensor_by_name(infer_response, "OUTPUT0"),
+                pb_utils.get_output_tensor_by_name(infer_response, "OUTPUT1")]))
+        return responses
+'''
+
+BLS_ASYNC_MODEL = b'''
+import asyncio
+import triton_python_backend_utils as pb_utils
+
+
+class TritonPythonModel:
+    async def execute(self, requests):
+        responses = []
+        for request in requests:
+            in_0 = pb_utils.get_input_tensor_by_name(request, "INPUT0")
+            in_1 = pb_utils.get_input_tensor_by_name(request, "INPUT1")
+            awaits = [pb_utils.InferenceRequest(
+                model_name=m, requested_output_names=["OUTPUT0", "OUTPUT1"],
+                inputs=[in_0, in_1]).async_exec() for m in ("add_sub", "add_sub")]
+            results = await asyncio.gather(*awaits)
+            for r in results:
+                if r.has_error():
+                    raise pb_utils.TritonModelException(r.error().message())
+            responses.append(pb_utils.InferenceResponse(output_tensors=[
+                pb_utils.get_output_tensor_by_name(results[0], "OUTPUT0"),
+                pb_utils.get_output_tensor_by_name(results[1], "OUTPUT1")]))
+        return responses
+'''
+
+BLS_CONFIG = """name: "{name}"
+backend: "python"
+input [
+  {{ name: "MODEL_NAME" data_type: TYPE_STRING dims: [ 1 ] }},
+  {{ name: "INPUT0" data_type: TYPE_FP32 dims: [ 4 ] }},
+  {{ name: "INPUT1" data_type: TYPE_FP32 dims: [ 4 ] }}
+]
+output [
+  {{ name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 4 ] }},
+  {{ name: "OUTPUT1" data_type: TYPE_FP32 dims: [ 4 ] }}
+]
+"""
+
+
+class Bls(unittest.TestCase):
+    def bls_request(self, model):
+        body = add_sub_request([1, 2, 3, 4], [1, 1, 1, 1])
+        body["inputs"].insert(0, {"name": "MODEL_NAME", "shape": [1],
+                                  "datatype": "BYTES", "data": [model]})
+        return body
+
+    def test_exec_calls_another_model(self):
+        status, reply = post("/v2/models/bls_sync/infer", self.bls_request("add_sub"))
+        self.assertEqual(status, 200, reply)
+        self.assertEqual(outputs(reply), {"OUTPUT0": [2, 3, 4, 5],
+                                          "OUTPUT1": [0, 1, 2, 3]})
+
+    def test_an_error_of_the_called_model_reaches_the_caller(self):
+        status, reply = post("/v2/models/bls_sync/infer", self.bls_request("no_such_model"))
+        self.assertEqual(status, 500, reply)
+        self.assertIn("no_such_model", reply["error"])
+
+    def test_async_exec_runs_calls_concurrently(self):
+        body = add_sub_request([1, 2, 3, 4], [1, 1, 1, 1])
+        status, reply = post("/v2/models/bls_async/infer", body)
+        self.assertEqual(status, 200, reply)
+        self.assertEqual(outputs(reply), {"OUTPUT0": [2, 3, 4, 5],
+                                          "OUTPUT1": [0, 1, 2, 3]})
+
+
 ARGS_PROBE_MODEL = b'''
 import json
 import numpy as np
@@ -451,6 +541,10 @@ def setUpModule():
     REPO.add_model("strings", STRINGS_CONFIG, files={"1/model.py": STRINGS_MODEL})
     REPO.add_model("args_probe", ARGS_PROBE_CONFIG,
                    files={"1/model.py": ARGS_PROBE_MODEL})
+    REPO.add_model("bls_sync", BLS_CONFIG.format(name="bls_sync"),
+                   files={"1/model.py": BLS_SYNC_MODEL})
+    REPO.add_model("bls_async", ADD_SUB_CONFIG.format(name="bls_async", extra="", count=1),
+                   files={"1/model.py": BLS_ASYNC_MODEL})
     REPO.add_model("broken_init", ADD_SUB_CONFIG.format(
         name="broken_init", extra="", count=1),
         files={"1/model.py": BROKEN_INIT_MODEL})
