@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,15 +24,25 @@ uint32_t GetU32(const char* in) {
   return v;
 }
 
-bool WriteAll(int fd, const char* data, size_t n) {
-  while (n > 0) {
-    const ssize_t k = send(fd, data, n, MSG_NOSIGNAL);
+bool WriteAll(int fd, iovec* iov, int count) {
+  while (count > 0) {
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<size_t>(count);
+    ssize_t k = sendmsg(fd, &msg, MSG_NOSIGNAL);
     if (k < 0) {
       if (errno == EINTR) continue;
       return false;
     }
-    data += k;
-    n -= static_cast<size_t>(k);
+    while (count > 0 && static_cast<size_t>(k) >= iov->iov_len) {
+      k -= static_cast<ssize_t>(iov->iov_len);
+      ++iov;
+      --count;
+    }
+    if (count > 0) {
+      iov->iov_base = static_cast<char*>(iov->iov_base) + k;
+      iov->iov_len -= static_cast<size_t>(k);
+    }
   }
   return true;
 }
@@ -53,60 +64,63 @@ bool FrameChannel::Send(std::string_view json, std::string_view payload) {
   char header[8];
   PutU32(header, static_cast<uint32_t>(json.size()));
   PutU32(header + 4, static_cast<uint32_t>(payload.size()));
-  return WriteAll(fd_, header, sizeof(header)) &&
-         WriteAll(fd_, json.data(), json.size()) &&
-         WriteAll(fd_, payload.data(), payload.size());
+  iovec iov[3] = {{header, sizeof(header)},
+                  {const_cast<char*>(json.data()), json.size()},
+                  {const_cast<char*>(payload.data()), payload.size()}};
+  return WriteAll(fd_, iov, payload.empty() ? 2 : 3);
 }
 
-bool FrameChannel::ReadExactly(char* data, size_t n, uint64_t deadline_ns,
-                               ReceiveResult* result) {
-  while (n > 0) {
+ReceiveResult FrameChannel::Fill(uint64_t deadline_ns) {
+  while (true) {
     int timeout_ms = -1;
     if (deadline_ns != 0) {
       const uint64_t now = MonotonicNowNs();
-      if (now >= deadline_ns) {
-        *result = ReceiveResult::kTimeout;
-        return false;
-      }
+      if (now >= deadline_ns) return ReceiveResult::kTimeout;
       timeout_ms = static_cast<int>((deadline_ns - now + 999'999) / 1'000'000);
     }
     pollfd p{fd_, POLLIN, 0};
     const int ready = poll(&p, 1, timeout_ms);
-    if (ready < 0) {
-      if (errno == EINTR) continue;
-      *result = ReceiveResult::kClosed;
-      return false;
+    if (ready < 0 && errno != EINTR) return ReceiveResult::kClosed;
+    if (ready <= 0) continue;  // the deadline is checked above
+    // Compact what was handed out, then read what the socket has.
+    if (start_ > 0) {
+      buffer_.erase(0, start_);
+      start_ = 0;
     }
-    if (ready == 0) continue;  // the deadline is checked above
-    const ssize_t k = recv(fd_, data, n, 0);
+    const size_t used = buffer_.size();
+    buffer_.resize(used + (64 << 10));
+    const ssize_t k = recv(fd_, buffer_.data() + used, 64 << 10, 0);
+    buffer_.resize(used + (k > 0 ? static_cast<size_t>(k) : 0));
     if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) {
-      *result = ReceiveResult::kClosed;
-      return false;
-    }
-    data += k;
-    n -= static_cast<size_t>(k);
+    if (k <= 0) return ReceiveResult::kClosed;
+    return ReceiveResult::kFrame;
   }
-  return true;
 }
 
 ReceiveResult FrameChannel::Receive(Frame* frame, uint64_t deadline_ns) {
-  ReceiveResult result = ReceiveResult::kFrame;
-  char header[8];
-  if (!ReadExactly(header, sizeof(header), deadline_ns, &result)) return result;
   // A frame is never larger than what a stub can produce; a corrupt
   // length reads as a broken stub rather than an allocation of gigabytes.
-  constexpr uint32_t kMaxJson = 64u << 20;
-  const uint32_t json_size = GetU32(header);
-  const uint32_t payload_size = GetU32(header + 4);
-  if (json_size > kMaxJson) return ReceiveResult::kClosed;
-  frame->json.resize(json_size);
-  frame->payload.resize(payload_size);
-  if (!ReadExactly(frame->json.data(), json_size, deadline_ns, &result) ||
-      !ReadExactly(frame->payload.data(), payload_size, deadline_ns, &result)) {
-    return result;
+  constexpr uint64_t kMaxFrame = 1ull << 32;
+  while (true) {
+    const size_t have = buffer_.size() - start_;
+    if (have >= 8) {
+      const char* h = buffer_.data() + start_;
+      const uint64_t json_size = GetU32(h);
+      const uint64_t payload_size = GetU32(h + 4);
+      if (json_size + payload_size > kMaxFrame) return ReceiveResult::kClosed;
+      if (have >= 8 + json_size + payload_size) {
+        frame->json.assign(h + 8, json_size);
+        frame->payload.assign(h + 8 + json_size, payload_size);
+        start_ += 8 + json_size + payload_size;
+        return ReceiveResult::kFrame;
+      }
+      // A large frame (a BLS payload): room for all of it at once.
+      buffer_.reserve(start_ + 8 + json_size + payload_size);
+    }
+    if (ReceiveResult r = Fill(deadline_ns); r != ReceiveResult::kFrame) {
+      return r;
+    }
   }
-  return ReceiveResult::kFrame;
 }
 
 }  // namespace serval::python

@@ -27,16 +27,22 @@ class FrameChannel {
   FrameChannel(const FrameChannel&) = delete;
   FrameChannel& operator=(const FrameChannel&) = delete;
 
-  // False when the stub is gone (the socket is closed or broken).
+  // One write per frame, so the stub wakes once. False when the stub is
+  // gone (the socket is closed or broken).
   bool Send(std::string_view json, std::string_view payload = {});
   // Waits until `deadline_ns` (CLOCK_MONOTONIC; 0 = no limit).
   ReceiveResult Receive(Frame* frame, uint64_t deadline_ns);
 
  private:
-  bool ReadExactly(char* data, size_t n, uint64_t deadline_ns,
-                   ReceiveResult* result);
+  // Reads more bytes into buffer_ (whatever the socket has, at least
+  // one), waiting until the deadline.
+  ReceiveResult Fill(uint64_t deadline_ns);
 
   int fd_;
+  // Bytes received and not yet handed out: a frame and the start of the
+  // next may arrive in one read.
+  std::string buffer_;
+  size_t start_ = 0;
 };
 
 // CLOCK_MONOTONIC now, in nanoseconds (the host's batch timestamps' clock).

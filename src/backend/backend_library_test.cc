@@ -40,13 +40,13 @@ TEST(BackendLibraryTest, NoEntryPoint) {
 TEST(BackendLibraryTest, WrongAbiMajorNamesBothVersions) {
   ExpectError(kPlugins + "/libserval_badabi.so",
               absl::StatusCode::kFailedPrecondition,
-              "was built for backend ABI 2.0 but this serval speaks ABI 1.1");
+              "was built for backend ABI 2.0 but this serval speaks ABI 1.2");
 }
 
 TEST(BackendLibraryTest, PluginRefusingTheHost) {
   ExpectError(kPlugins + "/libserval_nullapi.so",
               absl::StatusCode::kFailedPrecondition,
-              "refused this host (host ABI 1.1)");
+              "refused this host (host ABI 1.2)");
 }
 
 TEST(BackendLibraryTest, IdentityLoads) {

@@ -20,7 +20,6 @@ import inspect
 import json
 import mmap
 import os
-import queue
 import socket
 import struct
 import sys
@@ -33,11 +32,14 @@ _ALIGN = 64
 
 
 class Channel:
-    """Framed messages over the control socket; send is thread-safe."""
+    """Framed messages over the control socket; send is thread-safe (the
+    Logger may be called from a model's own threads), receiving is the main
+    thread's. Reads are buffered: one recv often holds a whole frame."""
 
     def __init__(self, fd):
         self._sock = socket.socket(fileno=fd)
         self._send_lock = threading.Lock()
+        self._buf = bytearray()
 
     def send(self, header, payload=b""):
         data = json.dumps(header, separators=(",", ":")).encode("utf-8")
@@ -46,21 +48,31 @@ class Channel:
             if payload:
                 self._sock.sendall(payload)
 
-    def _read(self, n):
-        buf = bytearray(n)
-        view = memoryview(buf)
-        got = 0
-        while got < n:
-            k = self._sock.recv_into(view[got:], n - got)
-            if k == 0:
-                raise EOFError
-            got += k
-        return buf
+    def fileno(self):
+        return self._sock.fileno()
+
+    def _frame_size(self):
+        if len(self._buf) < _FRAME.size:
+            return None
+        json_len, payload_len = _FRAME.unpack_from(self._buf)
+        return _FRAME.size + json_len + payload_len
+
+    def has_frame(self):
+        size = self._frame_size()
+        return size is not None and len(self._buf) >= size
 
     def recv(self):
-        json_len, payload_len = _FRAME.unpack(self._read(_FRAME.size))
-        header = json.loads(self._read(json_len))
-        payload = self._read(payload_len) if payload_len else b""
+        while not self.has_frame():
+            data = self._sock.recv(1 << 16)
+            if not data:
+                raise EOFError
+            self._buf += data
+        json_len, payload_len = _FRAME.unpack_from(self._buf)
+        start = _FRAME.size
+        header = json.loads(self._buf[start:start + json_len])
+        start += json_len
+        payload = bytes(self._buf[start:start + payload_len]) if payload_len else b""
+        del self._buf[:start + payload_len]
         return header, payload
 
 
@@ -102,7 +114,10 @@ def _load_module(model_file):
 
 
 class BlsClient:
-    """Calls other models of the server for InferenceRequest.exec()."""
+    """Calls other models of the server for InferenceRequest.exec() and
+    async_exec(). Their answers arrive on the control socket, which only
+    the main thread reads: exec() reads it until its answer is there, and
+    during an `async def execute` the event loop reads it when readable."""
 
     def __init__(self, channel, pb):
         self._channel = channel
@@ -110,6 +125,22 @@ class BlsClient:
         self._next = 0
         self._pending = {}
         self._lock = threading.Lock()
+
+    def exec(self, request):
+        future = self.call(request)
+        while not future.done():
+            self.pump()
+        return future.result()
+
+    def pump(self):
+        """Reads a frame, and any others already received: only answers to
+        calls come while execute runs."""
+        while True:
+            header, payload = self._channel.recv()
+            if header.get("op") == "bls_result":
+                self.resolve(header, payload)
+            if not self._channel.has_frame():
+                return
 
     def call(self, request):
         pb = self._pb
@@ -179,7 +210,6 @@ class Stub:
         self.channel = Channel(args.socket_fd)
         self.inputs = Region(args.input_fd)
         self.outputs = Region(args.output_fd)
-        self.work = queue.Queue()
         self.model = None
         self.loop = None
         self.request_ids = []
@@ -189,19 +219,6 @@ class Stub:
         self.pb = pb
         self.bls = BlsClient(self.channel, pb)
         pb._install(self.log, self.bls)
-
-    # Threads ------------------------------------------------------------
-    def read_loop(self):
-        try:
-            while True:
-                header, payload = self.channel.recv()
-                if header.get("op") == "bls_result":
-                    self.bls.resolve(header, payload)
-                else:
-                    self.work.put(header)
-        except (EOFError, OSError):
-            # The server closed the channel or is gone: nothing left to do.
-            os._exit(0)
 
     def watch_parent(self):
         parent = os.getppid()
@@ -229,7 +246,13 @@ class Stub:
     def _run(self, coroutine):
         if self.loop is None:
             self.loop = asyncio.new_event_loop()
-        return self.loop.run_until_complete(coroutine)
+        # Answers to async_exec() calls are read as they arrive.
+        fd = self.channel.fileno()
+        self.loop.add_reader(fd, self.bls.pump)
+        try:
+            return self.loop.run_until_complete(coroutine)
+        finally:
+            self.loop.remove_reader(fd)
 
     def _input_tensor(self, spec):
         np, pb = self.np, self.pb
@@ -316,10 +339,13 @@ class Stub:
         return out
 
     def serve(self):
-        threading.Thread(target=self.read_loop, daemon=True).start()
         threading.Thread(target=self.watch_parent, daemon=True).start()
         while True:
-            header = self.work.get()
+            try:
+                header, _ = self.channel.recv()
+            except (EOFError, OSError):
+                # The server closed the channel or is gone: nothing left.
+                return
             op = header.get("op")
             if op == "init":
                 try:

@@ -318,7 +318,7 @@ class InferenceRequest:
         """Runs this request on model_name and waits for its response."""
         if decoupled:
             raise TritonModelException("decoupled BLS calls are not supported by serval")
-        return _bls().call(self).result()
+        return _bls().exec(self)
 
     def async_exec(self, decoupled=False):
         """Like exec() but returns an awaitable, for `async def execute`."""
