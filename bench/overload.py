@@ -211,6 +211,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--parts", default="open,closed,adaptive")
+    parser.add_argument("--models", default="",
+                        help="open part: only the cases of these models "
+                             "(comma-separated; resnet50_onnx always measures "
+                             "the saturation the others are relative to)")
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
     args = parser.parse_args()
     parts = args.parts.split(",")
@@ -244,7 +248,7 @@ def main():
         perf = Perf(args.build, server, work)
         saturation = None
         if "open" in parts:
-            lines, sat = open_rows(perf, args.seconds, [
+            cases = [
                 ("resnet50_onnx", "json", 16, 2000, MULTIPLES, None),
                 ("resnet50_onnx", "binary", 16, 2000, MULTIPLES, None),
                 ("resnet50_slo", "json", 16, TARGET_MS, MULTIPLES, "resnet50_onnx"),
@@ -253,7 +257,12 @@ def main():
                 # The client cannot offer more than about 2x of what mlp
                 # serves on these cores: the send lag shows it.
                 ("mlp_onnx", "binary", 32, 50, [0.5, 1, 2], None),
-            ])
+            ]
+            if args.models:
+                keep = args.models.split(",")
+                cases = [c for c in cases if c[0] in keep or
+                         (c[0] == "resnet50_onnx" and c[5] is None)]
+            lines, sat = open_rows(perf, args.seconds, cases)
             saturation = sat[("resnet50_onnx", "binary")]
             out += ["## Open loop, Poisson", ""] + lines + [""]
         if saturation is None:
@@ -271,7 +280,8 @@ def main():
     load_after = open("/proc/loadavg").read().split()[:3]
     header = [f"# Overload ({datetime.date.today()})", "",
               f"`bench/overload.py --seconds {args.seconds:g} --parts "
-              f"{args.parts}`; load average before {' '.join(load_before)}, "
+              f"{args.parts}" + (f" --models {args.models}" if args.models else "") +
+              f"`; load average before {' '.join(load_before)}, "
               f"after {' '.join(load_after)}; 2 cores shared by serval and "
               "`serval perf`.", ""]
     text = "\n".join(header + out) + "\n"

@@ -176,6 +176,12 @@ std::string EncodeExecute(const ServalHostApi& host, ServalBatch* batch,
     w.String(has_ids ? host.batch_request_id(batch, i) : "");
     w.Key("timeout_us");
     w.Uint64(has_ids ? host.batch_request_timeout_us(batch, i) : 0);
+    if (SERVAL_HOST_HAS(&host, batch_request_parameters)) {
+      // Already a JSON object: written as it is.
+      const char* params = host.batch_request_parameters(batch, i);
+      w.Key("parameters");
+      w.RawValue(params, std::strlen(params), rapidjson::kObjectType);
+    }
     w.Key("outputs");
     w.StartArray();
     for (uint32_t o = 0; o < wanted_count; ++o) w.String(wanted[o]);

@@ -179,6 +179,14 @@ void PythonInstance::HandleBls(const Frame& frame, ServalBatch* batch) {
   request.input_count = static_cast<uint32_t>(inputs.size());
   request.outputs = wanted_ptrs.data();
   request.output_count = static_cast<uint32_t>(wanted_ptrs.size());
+  std::string parameters;
+  if (d.HasMember("parameters") && d["parameters"].IsObject()) {
+    rapidjson::StringBuffer sb;
+    Writer pw(sb);
+    d["parameters"].Accept(pw);
+    parameters.assign(sb.GetString(), sb.GetSize());
+    request.parameters_json = parameters.c_str();
+  }
   host_->infer(batch, &request, &OnBlsDone, new BlsCall{host_, sender_, id});
 }
 

@@ -157,6 +157,7 @@ typedef struct ServalInferRequest {
   uint32_t input_count;
   const char* const* outputs; /* requested outputs; none: every output */
   uint32_t output_count;
+  const char* parameters_json; /* a JSON object, or NULL */
 } ServalInferRequest;
 
 /* Receives the answer to host->infer: error NULL and the outputs, or an
@@ -248,6 +249,10 @@ typedef struct ServalHostApi {
    * once, on any thread, possibly before infer returns. */
   void (*infer)(ServalBatch* batch, const ServalInferRequest* request,
                 ServalInferCallback done, void* context);
+  /* Since 1.2. The parameters of request `index` as a JSON object text
+   * (KServe v2's "parameters"; "{}" when it had none); valid until
+   * completion. */
+  const char* (*batch_request_parameters)(ServalBatch* batch, uint32_t index);
   /* Since 1.2. The code and message of an error (valid while it is). */
   int32_t (*error_code)(const ServalError* error);
   const char* (*error_message)(const ServalError* error);

@@ -168,6 +168,8 @@ void Infer(ServalBatch* b, const ServalInferRequest* r,
     request.model_version = r->model_version;
     if (r->request_id != nullptr) request.id = r->request_id;
     request.timeout_us = r->timeout_us;
+    if (r->parameters_json != nullptr)
+      request.parameters_json = r->parameters_json;
     // The request owns copies of the inputs: the caller's memory may go
     // as soon as infer returns.
     request.owned_data.reserve(r->input_count);
@@ -193,6 +195,10 @@ void Infer(ServalBatch* b, const ServalInferRequest* r,
   }
   const std::string model = request.model_name;
   caller->Call(model, request.model_version, std::move(request), completion);
+}
+
+const char* RequestParameters(ServalBatch* b, uint32_t index) {
+  return HostBatch::FromAbi(b)->RequestParameters(index);
 }
 
 int32_t ErrorCode(const ServalError* e) {
@@ -223,6 +229,7 @@ const ServalHostApi kHostApi = {
     &RequestTimeoutUs,
     &DeadlineNs,
     &Infer,
+    &RequestParameters,
     &ErrorCode,
     &ErrorMessage,
 };

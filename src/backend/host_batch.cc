@@ -333,6 +333,14 @@ const char* HostBatch::RequestId(uint32_t index) const {
   return entries_[index].id->c_str();
 }
 
+const char* HostBatch::RequestParameters(uint32_t index) const {
+  if (index >= entries_.size() || entries_[index].parameters_json == nullptr ||
+      entries_[index].parameters_json->empty()) {
+    return "{}";
+  }
+  return entries_[index].parameters_json->c_str();
+}
+
 uint64_t HostBatch::RequestTimeoutUs(uint32_t index) const {
   return index < entries_.size() ? entries_[index].timeout_us : 0;
 }

@@ -46,6 +46,7 @@ struct BatchEntry {
   // The client's request id and timeout, and the deadline the scheduler
   // set (CLOCK_MONOTONIC ns, 0 = none), for the backend to see.
   const std::string* id = nullptr;
+  const std::string* parameters_json = nullptr;
   uint64_t timeout_us = 0;
   uint64_t deadline_ns = 0;
 };
@@ -88,6 +89,7 @@ class HostBatch {
   void FailRequest(uint32_t index, absl::Status status);
   const char* RequestId(uint32_t index) const;
   uint64_t RequestTimeoutUs(uint32_t index) const;
+  const char* RequestParameters(uint32_t index) const;
   uint64_t DeadlineNs() const;
   // What host->infer reaches other models through; null: it fails.
   void set_caller(ModelCaller* caller) { caller_ = caller; }

@@ -56,6 +56,10 @@ struct InferenceRequest {
   uint32_t priority = 0;
   // Client timeout in microseconds; 0 means none given.
   uint64_t timeout_us = 0;
+  // The request's "parameters" as a JSON object text (KServe v2's,
+  // including those serval reads itself), for backends that hand them to
+  // models; empty when the request had none.
+  std::string parameters_json;
   std::vector<TensorView> inputs;
   // Names of the outputs wanted; empty means all model outputs.
   std::vector<std::string> requested_outputs;

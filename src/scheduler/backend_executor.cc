@@ -30,6 +30,7 @@ BatchResult BackendExecutor::Execute(size_t instance,
     e.outputs = &r->response.outputs;
     e.status = &r->response.status;
     e.id = &r->request.id;
+    e.parameters_json = &r->request.parameters_json;
     e.timeout_us = r->request.timeout_us;
     e.deadline_ns = r->deadline_ns;
     slot.entries.push_back(e);

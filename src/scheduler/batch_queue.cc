@@ -93,9 +93,13 @@ uint64_t BatchQueue::FinishNs(size_t requests, int64_t items,
 bool BatchQueue::OverBudget(size_t requests, int64_t items,
                             int64_t own_items) const {
   if (profile_.empty()) return false;
-  const uint64_t budget = BudgetNs();
-  if (budget > 0 && WaitBehind(requests, items, own_items) > budget) {
-    return true;
+  if (const uint64_t budget = BudgetNs(); budget > 0) {
+    // The default bounds the predicted completion; a configured budget
+    // (Triton's queue timeout, queue_budget_ms) the wait.
+    const uint64_t wait = WaitBehind(requests, items, own_items);
+    const uint64_t bounded =
+        DefaultBudget() ? wait + OwnBatchNs(items, own_items) : wait;
+    if (bounded > budget) return true;
   }
   return options_.latency_target_ns > 0 &&
          FinishNs(requests, items, own_items) > options_.latency_target_ns;
@@ -192,7 +196,20 @@ PendingPtr BatchQueue::Add(PendingPtr r, uint64_t now_ns,
     const uint64_t wait = WaitBehind(requests, ahead, r->batch_size);
     const uint64_t own = OwnBatchNs(ahead, r->batch_size);
     const uint64_t budget = BudgetNs();
-    if (budget > 0 && wait > budget) {
+    if (budget > 0 && DefaultBudget() && wait + own > budget) {
+      *why = Refusal::kOverBudget;
+      *rejected = Refused(
+          absl::StrCat("model '", r->request.model_name,
+                       "' is overloaded: a request now would finish in about ",
+                       (wait + own) / 1000000,
+                       " ms, over its default budget of ", budget / 1000000,
+                       " ms (two executions of a full batch; parameters "
+                       "queue_budget_ms and latency_target_ms set others); "
+                       "retry later"),
+          wait);
+      return r;
+    }
+    if (budget > 0 && !DefaultBudget() && wait > budget) {
       *why = Refusal::kOverBudget;
       *rejected = Refused(
           absl::StrCat("model '", r->request.model_name,

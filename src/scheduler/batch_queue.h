@@ -67,9 +67,13 @@ class BatchQueue {
   // over the instances, at the live execution time per batch. 0 before
   // any batch ran (nothing to predict from) and for an empty queue.
   uint64_t PredictedWaitNs(uint32_t level, int64_t items) const;
-  // The budget in force: the configured one, or the default that follows
-  // the profile; 0 when there is none (yet).
+  // The budget in force: the configured one (on the predicted wait), or
+  // the default that follows the profile (on the predicted completion);
+  // 0 when there is none (yet).
   uint64_t BudgetNs() const;
+  bool DefaultBudget() const {
+    return options_.queue_budget_ns == 0 && options_.auto_queue_budget;
+  }
   // The batch size the queue aims for: max_batch_size, or under a latency
   // target the largest batch that fits twice into it (the one running
   // when a request arrives, then its own).

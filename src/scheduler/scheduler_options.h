@@ -50,10 +50,11 @@ struct SchedulerOptions {
   // full batches per instance, never fewer than 128 requests, so bursts are
   // absorbed but an overload fails fast instead of queueing without bound.
   static size_t DefaultQueueSize(int32_t max_batch_size, size_t instances);
-  // The default queue budget for a model whose full batch takes
-  // `full_batch_ns`: two rounds of full batches (a burst of twice what the
-  // instances take at once still queues), and never under
-  // kMinDefaultBudgetNs, so that a fast model's budget is not jitter.
+  // The default budget, on a request's predicted completion, for a model
+  // whose full batch takes `full_batch_ns`: two full batches (the one
+  // running, then its own: a full batch per instance is always waiting),
+  // and never under kMinDefaultBudgetNs, so that a fast model's budget is
+  // not jitter.
   static uint64_t DefaultBudgetNs(uint64_t full_batch_ns);
   static constexpr uint64_t kMinDefaultBudgetNs = 250'000'000;
 

@@ -211,8 +211,9 @@ class PythonModels(unittest.TestCase):
                                           "OUTPUT1": [-3, -1, 1, 3]})
 
     def test_initialize_receives_tritons_arguments(self):
-        status, reply = post("/v2/models/args_probe/infer",
-                             add_sub_request([0] * 4, [0] * 4))
+        body = add_sub_request([0] * 4, [0] * 4, request_id="probe-1")
+        body["parameters"] = {"color": "blue", "count": 3, "exact": True}
+        status, reply = post("/v2/models/args_probe/infer", body)
         self.assertEqual(status, 200, reply)
         args = json.loads(bytes(outputs(reply)["ARGS"][0], "utf-8")
                           if isinstance(outputs(reply)["ARGS"][0], str)
@@ -224,6 +225,10 @@ class PythonModels(unittest.TestCase):
         self.assertEqual(args["model_instance_name"], "args_probe_0")
         self.assertTrue(args["model_repository"].endswith("/args_probe"))
         self.assertEqual(json.loads(args["model_config"])["name"], "args_probe")
+        # The request's own parameters and id reach the model.
+        self.assertEqual(args["request_parameters"],
+                         {"color": "blue", "count": 3, "exact": True})
+        self.assertEqual(args["request_id"], "probe-1")
 
     def test_each_instance_is_a_process_of_its_own(self):
         pids = stub_pids("add_sub/1/model.py")
@@ -516,9 +521,13 @@ class TritonPythonModel:
         self.args = args
 
     def execute(self, requests):
-        blob = np.array([json.dumps(self.args).encode()], dtype=np.object_)
-        return [pb_utils.InferenceResponse([pb_utils.Tensor("ARGS", blob)])
-                for _ in requests]
+        out = []
+        for r in requests:
+            seen = dict(self.args, request_parameters=json.loads(r.parameters()),
+                        request_id=r.request_id())
+            blob = np.array([json.dumps(seen).encode()], dtype=np.object_)
+            out.append(pb_utils.InferenceResponse([pb_utils.Tensor("ARGS", blob)]))
+        return out
 '''
 
 ARGS_PROBE_CONFIG = """name: "args_probe"

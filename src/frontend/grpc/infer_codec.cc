@@ -10,6 +10,8 @@
 #include "common/absl_compat.h"
 #include "common/status_macros.h"
 #include "frontend/grpc/contents_codec.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
 #include "tensor/shape.h"
 
 namespace serval {
@@ -36,9 +38,45 @@ absl::StatusOr<uint64_t> NonNegativeInteger(const std::string& model,
   }
 }
 
+// The request's parameters as a JSON object, the form backends get them in
+// (the same as an HTTP request's "parameters").
+std::string ParametersJson(const ModelInferRequest& message) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  for (const auto& [key, value] : message.parameters()) {
+    w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+    switch (value.parameter_choice_case()) {
+      case inference::InferParameter::kBoolParam:
+        w.Bool(value.bool_param());
+        break;
+      case inference::InferParameter::kInt64Param:
+        w.Int64(value.int64_param());
+        break;
+      case inference::InferParameter::kUint64Param:
+        w.Uint64(value.uint64_param());
+        break;
+      case inference::InferParameter::kDoubleParam:
+        w.Double(value.double_param());
+        break;
+      case inference::InferParameter::kStringParam:
+        w.String(value.string_param().data(),
+                 static_cast<rapidjson::SizeType>(value.string_param().size()));
+        break;
+      default:
+        w.Null();
+    }
+  }
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
 absl::Status DecodeParameters(const ModelInferRequest& message,
                               InferenceRequest* request) {
   const std::string& model = message.model_name();
+  if (!message.parameters().empty()) {
+    request->parameters_json = ParametersJson(message);
+  }
   for (const auto& [key, value] : message.parameters()) {
     if (key == "priority") {
       absl::StatusOr<uint64_t> v = NonNegativeInteger(model, key, value);

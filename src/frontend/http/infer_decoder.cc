@@ -348,6 +348,7 @@ absl::Status DecodeRequestParameters(std::string_view model, object root,
   }
   if (timeout->has_value()) out->request.timeout_us = **timeout;
   if (binary->has_value()) out->encoding.all_binary = **binary;
+  out->request.parameters_json = simdjson::minify(p);
   return absl::OkStatus();
 }
 
