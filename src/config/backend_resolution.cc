@@ -54,6 +54,12 @@ std::string ModelLabel(const inference::ModelConfig& config) {
 
 }  // namespace
 
+bool IsPlainFileName(std::string_view name) {
+  return !name.empty() && name != "." && name != ".." &&
+         name.find_first_of(std::string_view("/\\\0", 3)) ==
+             std::string_view::npos;
+}
+
 bool IsEnsemble(const inference::ModelConfig& config) {
   return config.platform() == "ensemble";
 }
@@ -121,6 +127,13 @@ absl::StatusOr<BackendChoice> ResolveBackend(
     choice.platform = backend;
   }
   if (!config.default_model_filename().empty()) {
+    // Checked here, before any file is looked for with it.
+    if (!IsPlainFileName(config.default_model_filename())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          ModelLabel(config),
+          ": default_model_filename must be a file name inside the version "
+          "directory, without '/' and not '.' or '..'"));
+    }
     choice.model_filename = config.default_model_filename();
   }
   return choice;

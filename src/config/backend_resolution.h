@@ -32,6 +32,12 @@ struct BackendChoice {
 // by composing other models, with no plugin and no model file.
 bool IsEnsemble(const inference::ModelConfig& config);
 
+// Whether `name` names a file inside a directory and nothing else: not
+// empty, no '/', backslash or NUL, not "." or "..". default_model_filename must
+// be one, so a config (one sent with a load request too) cannot make the
+// server open a file outside the model's version directory.
+bool IsPlainFileName(std::string_view name);
+
 // Resolution table:
 //   platform "ensemble"                                 -> no plugin
 //   backend "onnxruntime" | platform "onnxruntime_onnx" -> plugin onnxruntime

@@ -134,4 +134,24 @@ TEST(BackendResolutionTest, AnEnsembleHasNoPlugin) {
 }
 
 }  // namespace
+TEST(BackendResolutionTest, PlainFileNamesOnly) {
+  EXPECT_TRUE(IsPlainFileName("model.onnx"));
+  EXPECT_TRUE(IsPlainFileName("..model"));
+  const std::string_view bads[] = {
+      "", ".", "..", "a/b", "/etc/passwd", "a\\b", std::string_view("a\0b", 3)};
+  for (std::string_view bad : bads) {
+    EXPECT_FALSE(IsPlainFileName(bad)) << bad;
+  }
+}
+
+TEST(BackendResolutionTest, AModelFileOutsideTheVersionIsRefused) {
+  inference::ModelConfig c;
+  c.set_backend("onnxruntime");
+  c.set_default_model_filename("../../secret.onnx");
+  auto choice = ResolveBackend(c);
+  ASSERT_FALSE(choice.ok());
+  EXPECT_NE(choice.status().message().find("default_model_filename must be"),
+            std::string::npos);
+}
+
 }  // namespace serval

@@ -1,10 +1,12 @@
 #include "config/config_validator.h"
 
+#include <algorithm>
 #include <set>
 #include <string>
 
 #include "absl/strings/numbers.h"
 #include "common/absl_compat.h"
+#include "config/backend_resolution.h"
 #include "config/tensor_validator.h"
 #include "config/validation_problems.h"
 #include "config/warmup_validator.h"
@@ -14,8 +16,13 @@ namespace {
 
 using inference::ModelInstanceGroup;
 
+// Every instance is a thread (and for some backends a process): bounded
+// before anything is created, so one config cannot exhaust the server.
+constexpr int64_t kMaxInstances = 256;
+
 void ValidateInstanceGroups(const inference::ModelConfig& config,
                             ValidationProblems* problems) {
+  int64_t total = 0;
   for (int i = 0; i < config.instance_group_size(); ++i) {
     const ModelInstanceGroup& group = config.instance_group(i);
     const std::string path = absl::StrCat("instance_group[", i, "]");
@@ -23,6 +30,13 @@ void ValidateInstanceGroups(const inference::ModelConfig& config,
       problems->Add(path + ".count",
                     absl::StrCat("is ", group.count(),
                                  "; expected 1 or more (0 means 1)"));
+    } else if (group.count() > kMaxInstances) {
+      problems->Add(path + ".count",
+                    absl::StrCat("is ", group.count(), "; expected at most ",
+                                 kMaxInstances));
+    } else {
+      total += std::max<int64_t>(1, group.count()) *
+               std::max<int64_t>(1, group.gpus_size());
     }
     const auto kind = group.kind();
     if (kind != ModelInstanceGroup::KIND_CPU &&
@@ -45,6 +59,25 @@ void ValidateInstanceGroups(const inference::ModelConfig& config,
                     "is set on a KIND_CPU group; expected gpus only with "
                     "KIND_GPU or KIND_AUTO");
     }
+  }
+  if (total > kMaxInstances) {
+    problems->Add(
+        "instance_group",
+        absl::StrCat("asks for ", total, " instances in all; expected at most ",
+                     kMaxInstances));
+  }
+}
+
+// The model file is looked up inside each version directory: a name that
+// could leave it (a path, "..") is refused, so a config, including one sent
+// with a load request, cannot make the server open files elsewhere.
+void ValidateModelFilename(const inference::ModelConfig& config,
+                           ValidationProblems* problems) {
+  const std::string& name = config.default_model_filename();
+  if (!name.empty() && !IsPlainFileName(name)) {
+    problems->Add("default_model_filename",
+                  "must be a file name inside the version directory, "
+                  "without '/' and not '.' or '..'");
   }
 }
 
@@ -210,6 +243,7 @@ absl::Status ValidateModelConfig(const inference::ModelConfig& config,
   }
   ValidateTensors(config, &problems);
   ValidateInstanceGroups(config, &problems);
+  ValidateModelFilename(config, &problems);
   ValidateDynamicBatching(config, &problems);
   ValidateVersionPolicy(config, &problems);
   ValidateWarmup(config, &problems);

@@ -327,6 +327,49 @@ TEST(ConfigValidatorTest, QueueBudgetAndLatencyTargetAreMilliseconds) {
   EXPECT_TRUE(ValidateModelConfig(param("latency_target_ms", "500"), "m").ok());
 }
 
+TEST(ConfigValidatorTest, InstanceCountsAreBoundedBeforeAnythingIsCreated) {
+  EXPECT_THAT(
+      std::string(ValidateModelConfig(
+                      With("instance_group { count: 2000000000 }\n"), "m")
+                      .message()),
+      HasSubstr("instance_group[0].count is 2000000000; expected at most 256"));
+  // Groups that each pass can still ask for too many together.
+  EXPECT_THAT(
+      std::string(ValidateModelConfig(With("instance_group { count: 200 }\n"
+                                           "instance_group { count: 200 }\n"),
+                                      "m")
+                      .message()),
+      HasSubstr("instance_group asks for 400 instances in all"));
+  EXPECT_TRUE(
+      ValidateModelConfig(With("instance_group { count: 256 }\n"), "m").ok());
+}
+
+TEST(ConfigValidatorTest, TheModelFileStaysInItsVersionDirectory) {
+  for (const char* name :
+       {"../../etc/passwd", "/etc/passwd", "..", ".", "sub/model.onnx"}) {
+    const std::string config =
+        std::string("default_model_filename: \"") + name + "\"\n";
+    EXPECT_THAT(std::string(ValidateModelConfig(With(config), "m").message()),
+                HasSubstr("default_model_filename must be a file name inside "
+                          "the version directory"))
+        << name;
+  }
+  EXPECT_TRUE(
+      ValidateModelConfig(With("default_model_filename: \"net.onnx\"\n"), "m")
+          .ok());
+}
+
+TEST(ConfigValidatorTest, DimsWhoseProductOverflowsAreRefused) {
+  const std::string m(
+      ValidateModelConfig(
+          With("input { name: \"big\" data_type: TYPE_FP32 dims: [ "
+               "4294967296, 4294967296 ] }\n",
+               /*add_tensors=*/false),
+          "m")
+          .message());
+  EXPECT_THAT(m, HasSubstr("has more than 2^40 elements"));
+}
+
 TEST(ConfigValidatorTest, EnsembleFields) {
   inference::ModelConfig ok = With(
       "platform: \"ensemble\"\n"

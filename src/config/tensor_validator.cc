@@ -60,6 +60,20 @@ void CheckDims(const FieldLabel& field, std::string_view name, const Dims& dims,
         absl::StrCat("is ", dims[i],
                      "; expected a size >= 1, or -1 for any size"));
   }
+  // Element counts are computed in int64 everywhere: a product that
+  // overflows it (or that no memory could hold) is refused here.
+  constexpr int64_t kMaxElements = int64_t{1} << 40;
+  int64_t count = 1;
+  for (int64_t dim : dims) {
+    if (dim < 1) continue;
+    if (count > kMaxElements / dim) {
+      problems->Add(field(std::string(name)),
+                    absl::StrCat("has more than 2^40 elements; expected a "
+                                 "tensor that fits in memory"));
+      return;
+    }
+    count *= dim;
+  }
 }
 
 template <typename Tensor>

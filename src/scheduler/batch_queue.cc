@@ -203,7 +203,7 @@ PendingPtr BatchQueue::Add(PendingPtr r, uint64_t now_ns,
                        "' is overloaded: a request now would finish in about ",
                        (wait + own) / 1000000,
                        " ms, over its default budget of ", budget / 1000000,
-                       " ms (two executions of a full batch; parameters "
+                       " ms (three executions of a full batch; parameters "
                        "queue_budget_ms and latency_target_ms set others); "
                        "retry later"),
           wait);

@@ -346,15 +346,15 @@ TEST(BatchQueueTest, TheDefaultBudgetFollowsTheProfile) {
   q.RecordExecution(4, 1'000 * kUs);
   EXPECT_EQ(q.BudgetNs(), SchedulerOptions::kMinDefaultBudgetNs);
   BatchQueue slow(o);
-  slow.RecordExecution(4, 1'000'000 * kUs);  // two full batches: 2 s
-  EXPECT_EQ(slow.BudgetNs(), 2'000'000 * kUs);
-  // The default bounds the completion: one batch ahead (1 s) and its own
-  // (1 s) fit; two batches ahead do not.
-  for (int i = 0; i < 8; ++i) AddOk(slow, Req(), 0);
+  slow.RecordExecution(4, 1'000'000 * kUs);  // three full batches: 3 s
+  EXPECT_EQ(slow.BudgetNs(), 3'000'000 * kUs);
+  // The default bounds the completion: two batches ahead (2 s) and its
+  // own (1 s) fit; three batches ahead do not.
+  for (int i = 0; i < 12; ++i) AddOk(slow, Req(), 0);
   absl::Status s;
   ASSERT_NE(slow.Add(Req(), 0, &s), nullptr);
-  EXPECT_NE(s.message().find("would finish in about 3000 ms, over its "
-                             "default budget of 2000 ms"),
+  EXPECT_NE(s.message().find("would finish in about 4000 ms, over its "
+                             "default budget of 3000 ms"),
             std::string::npos)
       << s;
 }

@@ -34,7 +34,7 @@ bool Milliseconds(const inference::ModelConfig& config, const std::string& key,
 }  // namespace
 
 uint64_t SchedulerOptions::DefaultBudgetNs(uint64_t full_batch_ns) {
-  return std::max(kMinDefaultBudgetNs, 2 * full_batch_ns);
+  return std::max(kMinDefaultBudgetNs, 3 * full_batch_ns);
 }
 
 size_t SchedulerOptions::DefaultQueueSize(int32_t max_batch_size,

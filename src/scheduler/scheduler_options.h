@@ -51,10 +51,11 @@ struct SchedulerOptions {
   // absorbed but an overload fails fast instead of queueing without bound.
   static size_t DefaultQueueSize(int32_t max_batch_size, size_t instances);
   // The default budget, on a request's predicted completion, for a model
-  // whose full batch takes `full_batch_ns`: two full batches (the one
-  // running, then its own: a full batch per instance is always waiting),
-  // and never under kMinDefaultBudgetNs, so that a fast model's budget is
-  // not jitter.
+  // whose full batch takes `full_batch_ns`: three full batches (the one
+  // running, a full one queued per instance, then its own: the instances
+  // never idle, and a closed loop of twice the users that saturate is not
+  // refused), and never under kMinDefaultBudgetNs, so that a fast model's
+  // budget is not jitter.
   static uint64_t DefaultBudgetNs(uint64_t full_batch_ns);
   static constexpr uint64_t kMinDefaultBudgetNs = 250'000'000;
 

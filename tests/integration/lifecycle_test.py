@@ -393,6 +393,39 @@ def test_uploads_are_validated():
             assert status in (400, 404), status
 
 
+def test_a_hostile_load_config_is_refused_and_the_server_stays_up():
+    """A config sent with a load request that asks for two billion
+    instances, or names a model file outside the version directory, is a
+    400 that names the field; nothing is created, no file outside is
+    opened, and the model already serving keeps serving."""
+    with serval_harness.ModelRepository() as repo:
+        repo.add_model("m", identity_config("m", delay_us=0))
+        secret = os.path.join(repo.path, "secret.onnx")
+        with open(secret, "wb") as f:
+            f.write(b"not a model")
+        with serval_harness.Serval(
+                ARGS.serval, ARGS.backends, [repo.path],
+                extra_args=["--model-control-mode", "explicit",
+                            "--load-model", "m"]) as s:
+            cases = [
+                (identity_json("m", instance_group=[{"count": 2000000000,
+                                                    "kind": "KIND_CPU"}]),
+                 "instance_group[0].count is 2000000000; expected at most 256"),
+                (identity_json("m", default_model_filename="../../secret.onnx"),
+                 "default_model_filename must be a file name inside"),
+                (identity_json("m", default_model_filename=secret),
+                 "default_model_filename must be a file name inside"),
+            ]
+            for config, expected in cases:
+                status, body = load(s, "m", {"config": config})
+                assert status == 400, (status, body)
+                assert expected in body["error"], body
+                assert secret not in body["error"], body
+                assert s.alive()
+                status, body = infer_once(s, "m")
+                assert status == 200, body
+
+
 def test_warmup_runs_before_ready():
     warmup = ('model_warmup [ { name: "zeros" batch_size: 1 count: 3 '
               'inputs { key: "INPUT0" value { data_type: TYPE_FP32 '
@@ -537,6 +570,7 @@ if __name__ == "__main__":
              test_unload_under_load,
              test_failed_reload_keeps_old_version,
              test_uploads_are_validated,
+             test_a_hostile_load_config_is_refused_and_the_server_stays_up,
              test_warmup_runs_before_ready,
              test_api_refused_in_mode_none,
              test_sigterm_drains_in_flight_requests,
