@@ -1,10 +1,11 @@
 #include "batch_codec.h"
-// stub_json.h first: it sets how RapidJSON fails.
+
 #include <algorithm>
 #include <cstring>
 
 #include "serval/backend_util.h"
 #include "stub_json.h"
+#include "tensor_json.h"
 
 namespace serval::python {
 namespace {
@@ -14,7 +15,7 @@ using backend_util::DimsToString;
 using backend_util::ElementSize;
 using backend_util::PluginError;
 using backend_util::ThrowIfError;
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using Writer = JsonWriter;
 
 constexpr uint64_t kAlign = 64;
 
@@ -49,19 +50,6 @@ std::vector<uint64_t> BytesRowStarts(const ServalTensor& t,
     starts.push_back(std::min<uint64_t>(at, t.byte_size));
   }
   return starts;
-}
-
-void WriteShape(Writer& w, const int64_t* shape, uint32_t rank, int64_t first) {
-  w.StartArray();
-  for (uint32_t d = 0; d < rank; ++d) w.Int64(d == 0 ? first : shape[d]);
-  w.EndArray();
-}
-
-int32_t TypeFromName(std::string_view name) {
-  for (int32_t t = SERVAL_TYPE_BOOL; t <= SERVAL_TYPE_BYTES; ++t) {
-    if (name == ApiTypeName(t)) return t;
-  }
-  return SERVAL_TYPE_INVALID;
 }
 
 // pb_utils.TritonError codes to status codes.
@@ -190,20 +178,10 @@ std::string EncodeExecute(const ServalHostApi& host, ServalBatch* batch,
     w.StartArray();
     for (uint32_t t = 0; t < n; ++t) {
       const ServalTensor& tensor = tensors[t];
-      w.StartObject();
-      w.Key("name");
-      w.String(tensor.name);
-      w.Key("datatype");
-      w.String(ApiTypeName(tensor.datatype));
-      w.Key("shape");
-      WriteShape(w, tensor.shape, tensor.rank,
-                 batching ? static_cast<int64_t>((*rows)[i])
-                          : (tensor.rank > 0 ? tensor.shape[0] : 0));
-      w.Key("offset");
-      w.Uint64(base[t] + starts[t][i]);
-      w.Key("size");
-      w.Uint64(starts[t][i + 1] - starts[t][i]);
-      w.EndObject();
+      WriteTensorSpec(w, tensor.name, tensor.datatype, tensor.shape,
+                      tensor.rank,
+                      batching ? static_cast<int64_t>((*rows)[i]) : -1,
+                      base[t] + starts[t][i], starts[t][i + 1] - starts[t][i]);
     }
     w.EndArray();
     w.EndObject();

@@ -3,7 +3,6 @@
 // of its own (python_instance.h). This file is the C ABI: model and
 // instance lifetimes, execute, and auto-complete (the model's static
 // auto_complete_config, run by a short-lived interpreter).
-// stub_json.h first: it sets how RapidJSON fails.
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <poll.h>

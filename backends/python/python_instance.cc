@@ -1,11 +1,12 @@
 #include "python_instance.h"
-// stub_json.h first: it sets how RapidJSON fails.
+
 #include <stdexcept>
 
 #include "batch_codec.h"
 #include "frame_channel.h"
 #include "serval/backend_util.h"
 #include "stub_json.h"
+#include "tensor_json.h"
 
 namespace serval::python {
 namespace {
@@ -13,7 +14,7 @@ namespace {
 using backend_util::ErrorFromCurrent;
 using backend_util::HostError;
 using backend_util::PluginError;
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using Writer = JsonWriter;
 
 // How long finalize() may take when an instance ends.
 constexpr int kFinalizeTimeoutMs = 10'000;
@@ -90,20 +91,8 @@ void OnBlsDone(void* context, const ServalError* error,
   w.StartArray();
   for (uint32_t i = 0; i < count; ++i) {
     const ServalTensor& t = outputs[i];
-    w.StartObject();
-    w.Key("name");
-    w.String(t.name);
-    w.Key("datatype");
-    w.String(backend_util::ApiTypeName(t.datatype));
-    w.Key("shape");
-    w.StartArray();
-    for (uint32_t d = 0; d < t.rank; ++d) w.Int64(t.shape[d]);
-    w.EndArray();
-    w.Key("offset");
-    w.Uint64(payload.size());
-    w.Key("size");
-    w.Uint64(t.byte_size);
-    w.EndObject();
+    WriteTensorSpec(w, t.name, t.datatype, t.shape, t.rank, -1, payload.size(),
+                    t.byte_size);
     payload.append(static_cast<const char*>(t.data), t.byte_size);
   }
   w.EndArray();
@@ -150,13 +139,7 @@ void PythonInstance::HandleBls(const Frame& frame, ServalBatch* batch) {
     for (const auto& dim : t["shape"].GetArray()) {
       shapes.back().push_back(dim.GetInt64());
     }
-    int32_t type = SERVAL_TYPE_INVALID;
-    for (int32_t k = SERVAL_TYPE_BOOL; k <= SERVAL_TYPE_BYTES; ++k) {
-      if (std::string_view(t["datatype"].GetString()) ==
-          backend_util::ApiTypeName(k)) {
-        type = k;
-      }
-    }
+    const int32_t type = TypeFromName(t["datatype"].GetString());
     inputs.push_back({names.back().c_str(), type, shapes.back().data(),
                       static_cast<uint32_t>(shapes.back().size()),
                       frame.payload.data() + offset, size});

@@ -1,6 +1,7 @@
-// RapidJSON for the messages of a Python stub. A message that lacks what it
-// should (a bug, or a stub replaced by something else) must fail a batch,
-// not abort the server: RapidJSON's assertions throw here.
+// RapidJSON for the messages of a Python stub; every file of this plugin
+// includes RapidJSON through this header only. A message that lacks what
+// it should (a bug, or a stub replaced by something else) must fail a
+// batch, not abort the server: RapidJSON's assertions throw here.
 #ifndef SERVAL_BACKENDS_PYTHON_STUB_JSON_H_
 #define SERVAL_BACKENDS_PYTHON_STUB_JSON_H_
 
