@@ -17,6 +17,12 @@ simple_identity, a TensorFlow SavedModel in Triton's copy) and I/O:
                    scores mean nothing, but shapes, reshape and labels are
                    Triton's
 
+the Python backend's add_sub example, a model.py on Triton's Python API
+(triton_python_backend_utils), which serval runs in a stub process:
+
+  add_sub          FP32 INPUT0 + INPUT1 [4] -> OUTPUT0 (sum), OUTPUT1
+                   (difference), dtypes read from the config in initialize()
+
 and one ensemble of them, in Triton's ensemble config format:
 
   simple_chain     simple twice: (INPUT0, INPUT1) -> simple -> (sum,
@@ -232,6 +238,72 @@ ensemble_scheduling {
 """
 
 
+ADD_SUB_CONFIG = """name: "add_sub"
+backend: "python"
+
+input [
+  {
+    name: "INPUT0"
+    data_type: TYPE_FP32
+    dims: [ 4 ]
+  },
+  {
+    name: "INPUT1"
+    data_type: TYPE_FP32
+    dims: [ 4 ]
+  }
+]
+output [
+  {
+    name: "OUTPUT0"
+    data_type: TYPE_FP32
+    dims: [ 4 ]
+  },
+  {
+    name: "OUTPUT1"
+    data_type: TYPE_FP32
+    dims: [ 4 ]
+  }
+]
+
+instance_group [{ kind: KIND_CPU }]
+"""
+
+ADD_SUB_MODEL = '''"""Sum and difference of two FP32 vectors, on Triton's Python API."""
+
+import json
+
+import triton_python_backend_utils as pb_utils
+
+
+class TritonPythonModel:
+    def initialize(self, args):
+        config = json.loads(args["model_config"])
+        self.dtypes = [
+            pb_utils.triton_string_to_numpy(
+                pb_utils.get_output_config_by_name(config, name)["data_type"])
+            for name in ("OUTPUT0", "OUTPUT1")]
+
+    def execute(self, requests):
+        responses = []
+        for request in requests:
+            a = pb_utils.get_input_tensor_by_name(request, "INPUT0").as_numpy()
+            b = pb_utils.get_input_tensor_by_name(request, "INPUT1").as_numpy()
+            responses.append(pb_utils.InferenceResponse(output_tensors=[
+                pb_utils.Tensor("OUTPUT0", (a + b).astype(self.dtypes[0])),
+                pb_utils.Tensor("OUTPUT1", (a - b).astype(self.dtypes[1]))]))
+        return responses
+'''
+
+
+def write_add_sub(model_dir):
+    with open(os.path.join(model_dir, "config.pbtxt"), "w") as f:
+        f.write(ADD_SUB_CONFIG)
+    os.makedirs(os.path.join(model_dir, "1"), exist_ok=True)
+    with open(os.path.join(model_dir, "1", "model.py"), "w") as f:
+        f.write(ADD_SUB_MODEL)
+
+
 def write_chain(model_dir):
     # An ensemble has no model file; its version directory stays empty.
     with open(os.path.join(model_dir, "config.pbtxt"), "w") as f:
@@ -246,6 +318,7 @@ JOBS = {
     "simple_identity": write_identity,
     "densenet_onnx": write_densenet,
     "simple_chain": write_chain,
+    "add_sub": write_add_sub,
 }
 
 

@@ -203,9 +203,13 @@ PythonInstance::~PythonInstance() {
     }
   }
   if (stub_ != nullptr && !stub_->WaitForExit(2000)) stub_->Kill();
+  DropStub();
+}
+
+void PythonInstance::DropStub() {
   {
     std::lock_guard<std::mutex> lock(sender_->mu);
-    sender_->channel = nullptr;
+    sender_->channel = nullptr;  // late BLS answers go nowhere
   }
   stub_.reset();
 }
@@ -255,11 +259,7 @@ void PythonInstance::Start() {
   if (JsonString(d, "op") != "ready") {
     const std::string trace = JsonString(d, "message");
     stub_->WaitForExit(2000);
-    {
-      std::lock_guard<std::mutex> lock(sender_->mu);
-      sender_->channel = nullptr;
-    }
-    stub_.reset();
+    DropStub();
     throw PluginError(SERVAL_INVALID_ARGUMENT,
                       "initialize() failed:\n" + trace);
   }
@@ -292,13 +292,9 @@ void PythonInstance::HandleLog(const std::string& json) {
 void PythonInstance::StubFailed(const std::string& what) {
   // The stub is dead or no longer trusted: make sure it is gone, so the
   // next batch starts a fresh one.
-  {
-    std::lock_guard<std::mutex> lock(sender_->mu);
-    sender_->channel = nullptr;
-  }
   stub_->Kill();
   const std::string how = stub_->ExitDescription();
-  stub_.reset();
+  DropStub();
   const std::string message =
       "its Python stub " + what + " (the process " + how +
       "); the requests it was running failed and a new stub will be started";

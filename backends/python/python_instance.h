@@ -55,6 +55,8 @@ class PythonInstance {
   bool Send(std::string_view json) { return sender_->Send(json); }
   // Ends a stub that failed, with what is known of why.
   [[noreturn]] void StubFailed(const std::string& what);
+  // Forgets the stub (already ended or being ended).
+  void DropStub();
   std::string Label() const;
 
   const ServalHostApi* host_;
