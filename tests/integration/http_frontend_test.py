@@ -13,6 +13,7 @@ import json
 import os
 import socket
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -40,6 +41,7 @@ BINARY_ONLY = [("FP16", "TYPE_FP16", "e", [1.0, -2.0, 0.5]),
 ALL_TYPES = TYPES + BINARY_ONLY
 
 S = None  # the running server
+ARGS = None
 
 
 def model_for(api):
@@ -537,9 +539,65 @@ def test_bad_input_table():
     expect(S.alive(), "server exited")
 
 
+def open_fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_out_of_descriptors_backs_off():
+    """With its descriptors exhausted serval does not spin on accept or
+    flood its log; open connections keep being served, and new ones are
+    taken once descriptors are free again."""
+    with serval_harness.ModelRepository() as repo:
+        repo.add_identity_model("id", [("INPUT0", "TYPE_FP32", [4])])
+        with serval_harness.Serval(ARGS.serval, ARGS.backends, [repo.path]) as s:
+            pid = s.proc.pid
+            kept = s.http_connection(timeout=10)
+            kept.request("GET", "/v2/health/ready")
+            assert kept.getresponse().read() is not None
+            # Room for a few more descriptors, then none.
+            limit = open_fds(pid) + 4
+            subprocess.run(["prlimit", f"--pid={pid}", f"--nofile={limit}:{limit}"],
+                           check=True)
+            clients = []
+            for _ in range(40):
+                c = socket.create_connection(("127.0.0.1", s.http_port), timeout=5)
+                clients.append(c)
+            time.sleep(0.5)
+            before = cpu_seconds(pid)
+            time.sleep(2.0)
+            spent = cpu_seconds(pid) - before
+            assert spent < 0.5, f"serval used {spent:.2f} s of CPU in 2 s while out of descriptors"
+            log = s.log_text()
+            assert log.count("accept failed") <= 3, log.count("accept failed")
+            assert "ulimit -n" in log
+            # The connection opened before is still served.
+            kept.request("GET", "/v2/health/ready")
+            assert kept.getresponse().status == 200
+            for c in clients:
+                c.close()
+            kept.close()
+            # Descriptors free again: a new client is served.
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    status, _, _ = s.request("GET", "/v2/health/live", timeout=2)
+                    if status == 200:
+                        break
+                except OSError:
+                    pass
+                assert time.monotonic() < deadline, "not served after descriptors freed"
+                time.sleep(0.1)
+
+
 def main():
-    global S
+    global S, ARGS
     args = serval_harness.parse_args()
+    ARGS = args
     with serval_harness.ModelRepository() as repo:
         build_repository(repo)
         # Explicit control mode, so that the load/unload API is allowed.
@@ -559,6 +617,7 @@ def main():
                 test_client_disconnect_mid_request, test_repository_unload_load,
                 test_bad_input_table, test_logging_settings,
                 test_error_body_carries_the_request_id, test_health,
+                test_out_of_descriptors_backs_off,
             ], server=S)
         finally:
             rc = S.stop()

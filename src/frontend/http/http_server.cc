@@ -17,6 +17,7 @@ HttpServer::HttpServer(HttpOptions options, ServerApi* api, Executor* blocking)
       stopped_(std::make_shared<std::atomic<bool>>(false)),
       registry_(std::make_shared<SessionRegistry>()),
       acceptor_(*io_),
+      accept_retry_(*io_),
       handler_(api, blocking) {}
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
@@ -78,19 +79,57 @@ void HttpServer::Accept() {
       return;
     }
     if (ec) {
-      spdlog::warn("http: accept failed: {}", ec.message());
-    } else {
-      beast::error_code ignored;
-      socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-      SessionLimits limits;
-      limits.max_body_bytes = options_.max_body_bytes;
-      limits.max_header_bytes = options_.max_header_bytes;
-      limits.max_body_chunks = options_.max_body_chunks;
-      limits.read_timeout = std::chrono::seconds(options_.read_timeout_s);
-      limits.write_timeout = std::chrono::seconds(options_.write_timeout_s);
-      std::make_shared<HttpSession>(io_, stopped_, registry_, std::move(socket),
-                                    limits, &handler_)
-          ->Start();
+      AcceptFailed(ec);
+      return;
+    }
+    beast::error_code ignored;
+    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+    SessionLimits limits;
+    limits.max_body_bytes = options_.max_body_bytes;
+    limits.max_header_bytes = options_.max_header_bytes;
+    limits.max_body_chunks = options_.max_body_chunks;
+    limits.read_timeout = std::chrono::seconds(options_.read_timeout_s);
+    limits.write_timeout = std::chrono::seconds(options_.write_timeout_s);
+    std::make_shared<HttpSession>(io_, stopped_, registry_, std::move(socket),
+                                  limits, &handler_)
+        ->Start();
+    Accept();
+  });
+}
+
+void HttpServer::AcceptFailed(const beast::error_code& ec) {
+  constexpr auto kReportEvery = std::chrono::seconds(10);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_accept_report_ >= kReportEvery) {
+    spdlog::warn(
+        "http: accept failed: {}{}; new connections wait in the listen queue"
+        "{}",
+        ec.message(),
+        unreported_accept_failures_ == 0
+            ? std::string()
+            : absl::StrCat(" (", unreported_accept_failures_,
+                           " more failures since the last report)"),
+        ec == asio::error::no_descriptors
+            ? "; raise the open file limit (ulimit -n) or lower the load"
+            : "");
+    last_accept_report_ = now;
+    unreported_accept_failures_ = 0;
+  } else {
+    ++unreported_accept_failures_;
+  }
+  // Out of descriptors or memory: accepting again at once fails again at
+  // once. Open connections keep being served while the chain waits.
+  const bool exhausted =
+      ec == asio::error::no_descriptors || ec.value() == ENFILE ||
+      ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+  if (!exhausted) {
+    Accept();
+    return;
+  }
+  accept_retry_.expires_after(std::chrono::milliseconds(50));
+  accept_retry_.async_wait([this](beast::error_code wait_ec) {
+    if (wait_ec == asio::error::operation_aborted || !acceptor_.is_open()) {
+      return;
     }
     Accept();
   });
@@ -102,6 +141,7 @@ void HttpServer::Stop() {
     asio::post(*io_, [this] {
       beast::error_code ignored;
       acceptor_.close(ignored);
+      accept_retry_.cancel();
     });
     registry_->CloseAll([](HttpSession& s) { s.CloseSoon(); });
     {

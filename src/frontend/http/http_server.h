@@ -48,12 +48,21 @@ class HttpServer {
  private:
   HttpServer(HttpOptions options, ServerApi* api, Executor* blocking);
   void Accept();
+  // After a failed accept: logs (at most once per interval, with how many
+  // failed since) and, when the process is out of descriptors or memory,
+  // waits before accepting again instead of spinning on the error.
+  void AcceptFailed(const beast::error_code& ec);
 
   const HttpOptions options_;
   std::shared_ptr<asio::io_context> io_;
   std::shared_ptr<std::atomic<bool>> stopped_;
   std::shared_ptr<SessionRegistry> registry_;
   asio::ip::tcp::acceptor acceptor_;
+  // Used by the accept chain only (one accept or one retry outstanding at
+  // a time, so its handlers never run concurrently).
+  asio::steady_timer accept_retry_;
+  std::chrono::steady_clock::time_point last_accept_report_{};
+  uint64_t unreported_accept_failures_ = 0;
   RestHandler handler_;
   std::vector<std::thread> threads_;
   // I/O threads still running; Stop() waits on it with a deadline.
