@@ -141,6 +141,14 @@ absl::Status ConvertFloat(element e, int64_t index, const LeafWalker& w,
     default:
       return w.TypeError(e, index);
   }
+  // A double beyond float's range has no float value (the conversion is
+  // undefined, in practice infinity): refused like an integer out of range.
+  if constexpr (std::is_same_v<T, float>) {
+    if (v > std::numeric_limits<float>::max() ||
+        v < std::numeric_limits<float>::lowest()) {
+      return w.RangeError(index, absl::StrCat(v));
+    }
+  }
   *out = static_cast<T>(v);
   return absl::OkStatus();
 }
