@@ -53,7 +53,14 @@ bool ShapeMatches(std::span<const int64_t> dims,
 }
 
 std::string ShapeToString(std::span<const int64_t> shape) {
-  return absl::StrCat("[", absl::StrJoin(shape, ","), "]");
+  // Shapes come from clients and end up in error messages: a request with
+  // 100,000 dims must not get a 200 KB error back.
+  constexpr size_t kShown = 16;
+  if (shape.size() <= kShown) {
+    return absl::StrCat("[", absl::StrJoin(shape, ","), "]");
+  }
+  return absl::StrCat("[", absl::StrJoin(shape.first(kShown), ","), ",... (",
+                      shape.size(), " dims)]");
 }
 
 }  // namespace serval

@@ -25,7 +25,8 @@ absl::StatusOr<int64_t> ByteSize(DataType type, std::span<const int64_t> shape);
 bool ShapeMatches(std::span<const int64_t> dims,
                   std::span<const int64_t> shape);
 
-// "[1,3,224,224]"
+// "[1,3,224,224]"; past 16 dims "[1,1,...,1,... (100000 dims)]", as it
+// is meant for messages.
 std::string ShapeToString(std::span<const int64_t> shape);
 
 }  // namespace serval

@@ -39,6 +39,9 @@ TEST(ShapeTest, MatchesWithWildcards) {
   EXPECT_FALSE(ShapeMatches(Shape{-1, 3}, Shape{7, 4}));
   EXPECT_FALSE(ShapeMatches(Shape{-1, 3}, Shape{7, 3, 1}));
   EXPECT_EQ(ShapeToString(Shape{1, 3, 224}), "[1,3,224]");
+  // A client's 100,000 dims do not make a 200 KB message.
+  const std::string long_shape = ShapeToString(Shape(100000, 1));
+  EXPECT_EQ(long_shape, "[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,... (100000 dims)]");
 }
 
 }  // namespace
