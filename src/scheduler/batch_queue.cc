@@ -90,9 +90,14 @@ uint64_t BatchQueue::FinishNs(size_t requests, int64_t items,
          OwnBatchNs(items, own_items, /*upper=*/true);
 }
 
+bool BatchQueue::Idle(size_t requests) const {
+  return requests == 0 &&
+         running_.size() < std::max<size_t>(1, options_.instances);
+}
+
 bool BatchQueue::OverBudget(size_t requests, int64_t items,
                             int64_t own_items) const {
-  if (profile_.empty()) return false;
+  if (profile_.empty() || Idle(requests)) return false;
   if (const uint64_t budget = BudgetNs(); budget > 0) {
     // The default bounds the predicted completion; a configured budget
     // (Triton's queue timeout, queue_budget_ms) the wait.
@@ -195,7 +200,10 @@ PendingPtr BatchQueue::Add(PendingPtr r, uint64_t now_ns,
     }
     const uint64_t wait = WaitBehind(requests, ahead, r->batch_size);
     const uint64_t own = OwnBatchNs(ahead, r->batch_size);
-    const uint64_t budget = BudgetNs();
+    // Nothing ahead and an instance free: the request runs at once, and
+    // refusing it would help no one (and, with no execution to learn
+    // from, could keep a model refusing on one slow batch forever).
+    const uint64_t budget = Idle(requests) ? 0 : BudgetNs();
     if (budget > 0 && DefaultBudget() && wait + own > budget) {
       *why = Refusal::kOverBudget;
       *rejected = Refused(
@@ -219,7 +227,7 @@ PendingPtr BatchQueue::Add(PendingPtr r, uint64_t now_ns,
           wait);
       return r;
     }
-    const uint64_t finish = options_.latency_target_ns > 0
+    const uint64_t finish = options_.latency_target_ns > 0 && !Idle(requests)
                                 ? FinishNs(requests, ahead, r->batch_size)
                                 : 0;
     if (finish > options_.latency_target_ns) {

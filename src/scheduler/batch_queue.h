@@ -97,8 +97,11 @@ class BatchQueue {
                       bool upper = false) const;
   // The likely latest completion of such a request, for the target.
   uint64_t FinishNs(size_t requests, int64_t items, int64_t own_items) const;
-  // Whether such a request would be refused by the budget or the target.
+  // Whether such a request would be refused by the budget or the target;
+  // never when it would run at once (Idle).
   bool OverBudget(size_t requests, int64_t items, int64_t own_items) const;
+  // No request queued ahead and an instance free.
+  bool Idle(size_t requests) const;
   int64_t Items(const std::deque<PendingPtr>& q) const;
 
   SchedulerOptions options_;

@@ -449,5 +449,20 @@ TEST(BatchQueueTest, AdaptiveBatchingWaitsForMoreWhileTheyKeepArriving) {
   EXPECT_EQ(q.Next(11'000 * kUs).batch.size(), 2u);
 }
 
+TEST(BatchQueueTest, OneSlowBatchNeverMakesAnIdleModelRefuse) {
+  SchedulerOptions o = Batching(8);
+  BatchQueue q(o);
+  // Full batches are fast (the default budget is its 250 ms floor), then
+  // one batch of one took 2 s: alone, it would be over the budget.
+  q.RecordExecution(8, 8'000 * kUs);
+  q.RecordExecution(1, 2'000'000 * kUs);
+  EXPECT_EQ(q.BudgetNs(), SchedulerOptions::kMinDefaultBudgetNs);
+  EXPECT_FALSE(q.RefusesEveryLevel());
+  AddOk(q, Req(), 0);  // runs at once: admitted, and so the profile learns
+  ASSERT_EQ(q.Next(0).batch.size(), 1u);
+  q.RecordExecution(1, 1'000 * kUs);
+  EXPECT_FALSE(q.RefusesEveryLevel());
+}
+
 }  // namespace
 }  // namespace serval
