@@ -163,6 +163,10 @@ void Scheduler::RunBatch(size_t instance, std::vector<PendingPtr> batch) {
   {
     absl::MutexLock lock(&mu_);
     queue_.RecordExecution(items, times.end_ns - times.start_ns);
+    // Before any response goes out: a client answered now and sending its
+    // next request at once must see the instance free, not the refusal
+    // computed while this batch ran.
+    overloaded_.store(queue_.RefusesEveryLevel(), std::memory_order_relaxed);
   }
   stats_->RecordExecution(items, input_ns, infer_ns, output_ns);
   if (metrics_) metrics_->RecordExecution(items);
