@@ -13,6 +13,7 @@ BatchQueue::BatchQueue(SchedulerOptions options)
     : options_(std::move(options)), profile_(options_.max_batch_size) {
   if (options_.levels.empty()) options_.levels.push_back(QueuePolicy{128});
   levels_.resize(options_.levels.size());
+  level_items_.assign(options_.levels.size(), 0);
 }
 
 uint64_t BatchQueue::DeadlineFor(const PendingRequest& r,
@@ -110,12 +111,13 @@ bool BatchQueue::OverBudget(size_t requests, int64_t items,
          FinishNs(requests, items, own_items) > options_.latency_target_ns;
 }
 
-int64_t BatchQueue::Items(const std::deque<PendingPtr>& q) const {
-  // Only batching needs the items; otherwise the count says it all.
-  if (!options_.dynamic_batching) return 0;
-  int64_t n = 0;
-  for (const auto& r : q) n += r->batch_size;
-  return n;
+void BatchQueue::CountItems(const std::deque<PendingPtr>* q, int64_t items) {
+  // Only batching needs the items; otherwise the count says it all. The
+  // DELAYed queue is behind every level and counts for none.
+  if (!options_.dynamic_batching) return;
+  for (size_t l = 0; l < levels_.size(); ++l) {
+    if (q == &levels_[l]) level_items_[l] += items;
+  }
 }
 
 uint64_t BatchQueue::PredictedWaitNs(uint32_t level, int64_t items) const {
@@ -124,7 +126,7 @@ uint64_t BatchQueue::PredictedWaitNs(uint32_t level, int64_t items) const {
   int64_t ahead = 0;
   for (uint32_t l = 0; l <= level && l < levels_.size(); ++l) {
     requests += levels_[l].size();
-    ahead += Items(levels_[l]);
+    ahead += level_items_[l];
   }
   return WaitBehind(requests, ahead, items);
 }
@@ -140,7 +142,7 @@ bool BatchQueue::RefusesEveryLevel() const {
     const bool full = levels_[l].size() >= options_.levels[l].max_queue_size;
     if (timed) {
       requests += levels_[l].size();
-      ahead += Items(levels_[l]);
+      ahead += level_items_[l];
     }
     const bool late = timed && OverBudget(requests, ahead, 1);
     if (!full && !late) return false;
@@ -196,7 +198,7 @@ PendingPtr BatchQueue::Add(PendingPtr r, uint64_t now_ns,
     int64_t ahead = 0;
     for (uint32_t l = 0; l <= level; ++l) {
       requests += levels_[l].size();
-      ahead += Items(levels_[l]);
+      ahead += level_items_[l];
     }
     const uint64_t wait = WaitBehind(requests, ahead, r->batch_size);
     const uint64_t own = OwnBatchNs(ahead, r->batch_size);
@@ -266,6 +268,7 @@ PendingPtr BatchQueue::Add(PendingPtr r, uint64_t now_ns,
   r->enqueue_ns = now_ns;
   r->deadline_ns = deadline;
   if (r->deadline_ns != 0) ++with_deadline_;
+  CountItems(&levels_[level], r->batch_size);
   levels_[level].push_back(std::move(r));
   ++size_;
   return nullptr;
@@ -282,6 +285,7 @@ void BatchQueue::Purge(uint64_t now_ns, std::vector<PendingPtr>* dropped) {
         continue;
       }
       --with_deadline_;
+      CountItems(&q, -r.batch_size);
       if (options_.levels[l].timeout_action == TimeoutAction::kDelay) {
         // Triton's DELAY: the request stays, behind every request that is
         // still within its timeout.
@@ -335,6 +339,7 @@ BatchQueue::Decision BatchQueue::Next(uint64_t now_ns, bool flush) {
         r.response.status = absl::CancelledError(
             "request cancelled by the client before execution");
         if (r.deadline_ns) --with_deadline_;
+        CountItems(q, -r.batch_size);
         d.dropped.push_back(std::move(q->front()));
         q->pop_front();
         --size_;
@@ -347,6 +352,7 @@ BatchQueue::Decision BatchQueue::Next(uint64_t now_ns, bool flush) {
             " us left, model '", r.request.model_name, "' takes about ",
             run_ns / 1000, " us to execute"));
         --with_deadline_;
+        CountItems(q, -r.batch_size);
         d.dropped.push_back(std::move(q->front()));
         q->pop_front();
         --size_;
@@ -362,6 +368,7 @@ BatchQueue::Decision BatchQueue::Next(uint64_t now_ns, bool flush) {
         }
       }
       total += r.batch_size;
+      CountItems(q, -r.batch_size);
       taken.push_back({std::move(q->front()), q});
       q->pop_front();
       if (!options_.dynamic_batching || total >= max_batch) blocked = true;
@@ -410,6 +417,7 @@ BatchQueue::Decision BatchQueue::Next(uint64_t now_ns, bool flush) {
   }
   // Not yet: put the requests back where they were, in order.
   for (auto it = taken.rbegin(); it != taken.rend(); ++it) {
+    CountItems(it->from, it->request->batch_size);
     it->from->push_front(std::move(it->request));
   }
   d.wake_at_ns = delay_end;
@@ -440,6 +448,7 @@ std::vector<PendingPtr> BatchQueue::DrainAll(const absl::Status& status) {
   for (auto& r : out) r->response.status = status;
   size_ = 0;
   with_deadline_ = 0;
+  std::fill(level_items_.begin(), level_items_.end(), 0);
   return out;
 }
 

@@ -102,13 +102,18 @@ class BatchQueue {
   bool OverBudget(size_t requests, int64_t items, int64_t own_items) const;
   // No request queued ahead and an instance free.
   bool Idle(size_t requests) const;
-  int64_t Items(const std::deque<PendingPtr>& q) const;
+  // Keeps level_items_ in step as requests enter (+) or leave (-) `q`.
+  void CountItems(const std::deque<PendingPtr>* q, int64_t items);
 
   SchedulerOptions options_;
   // One FIFO per priority level, then the queue of DELAYed requests which
   // run after every level.
   std::vector<std::deque<PendingPtr>> levels_;
   std::deque<PendingPtr> delayed_;
+  // Batch items queued per level (0 without dynamic batching), kept as
+  // requests come and go so that a prediction, made for every request,
+  // does not walk the queue.
+  std::vector<int64_t> level_items_;
   size_t size_ = 0;
   size_t with_deadline_ = 0;
   uint64_t next_sequence_ = 0;

@@ -464,5 +464,24 @@ TEST(BatchQueueTest, OneSlowBatchNeverMakesAnIdleModelRefuse) {
   EXPECT_FALSE(q.RefusesEveryLevel());
 }
 
+TEST(BatchQueueTest, QueuedItemsStayCountedThroughPutBacksAndDrains) {
+  BatchQueue q(Batching(4, /*delay_us=*/500));
+  q.RecordExecution(4, 10'000 * kUs);
+  for (int i = 0; i < 3; ++i) AddOk(q, Req(), 0);  // 3 items
+  // 3 + 2 items: two batches of 4 on one instance, one round ahead.
+  EXPECT_EQ(q.PredictedWaitNs(0, 2), 10'000 * kUs);
+  // A partial batch waits for its delay: taken, then put back.
+  EXPECT_TRUE(q.Next(100 * kUs).batch.empty());
+  EXPECT_EQ(q.PredictedWaitNs(0, 2), 10'000 * kUs);
+  ASSERT_EQ(q.Next(600 * kUs).batch.size(), 3u);  // the delay is over
+  q.RecordExecution(3, 10'000 * kUs);
+  EXPECT_EQ(q.PredictedWaitNs(0, 2), 0u);  // nothing queued
+  AddOk(q, Req(3), 700 * kUs);
+  q.DrainAll(absl::CancelledError("stopping"));
+  AddOk(q, Req(1), 800 * kUs);
+  // 1 + 2 items fit one batch; had the drained 3 stayed counted, 6 would not.
+  EXPECT_EQ(q.PredictedWaitNs(0, 2), 0u);
+}
+
 }  // namespace
 }  // namespace serval
