@@ -28,6 +28,8 @@ APT_PACKAGES=(
   nginx wrk prometheus
   # Python peers of bench/compare.sh (bench/peers/).
   python3-fastapi uvicorn python3-flask gunicorn
+  # Renders the `serval tune` report headless in its test.
+  chromium
 )
 
 missing=()

@@ -5,6 +5,7 @@
 #include "server/serve_command.h"
 #include "server/server.h"
 #include "tools/perf/perf_command.h"
+#include "tools/tune/tune_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   serval::AddServeCommand(&app, &exit_code);
   serval::AddPerfCommand(&app, &exit_code);
+  serval::AddTuneCommand(&app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

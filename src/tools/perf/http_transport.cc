@@ -298,6 +298,12 @@ absl::StatusOr<std::unique_ptr<Transport>> CreateHttpTransport(
 absl::StatusOr<std::pair<int, std::string>> HttpGet(const std::string& host,
                                                     int port,
                                                     const std::string& target) {
+  return HttpCall(host, port, "GET", target, "", 30);
+}
+
+absl::StatusOr<std::pair<int, std::string>> HttpCall(
+    const std::string& host, int port, const std::string& method,
+    const std::string& target, const std::string& body, int timeout_s) {
   asio::io_context io;
   beast::error_code ec;
   tcp::resolver resolver(io);
@@ -306,14 +312,19 @@ absl::StatusOr<std::pair<int, std::string>> HttpGet(const std::string& host,
     return absl::UnavailableError(
         absl::StrCat("resolve ", host, ": ", ec.message()));
   beast::tcp_stream stream(io);
-  stream.expires_after(std::chrono::seconds(30));
+  stream.expires_after(std::chrono::seconds(timeout_s));
   stream.connect(results, ec);
   if (ec) {
     return absl::UnavailableError(
         absl::StrCat("connect ", host, ":", port, ": ", ec.message()));
   }
-  Request req(bhttp::verb::get, target, 11);
+  Request req(bhttp::string_to_verb(method), target, 11);
   req.set(bhttp::field::host, host);
+  if (method != "GET") {
+    req.set(bhttp::field::content_type, "application/json");
+    req.body() = body;
+    req.prepare_payload();
+  }
   bhttp::write(stream, req, ec);
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
@@ -321,7 +332,7 @@ absl::StatusOr<std::pair<int, std::string>> HttpGet(const std::string& host,
   if (!ec) bhttp::read(stream, buffer, parser, ec);
   if (ec) {
     return absl::UnavailableError(
-        absl::StrCat("GET ", target, ": ", ec.message()));
+        absl::StrCat(method, " ", target, ": ", ec.message()));
   }
   stream.socket().shutdown(tcp::socket::shutdown_both, ec);
   return std::make_pair(static_cast<int>(parser.get().result_int()),

@@ -24,6 +24,12 @@ absl::StatusOr<std::pair<int, std::string>> HttpGet(const std::string& host,
                                                     int port,
                                                     const std::string& target);
 
+// One blocking request with a JSON body (none for GET) on a fresh
+// connection, given `timeout_s` in all: (HTTP status, body).
+absl::StatusOr<std::pair<int, std::string>> HttpCall(
+    const std::string& host, int port, const std::string& method,
+    const std::string& target, const std::string& body, int timeout_s);
+
 }  // namespace serval::perf
 
 #endif  // SERVAL_TOOLS_PERF_HTTP_TRANSPORT_H_
