@@ -239,7 +239,7 @@ def run(server, repo, work):
             seen = []
             for line in proc.stderr:
                 seen.append(line)
-                if line.startswith("[2] "):
+                if line.startswith("[2/<=80] "):
                     proc.send_signal(signal.SIGINT)
                     break
             rest = proc.communicate(timeout=60)[1]

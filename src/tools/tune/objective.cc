@@ -17,6 +17,32 @@ double TrialFigures::ErrorFraction() const {
   return total > 0 ? static_cast<double>(errors) / total : 1.0;
 }
 
+TrialFigures AddRun(const TrialFigures& a, const TrialFigures& b) {
+  TrialFigures m = a;
+  if (!b.error.empty()) {
+    m.error = absl::StrCat("failed when measured again: ", b.error);
+    return m;
+  }
+  const double n = a.runs;
+  auto mean = [n](double x, double y) { return (x * n + y) / (n + 1); };
+  for (double TrialFigures::*f :
+       {&TrialFigures::throughput, &TrialFigures::p50_ms, &TrialFigures::p95_ms,
+        &TrialFigures::p99_ms, &TrialFigures::queue_us,
+        &TrialFigures::compute_input_us, &TrialFigures::compute_infer_us,
+        &TrialFigures::compute_output_us, &TrialFigures::server_request_us,
+        &TrialFigures::avg_batch, &TrialFigures::cpu_cores,
+        &TrialFigures::load_ms, &TrialFigures::setup_ms,
+        &TrialFigures::measure_s}) {
+    m.*f = mean(a.*f, b.*f);
+  }
+  m.rss_mb = std::max(a.rss_mb, b.rss_mb);
+  m.successes = a.successes + b.successes;
+  m.errors = a.errors + b.errors;
+  m.stable = a.stable && b.stable;
+  m.runs = a.runs + 1;
+  return m;
+}
+
 std::string Objective::Describe() const {
   std::vector<std::string> terms;
   auto term = [&terms](const char* name, double w) {

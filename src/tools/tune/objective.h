@@ -26,9 +26,15 @@ struct TrialFigures {
   double load_ms = 0;    // the load request, answered once READY
   double setup_ms = 0;   // from READY to the first request measured
   double measure_s = 0;  // warm-up and windows
+  int runs = 1;          // measurements averaged into these figures
 
   double ErrorFraction() const;
 };
+
+// `a` (the mean of a.runs measurements) with one more measurement `b`:
+// means of the rates, latencies and times, sums of the counts, the larger
+// RSS; an error in `b` makes the whole an error.
+TrialFigures AddRun(const TrialFigures& a, const TrialFigures& b);
 
 // Weights of the terms to optimise; each term is the trial's figure
 // relative to the reference trial's, so a weight is the value of a

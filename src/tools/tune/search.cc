@@ -1,5 +1,7 @@
 #include "tools/tune/search.h"
 
+#include <set>
+
 namespace serval::tune {
 
 std::optional<Assessment> Search::Eval(const Point& raw) {
@@ -117,9 +119,14 @@ std::optional<Point> Search::Quick() {
     seeds.push_back(many);
     seeds.push_back(wide);
   }
+  // A seed the climbs above already measured still climbs: its
+  // neighbourhood is what the main climb did not explore.
+  std::set<Point> climbed = {space_->Canonical(base)};
   for (const Point& s : seeds) {
     if (stopped_) break;
-    if (!space_->Valid(s) || cache_.count(space_->Canonical(s))) continue;
+    if (!space_->Valid(s) || !climbed.insert(space_->Canonical(s)).second) {
+      continue;
+    }
     Climb(s, all);
   }
   // The baseline is the best the default configuration did at any load.

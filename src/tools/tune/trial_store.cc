@@ -1,5 +1,7 @@
 #include "tools/tune/trial_store.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "rapidjson/document.h"
@@ -84,6 +86,7 @@ std::string TrialsToJson(const RunInfo& run, const std::vector<Trial>& trials) {
     Str(w, "error", f.error);
     Num(w, "successes", static_cast<double>(f.successes));
     Num(w, "errors", static_cast<double>(f.errors));
+    Num(w, "runs", f.runs);
     w.Key("stable");
     w.Bool(f.stable);
     for (const Field& field : kFigures) Num(w, field.name, f.*field.member);
@@ -101,18 +104,18 @@ std::string TrialsToJson(const RunInfo& run, const std::vector<Trial>& trials) {
 std::string TrialsToCsv(const std::vector<Trial>& trials) {
   std::string out =
       "model,instances,threads,max_batch_size,queue_delay_us,preferred,load,"
-      "feasible,score,error,successes,errors,stable";
+      "feasible,score,error,successes,errors,runs,stable";
   for (const Field& field : kFigures) absl::StrAppend(&out, ",", field.name);
   absl::StrAppend(&out, ",why\n");
   for (const Trial& t : trials) {
     const Candidate& c = t.candidate;
     const TrialFigures& f = t.figures;
-    absl::StrAppendFormat(&out, "%s,%d,%d,%d,%d,%s,%g,%d,%.4f,%s,%d,%d,%d",
+    absl::StrAppendFormat(&out, "%s,%d,%d,%d,%d,%s,%g,%d,%.4f,%s,%d,%d,%d,%d",
                           CsvText(c.model), c.instances, c.threads,
                           c.max_batch_size, c.delay_us, CsvText(c.preferred),
                           c.load, t.assessment.feasible ? 1 : 0,
                           t.assessment.score, CsvText(f.error), f.successes,
-                          f.errors, f.stable ? 1 : 0);
+                          f.errors, f.runs, f.stable ? 1 : 0);
     for (const Field& field : kFigures) {
       absl::StrAppendFormat(&out, ",%.3f", f.*field.member);
     }
@@ -153,6 +156,7 @@ absl::StatusOr<StoredRun> TrialsFromJson(const std::string& text) {
     f.error = str(o, "error");
     f.successes = static_cast<int64_t>(num(o, "successes"));
     f.errors = static_cast<int64_t>(num(o, "errors"));
+    f.runs = std::max(1, static_cast<int>(num(o, "runs")));
     f.stable =
         o.HasMember("stable") && o["stable"].IsBool() && o["stable"].GetBool();
     for (const Field& field : kFigures) f.*field.member = num(o, field.name);

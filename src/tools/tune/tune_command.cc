@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -42,11 +43,12 @@ struct TuneCli {
   double request_rate = 0;
   std::string concurrency, instances, threads, max_batch, delay_us, preferred;
   int cores = 0;
-  int64_t window_ms = 2000;
-  double warmup_s = 1;
+  int64_t window_ms = 1000;
+  double warmup_s = 0.5;
   double stability_percent = 10;
   int max_windows = 5;
   int max_trials = 0;
+  int confirm = 3;
   double time_limit_min = 0;
   double start_load = 0;
   std::string output_dir;
@@ -175,6 +177,7 @@ int Run(TuneCli& o) {
   t.max_trials = o.max_trials > 0 ? o.max_trials : (t.brute ? 0 : 80);
   t.time_limit_s = o.time_limit_min * 60;
   t.apply = o.apply;
+  t.confirm = o.confirm;
   t.fresh = o.fresh;
   if (o.start_load > 0) t.search.start_load = o.start_load;
   t.output_dir =
@@ -218,7 +221,8 @@ int Run(TuneCli& o) {
           "give --url (a running serval) or --model-repository (tune starts "
           "one), not both"));
     }
-    mkdir(t.output_dir.c_str(), 0755);
+    std::error_code ec;
+    std::filesystem::create_directories(t.output_dir, ec);
     LaunchOptions lo;
     lo.serval = SelfPath();
     lo.repositories = o.repositories;
@@ -370,10 +374,10 @@ void AddTuneCommand(CLI::App* app, int* exit_code) {
                   "(default 8)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("-p,--measurement-interval", o.window_ms,
-                  "Measurement window in ms (default 2000)")
+                  "Measurement window in ms (default 1000)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--warmup", o.warmup_s,
-                  "Warm-up seconds per trial (default 1)");
+                  "Warm-up seconds per trial (default 0.5)");
   cmd->add_option("-s,--stability-percentage", o.stability_percent,
                   "Throughput and p99 of 3 windows within this % (default 10)");
   cmd->add_option("-r,--max-windows", o.max_windows,
@@ -383,6 +387,11 @@ void AddTuneCommand(CLI::App* app, int* exit_code) {
                   "Measure at most this many trials (default 80 for quick, no "
                   "limit for brute)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--confirm", o.confirm,
+                  "Measure the best N configurations (and the default) once "
+                  "more and choose on the mean of both runs (default 3; 0: "
+                  "off)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--time-limit-min", o.time_limit_min,
                   "Start no trial after this many minutes")
       ->check(CLI::PositiveNumber);

@@ -32,9 +32,13 @@ struct TunerOptions {
   int max_trials = 0;       // new measurements at most; 0: no limit
   double time_limit_s = 0;  // 0: no limit
   std::string output_dir;
-  std::string config_out;   // the winning config.pbtxt
-  bool apply = false;       // leave the best configuration loaded
-  bool fresh = false;       // ignore an earlier results file
+  std::string config_out;  // the winning config.pbtxt
+  bool apply = false;      // leave the best configuration loaded
+  bool fresh = false;      // ignore an earlier results file
+  // The best `confirm` configurations (and the baseline) are measured once
+  // more and judged on the mean: one lucky window does not pick the
+  // winner. 0: off.
+  int confirm = 3;
   std::string measurement;  // measurement settings, for resuming
 };
 
@@ -62,6 +66,9 @@ class Tuner {
  private:
   absl::Status Prepare();
   std::optional<Assessment> Evaluate(const Point& p);
+  // Measures the leading trials again; the best of them becomes best_.
+  void Confirm();
+  void Reassess();
   absl::Status Restore(const Trial* best);
   absl::Status WriteOutputs(bool final_write);
   int IndexOf(const std::optional<Point>& p) const;
@@ -80,6 +87,7 @@ class Tuner {
   std::map<std::string, Trial> previous_;  // by key, from the results file
   std::vector<Trial> trials_;
   std::map<std::string, int> trial_index_;  // key -> index in trials_
+  std::map<std::string, Point> point_of_;   // key -> its point
   int measured_ = 0;
   int64_t start_ns_ = 0;
   std::optional<Point> best_, baseline_;
