@@ -7,9 +7,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/thread_name.h"
@@ -20,21 +23,12 @@ namespace serval {
 namespace {
 
 constexpr size_t kMaxRequestBytes = 16 * 1024;
-constexpr int kIoTimeoutMs = 2000;
-
-// Writes all of `data` or gives up after the timeout (a stalled scraper
-// must not stall the next one for long).
-void WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      data.remove_prefix(static_cast<size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    return;
-  }
-}
+// A scrape (request and answer) must be over within this; Prometheus's
+// own scrape timeout is 10 s by default.
+constexpr int64_t kConnectionTimeoutMs = 10000;
+// Connections served at once; more wait in the listen backlog.
+constexpr int kMaxConnections = 64;
+constexpr int64_t kAcceptRetryMs = 50;
 
 std::string Response(int code, std::string_view reason,
                      std::string_view content_type, std::string_view body) {
@@ -57,12 +51,13 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
     return absl::InvalidArgumentError(absl::StrCat(
         "metrics address '", options.address, "' is not an IPv4 address"));
   }
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  // Non-blocking: the loop accepts until EAGAIN.
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return absl::InternalError("cannot create the metrics socket");
   const int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      listen(fd, 16) != 0) {
+      listen(fd, 128) != 0) {
     const int err = errno;
     close(fd);
     return absl::UnavailableError(
@@ -105,66 +100,139 @@ void MetricsHttpServer::Stop() {
   close(wake_write_);
 }
 
-void MetricsHttpServer::Loop() {
-  while (true) {
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_read_, POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      spdlog::error("metrics endpoint stops: poll failed: {}",
-                    std::strerror(errno));
-      return;
-    }
-    if (fds[1].revents != 0) return;
-    if ((fds[0].revents & POLLIN) == 0) continue;
-    const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    Serve(fd);
-    close(fd);
-  }
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
-void MetricsHttpServer::Serve(int fd) {
-  timeval tv{kIoTimeoutMs / 1000, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  std::string request;
-  char buf[4096];
-  while (request.find("\r\n\r\n") == std::string::npos) {
-    if (request.size() > kMaxRequestBytes) {
-      WriteAll(fd, Response(431, "Request Header Fields Too Large",
-                            "text/plain", "request too large\n"));
-      return;
-    }
-    const ssize_t n = recv(fd, buf, sizeof(buf), 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // closed or timed out before a full request
-    request.append(buf, static_cast<size_t>(n));
-  }
+}  // namespace
+
+std::string MetricsHttpServer::Answer(std::string_view request,
+                                      const RenderFn& render) {
   // Request line: METHOD SP TARGET SP VERSION.
-  const std::string_view line =
-      std::string_view(request).substr(0, request.find("\r\n"));
+  const std::string_view line = request.substr(0, request.find("\r\n"));
   const size_t sp1 = line.find(' ');
-  const size_t sp2 = line.find(' ', sp1 + 1);
+  const size_t sp2 =
+      sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
   if (sp1 == std::string_view::npos || sp2 == std::string_view::npos) {
-    WriteAll(fd, Response(400, "Bad Request", "text/plain", "bad request\n"));
-    return;
+    return Response(400, "Bad Request", "text/plain", "bad request\n");
   }
   const std::string_view method = line.substr(0, sp1);
   std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   target = target.substr(0, target.find('?'));
   if (target != "/metrics") {
-    WriteAll(fd, Response(404, "Not Found", "text/plain",
-                          "only /metrics is served on this port\n"));
-    return;
+    return Response(404, "Not Found", "text/plain",
+                    "only /metrics is served on this port\n");
   }
   if (method != "GET" && method != "HEAD") {
-    WriteAll(fd,
-             Response(405, "Method Not Allowed", "text/plain", "use GET\n"));
-    return;
+    return Response(405, "Method Not Allowed", "text/plain", "use GET\n");
   }
-  std::string response = Response(200, "OK", kExpositionContentType, render_());
+  std::string response = Response(200, "OK", kExpositionContentType, render());
   if (method == "HEAD") response.resize(response.find("\r\n\r\n") + 4);
-  WriteAll(fd, response);
+  return response;
+}
+
+void MetricsHttpServer::Loop() {
+  // Every connection is served side by side from this one thread, with
+  // non-blocking sockets and a deadline each: a client trickling its
+  // request or not reading its answer holds its own connection only, and
+  // not past kConnectionTimeoutMs.
+  struct Connection {
+    int fd;
+    int64_t deadline_ms;
+    std::string in, out;
+    size_t sent = 0;
+    bool answered = false;
+  };
+  std::vector<Connection> conns;
+  int64_t accept_paused_until_ms = 0;
+  std::vector<pollfd> fds;
+  while (true) {
+    const int64_t now = NowMs();
+    fds.clear();
+    fds.push_back({wake_read_, POLLIN, 0});
+    const bool accepting = static_cast<int>(conns.size()) < kMaxConnections &&
+                           now >= accept_paused_until_ms;
+    fds.push_back({accepting ? listen_fd_ : -1, POLLIN, 0});
+    int64_t next_ms = accepting ? -1 : accept_paused_until_ms;
+    for (const Connection& c : conns) {
+      fds.push_back(
+          {c.fd, static_cast<short>(c.answered ? POLLOUT : POLLIN), 0});
+      if (next_ms < 0 || c.deadline_ms < next_ms) next_ms = c.deadline_ms;
+    }
+    const int timeout =
+        next_ms < 0 ? -1
+                    : static_cast<int>(std::max<int64_t>(0, next_ms - now));
+    if (poll(fds.data(), fds.size(), timeout) < 0) {
+      if (errno == EINTR) continue;
+      spdlog::error("metrics endpoint stops: poll failed: {}",
+                    std::strerror(errno));
+      break;
+    }
+    if (fds[0].revents != 0) break;
+    // Connections first (their indexes match fds[2..]), then new ones.
+    const int64_t after = NowMs();
+    for (size_t i = 0; i < conns.size(); ++i) {
+      Connection& c = conns[i];
+      const short ev = fds[i + 2].revents;
+      bool done = after >= c.deadline_ms;
+      if (!done && !c.answered && (ev & (POLLIN | POLLHUP | POLLERR))) {
+        char buf[4096];
+        const ssize_t n = recv(c.fd, buf, sizeof(buf), 0);
+        if (n > 0) {
+          c.in.append(buf, static_cast<size_t>(n));
+          if (c.in.find("\r\n\r\n") != std::string::npos) {
+            c.out = Answer(c.in, render_);
+            c.answered = true;
+          } else if (c.in.size() > kMaxRequestBytes) {
+            c.out = Response(431, "Request Header Fields Too Large",
+                             "text/plain", "request too large\n");
+            c.answered = true;
+          }
+        } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+          done = true;  // closed before a full request
+        }
+      }
+      if (!done && c.answered && (ev & (POLLOUT | POLLHUP | POLLERR))) {
+        const ssize_t n = send(c.fd, c.out.data() + c.sent,
+                               c.out.size() - c.sent, MSG_NOSIGNAL);
+        if (n > 0) {
+          c.sent += static_cast<size_t>(n);
+          done = c.sent == c.out.size();
+        } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+          done = true;
+        }
+      }
+      if (done) {
+        close(c.fd);
+        c.fd = -1;
+      }
+    }
+    conns.erase(std::remove_if(conns.begin(), conns.end(),
+                               [](const Connection& c) { return c.fd < 0; }),
+                conns.end());
+    if (accepting && (fds[1].revents & POLLIN)) {
+      while (static_cast<int>(conns.size()) < kMaxConnections) {
+        const int fd =
+            accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd >= 0) {
+          conns.push_back({fd, NowMs() + kConnectionTimeoutMs, {}, {}});
+          continue;
+        }
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+            errno == ENOMEM) {
+          // Out of descriptors: the pending connection stays queued, and
+          // polling the listener now would spin; look again shortly.
+          accept_paused_until_ms = NowMs() + kAcceptRetryMs;
+        }
+        break;
+      }
+    }
+  }
+  for (const Connection& c : conns) close(c.fd);
 }
 
 }  // namespace serval

@@ -1,7 +1,9 @@
 // MetricsHttpServer: the small HTTP/1.1 listener of the metrics port. One
-// thread, plain sockets, one request per connection (Connection: close):
-// Prometheus scrapes every few seconds, so simplicity beats throughput,
-// and /metrics keeps answering whatever the REST frontend is doing.
+// thread polling non-blocking sockets, one request per connection
+// (Connection: close), connections served side by side with a deadline
+// each, so a slow or idle client cannot delay a scrape: Prometheus scrapes
+// every few seconds, and /metrics keeps answering whatever the REST
+// frontend is doing.
 // GET /metrics calls `render` for the page; anything else is 404/405.
 // Owns its thread and socket; Stop() is idempotent and joins the thread.
 #ifndef SERVAL_METRICS_METRICS_HTTP_SERVER_H_
@@ -11,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "absl/status/statusor.h"
@@ -37,11 +40,13 @@ class MetricsHttpServer {
   void Stop();
   uint16_t port() const { return port_; }
 
+  // The whole response to one complete request header block.
+  static std::string Answer(std::string_view request, const RenderFn& render);
+
  private:
   MetricsHttpServer(int listen_fd, int wake_read, int wake_write, uint16_t port,
                     RenderFn render);
   void Loop();
-  void Serve(int fd);
 
   int listen_fd_;
   int wake_read_;  // Stop() writes a byte to wake_write_ to end Loop()

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -268,6 +269,58 @@ TEST(MetricsHttpServerTest, ServesMetricsAndRefusesOtherPaths) {
   (*server)->Stop();
   (*server)->Stop();  // idempotent
   EXPECT_EQ(HttpGet(port, "GET /metrics HTTP/1.1\r\n\r\n"), "connect failed");
+}
+
+int Connect(uint16_t port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST(MetricsHttpServerTest, SlowAndIdleClientsDoNotDelayAScrape) {
+  auto server = MetricsHttpServer::Start({"127.0.0.1", 0},
+                                         [] { return std::string("up 1\n"); });
+  ASSERT_TRUE(server.ok()) << server.status();
+  const uint16_t port = (*server)->port();
+  // Idle connections, and one sending half a request.
+  std::vector<int> idle;
+  for (int i = 0; i < 10; ++i) idle.push_back(Connect(port));
+  const int slow = Connect(port);
+  ASSERT_GE(slow, 0);
+  (void)!write(slow, "GET /met", 8);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THAT(HttpGet(port, "GET /metrics HTTP/1.1\r\n\r\n"),
+              HasSubstr("\r\n\r\nup 1\n"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start,
+            std::chrono::milliseconds(500));
+  // The slow client still gets its answer once it finishes.
+  (void)!write(slow, "rics HTTP/1.1\r\n\r\n", 17);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(slow, buf, sizeof(buf))) > 0) out.append(buf, n);
+  EXPECT_THAT(out, HasSubstr("HTTP/1.1 200 OK"));
+  close(slow);
+  for (int fd : idle) close(fd);
+}
+
+TEST(MetricsHttpServerTest, AnswersFollowTheRequestLine) {
+  auto render = [] { return std::string("x 1\n"); };
+  EXPECT_THAT(MetricsHttpServer::Answer("garbage\r\n\r\n", render),
+              HasSubstr("HTTP/1.1 400"));
+  EXPECT_THAT(
+      MetricsHttpServer::Answer("HEAD /metrics HTTP/1.1\r\n\r\n", render),
+      ::testing::EndsWith("\r\n\r\n"));
+  EXPECT_THAT(
+      MetricsHttpServer::Answer("GET /metrics?x=1 HTTP/1.1\r\n\r\n", render),
+      HasSubstr("x 1\n"));
 }
 
 }  // namespace

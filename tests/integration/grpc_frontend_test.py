@@ -445,6 +445,38 @@ class StreamTest(GrpcTestCase):
         self.assertEqual(list(responses), [])
 
 
+class StreamBackpressureTest(GrpcTestCase):
+    def test_a_client_that_never_reads_does_not_grow_the_server(self):
+        # 1 MB requests answered by 1 MB responses, sent without reading
+        # one: the server stops reading the stream once a bounded number
+        # are unwritten, and the client's sends wait on flow control.
+        payload = np.zeros(256 * 1024, np.float32).tobytes()
+        before = SERVER.rss_bytes()
+        sent = []
+
+        def requests():
+            for i in range(400):
+                sent.append(i)
+                yield infer_request("identity_fp32", "FP32", [1, 256 * 1024],
+                                    payload, f"r{i}")
+
+        responses = self.stub.ModelStreamInfer(requests())
+        # Wait until sending stalls: the count stops moving.
+        last, still = -1, 0
+        deadline = time.monotonic() + 30
+        while still < 10 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            still = still + 1 if len(sent) == last else 0
+            last = len(sent)
+        grown = SERVER.rss_bytes() - before
+        self.assertLess(len(sent), 400, "the server read every request")
+        self.assertLess(grown, 300 * 1024 * 1024, f"grew {grown} bytes")
+        # Reading the responses lets the rest through, all answered.
+        got = [next(responses).infer_response.id for _ in range(400)]
+        self.assertEqual(sorted(got), sorted(f"r{i}" for i in range(400)))
+        responses.cancel()
+
+
 class DeadlineAndCancellationTest(GrpcTestCase):
     def delay_request(self, request_id):
         return infer_request("identity_delay", "FP32", [1],

@@ -197,6 +197,14 @@ class Serval:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def rss_bytes(self):
+        """The server's resident memory now (VmRSS)."""
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmRSS")
+
     def log_text(self):
         try:
             with open(self.log_path, "rb") as f:

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <memory>
 
+#include "frontend/grpc/grpc_status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -198,6 +199,30 @@ TEST(ErrorTextTest, AppendsIdOnce) {
   EXPECT_EQ(ErrorText(absl::NotFoundError("[r7] no model"), "r7"),
             "[r7] no model");
   EXPECT_EQ(ErrorText(absl::NotFoundError("no model"), ""), "no model");
+}
+
+}  // namespace
+}  // namespace serval
+
+namespace serval {
+namespace {
+
+TEST(GrpcStatusTest, AHugeMessageIsCutBelowTheClientsMetadataLimit) {
+  const std::string name(100000, 'n');
+  grpc::Status s =
+      ToGrpcStatus(absl::NotFoundError("model '" + name + "é' not found"));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_LE(s.error_message().size(), kMaxStatusMessageBytes);
+  EXPECT_NE(s.error_message().find("bytes in all)"), std::string::npos);
+  EXPECT_EQ(ToGrpcStatus(absl::NotFoundError("short")).error_message(),
+            "short");
+  // Never cut inside a character.
+  std::string accents;
+  for (int i = 0; i < 3000; ++i) accents += "é";
+  const std::string cut = BoundedStatusMessage(accents);
+  const size_t dots = cut.find("...");
+  ASSERT_NE(dots, std::string::npos);
+  EXPECT_EQ(dots % 2, 0u);
 }
 
 }  // namespace

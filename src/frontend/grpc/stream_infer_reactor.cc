@@ -28,9 +28,10 @@ struct StreamRequest final : InferCompletion {
 };
 
 // Reads are chained one at a time; each decoded request runs concurrently
-// with later reads. Writes are serialized through `queue_` (gRPC allows one
-// outstanding write). Start*/Finish are never called with mu_ held: gRPC
-// may run a reaction inline on the calling thread.
+// with later reads, up to kMaxUnwritten requests unanswered or unwritten.
+// Writes are serialized through `queue_` (gRPC allows one outstanding write).
+// Start*/Finish are never called with mu_ held: gRPC may run a reaction inline
+// on the calling thread.
 class StreamInferReactor
     : public grpc::ServerBidiReactor<ModelInferRequest,
                                      ModelStreamInferResponse> {
@@ -53,17 +54,25 @@ class StreamInferReactor
       return;
     }
     std::unique_ptr<StreamRequest> request = std::move(next_read_);
+    bool read_more;
     {
       absl::MutexLock lock(&mu_);
       ++pending_;
+      // Backpressure: with kMaxUnwritten requests read and not yet written
+      // back, stop reading until a write completes. A client that sends
+      // and never reads then fills HTTP/2's flow-control window and waits,
+      // instead of growing the server by a response per request.
+      read_more = UnwrittenLocked() < kMaxUnwritten;
+      read_paused_ = !read_more;
     }
-    StartNextRead();
+    if (read_more) StartNextRead();
     Process(std::move(request));
   }
 
   void OnWriteDone(bool ok) override {
     const ModelStreamInferResponse* next = nullptr;
     bool finish = false;
+    bool resume_reading = false;
     {
       absl::MutexLock lock(&mu_);
       writing_.reset();
@@ -71,6 +80,10 @@ class StreamInferReactor
         // The client is gone; nothing more can be delivered.
         write_failed_ = true;
         queue_.clear();
+      }
+      if (read_paused_ && UnwrittenLocked() < kMaxUnwritten) {
+        read_paused_ = false;
+        resume_reading = true;
       }
       if (!queue_.empty()) {
         writing_ = std::move(queue_.front());
@@ -80,6 +93,8 @@ class StreamInferReactor
         finish = ShouldFinishLocked();
       }
     }
+    // No read is in flight while paused, so the read chain continues here.
+    if (resume_reading) StartNextRead();
     if (next != nullptr) {
       StartWrite(next);
     } else if (finish) {
@@ -137,10 +152,17 @@ class StreamInferReactor
   void Deliver(std::unique_ptr<ModelStreamInferResponse> response) {
     const ModelStreamInferResponse* next = nullptr;
     bool finish = false;
+    bool resume_reading = false;
     {
       absl::MutexLock lock(&mu_);
       --pending_;
       if (!write_failed_) queue_.push_back(std::move(response));
+      // A dropped response (the client is gone) frees its place too; the
+      // resumed read then fails and ends the stream.
+      if (read_paused_ && UnwrittenLocked() < kMaxUnwritten) {
+        read_paused_ = false;
+        resume_reading = true;
+      }
       if (writing_ == nullptr && !queue_.empty()) {
         writing_ = std::move(queue_.front());
         queue_.pop_front();
@@ -149,11 +171,18 @@ class StreamInferReactor
         finish = ShouldFinishLocked();
       }
     }
+    if (resume_reading) StartNextRead();
     if (next != nullptr) {
       StartWrite(next);
     } else if (finish) {
       Finish(grpc::Status::OK);
     }
+  }
+
+  // Requests read whose response has not been written yet.
+  size_t UnwrittenLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return static_cast<size_t>(pending_) + queue_.size() +
+           (writing_ != nullptr ? 1 : 0);
   }
 
   // True exactly once: when reading has ended, every request has been
@@ -172,7 +201,11 @@ class StreamInferReactor
   // One flag for the whole stream: cancelling the call cancels every
   // request still in flight on it. The stream outlives its requests.
   CancellationFlag cancellation_;
-  // Only touched by the read chain (constructor and OnReadDone).
+  // Requests a stream may have read and not yet answered and written.
+  static constexpr size_t kMaxUnwritten = 64;
+
+  // Only touched by the read chain (the constructor, OnReadDone, and
+  // OnWriteDone resuming a paused chain).
   std::unique_ptr<StreamRequest> next_read_;
 
   absl::Mutex mu_;
@@ -180,6 +213,7 @@ class StreamInferReactor
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
   bool write_failed_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
   std::unique_ptr<ModelStreamInferResponse> writing_ ABSL_GUARDED_BY(mu_);
   std::deque<std::unique_ptr<ModelStreamInferResponse>> queue_
       ABSL_GUARDED_BY(mu_);

@@ -24,8 +24,24 @@ void AddHttpFlags(CLI::App* app, HttpOptions* options) {
                   "Largest HTTP request header block accepted (431 beyond)")
       ->capture_default_str();
   app->add_option("--http-read-timeout-s", options->read_timeout_s,
-                  "Seconds a connection may take to send one complete "
-                  "request, idle time included")
+                  "Seconds an idle connection may wait for its next request, "
+                  "and a request's body may take after its header")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app->add_option("--http-header-timeout-s", options->header_timeout_s,
+                  "Seconds from a request's first byte to the end of its "
+                  "header (slow senders are closed after it)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app->add_option("--http-max-connections", options->max_connections,
+                  "Connections served at once; more get a 503 and are "
+                  "closed (0: no limit)")
+      ->capture_default_str();
+  app->add_option("--http-max-pending-body-bytes",
+                  options->max_pending_body_bytes,
+                  "Request bodies being received or served at once, over "
+                  "all connections; a request beyond gets a 503 (0: no "
+                  "limit)")
       ->capture_default_str();
   app->add_option("--http-write-timeout-s", options->write_timeout_s,
                   "Seconds allowed to write one response")

@@ -24,12 +24,18 @@ struct HttpOptions {
   // Chunks one chunked body may have: bounds the parsing work a client can
   // cause with tiny chunks (the body size is bounded separately).
   size_t max_body_chunks = 1u << 16;
-  // Time a connection may take to deliver one complete request, counted
-  // from the moment the server starts waiting for it (covers idle
-  // keep-alive connections and slow senders alike).
+  // Time an idle connection may wait for its next request, and a request's
+  // body may take once its header is in.
   int read_timeout_s = 60;
   // Time allowed to write one response to a slow reader.
   int write_timeout_s = 60;
+  // Time from a request's first byte to the end of its header.
+  int header_timeout_s = 10;
+  // Connections served at once; more are answered 503 and closed.
+  size_t max_connections = 4096;
+  // Request bodies being received or served at once, over all
+  // connections; a request beyond is answered 503.
+  size_t max_pending_body_bytes = 1u << 30;
 };
 
 // Registers --http-* flags writing into `options`, which must outlive

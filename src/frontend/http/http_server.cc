@@ -15,7 +15,8 @@ HttpServer::HttpServer(HttpOptions options, ServerApi* api, Executor* blocking)
     : options_(std::move(options)),
       io_(std::make_shared<asio::io_context>()),
       stopped_(std::make_shared<std::atomic<bool>>(false)),
-      registry_(std::make_shared<SessionRegistry>()),
+      registry_(std::make_shared<SessionRegistry>(
+          options_.max_connections, options_.max_pending_body_bytes)),
       acceptor_(*io_),
       accept_retry_(*io_),
       handler_(api, blocking) {}
@@ -89,6 +90,7 @@ void HttpServer::Accept() {
     limits.max_header_bytes = options_.max_header_bytes;
     limits.max_body_chunks = options_.max_body_chunks;
     limits.read_timeout = std::chrono::seconds(options_.read_timeout_s);
+    limits.header_timeout = std::chrono::seconds(options_.header_timeout_s);
     limits.write_timeout = std::chrono::seconds(options_.write_timeout_s);
     std::make_shared<HttpSession>(io_, stopped_, registry_, std::move(socket),
                                   limits, &handler_)

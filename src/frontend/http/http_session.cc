@@ -2,9 +2,11 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -26,18 +28,35 @@ HttpSession::HttpSession(std::shared_ptr<asio::io_context> io,
       limits_(limits),
       handler_(handler) {}
 
-HttpSession::~HttpSession() { registry_->Remove(this); }
+HttpSession::~HttpSession() {
+  registry_->ReleaseBody(reserved_body_bytes_);
+  registry_->Remove(this);
+}
 
 void HttpSession::Start() {
-  const bool accepted = registry_->Add(this, weak_from_this());
+  const SessionRegistry::AddResult added =
+      registry_->Add(this, weak_from_this());
   // The socket was accepted onto a strand; start there too.
-  asio::dispatch(stream_.get_executor(), [self = shared_from_this(), accepted] {
-    if (accepted) {
-      self->ReadHeader();
-    } else {
-      self->Close();
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this(), added] {
+    switch (added) {
+      case SessionRegistry::AddResult::kAdded:
+        return self->ReadHeader();
+      case SessionRegistry::AddResult::kFull:
+        // Said, not just closed: the client can tell this from a crash.
+        return self->Reject(503,
+                            "the server has too many connections open "
+                            "(--http-max-connections); retry later");
+      case SessionRegistry::AddResult::kStopped:
+        return self->Close();
     }
   });
+}
+
+void HttpSession::ReleaseBody() {
+  registry_->ReleaseBody(reserved_body_bytes_);
+  reserved_body_bytes_ = 0;
+  // An idle keep-alive connection holds no body.
+  std::string().swap(body_);
 }
 
 void HttpSession::CloseSoon() {
@@ -64,6 +83,46 @@ void HttpSession::ReadHeader() {
   // One deadline for the whole request, idle time before it included:
   // a slow sender cannot hold the connection longer than an idle one.
   stream_.expires_after(limits_.read_timeout);
+  if (buffer_.size() == 0) {
+    // Beast parses nothing before the blank line ending the header, so a
+    // client sending bytes that cannot start a request (TLS to the plain
+    // port, binary garbage) would wait for the read timeout. Its first
+    // bytes are looked at as they arrive instead.
+    stream_.async_read_some(
+        buffer_.prepare(kFirstReadBytes),
+        [self = shared_from_this()](beast::error_code ec, size_t n) {
+          self->OnFirstBytes(ec, n);
+        });
+    return;
+  }
+  ReadHeaderRest();
+}
+
+void HttpSession::OnFirstBytes(beast::error_code ec, size_t n) {
+  if (closed_) return;
+  if (ec) return Close();  // idle timeout, or the client went away
+  buffer_.commit(n);
+  // A request has begun: its header must arrive within the header
+  // timeout (a client dribbling header bytes holds a connection that
+  // long, not the whole read timeout).
+  stream_.expires_after(std::min(limits_.header_timeout, limits_.read_timeout));
+  const auto* data = static_cast<const unsigned char*>(buffer_.data().data());
+  // A request line starts with a method: a token (RFC 9110), letters in
+  // practice. Leading CRLFs before a request are allowed (RFC 9112 2.2).
+  const unsigned char c = data[0];
+  const bool token = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                     (c >= '0' && c <= '9') || c == '\r' || c == '\n' ||
+                     std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+  if (!token || c == 0) {
+    return Reject(400,
+                  "malformed HTTP request: the first bytes are not a request "
+                  "line (is the client speaking TLS or another protocol to "
+                  "this plain HTTP port?)");
+  }
+  ReadHeaderRest();
+}
+
+void HttpSession::ReadHeaderRest() {
   bhttp::async_read_header(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -88,6 +147,23 @@ void HttpSession::OnHeader(beast::error_code ec) {
   if (ec) {
     return Reject(400, absl::StrCat("malformed HTTP request: ", ec.message()));
   }
+  // The body may take the read timeout, from the end of the header.
+  stream_.expires_after(limits_.read_timeout);
+  // The body's bytes count against the server-wide budget until the
+  // response is written; a chunked body may grow to the body limit.
+  const auto length = parser_->content_length();
+  const size_t need = length.has_value()   ? static_cast<size_t>(*length)
+                      : parser_->chunked() ? limits_.max_body_bytes
+                                           : 0;
+  if (!registry_->ReserveBody(need)) {
+    return Reject(
+        503, absl::StrCat("the server is receiving too many request bodies "
+                          "at once (more than ",
+                          registry_->max_body_bytes(),
+                          " bytes, --http-max-pending-body-bytes); retry "
+                          "later"));
+  }
+  reserved_body_bytes_ = need;
   const auto& req = parser_->get();
   if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
     // curl waits a second for this before sending a large body.
@@ -272,6 +348,7 @@ void HttpSession::Write(RestReply reply, bool keep_alive) {
 
 void HttpSession::OnWrite(bool keep_alive, beast::error_code ec) {
   response_.reset();
+  ReleaseBody();
   if (!ec && linger_) return LingerClose();
   if (ec || !keep_alive) return Close();
   ReadHeader();

@@ -28,6 +28,8 @@ struct SessionLimits {
   size_t max_header_bytes = 0;
   size_t max_body_chunks = 1u << 16;
   std::chrono::seconds read_timeout{60};
+  // From a request's first byte to the end of its header.
+  std::chrono::seconds header_timeout{10};
   std::chrono::seconds write_timeout{60};
 };
 
@@ -65,6 +67,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>,
   void OnInferComplete(InferenceResponse response) override;
 
   void ReadHeader();
+  // The first bytes of a request, checked before the header is parsed.
+  void OnFirstBytes(beast::error_code ec, size_t n);
+  void ReadHeaderRest();
+  // Gives the body's bytes back to the server-wide budget and frees them.
+  void ReleaseBody();
   void OnHeader(beast::error_code ec);
   void ReadBody();
   void OnBody(beast::error_code ec);
@@ -90,6 +97,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>,
   // Read buffer: header-sized between requests, kLargeReadBytes of free
   // room while a large body arrives (see ReadBody).
   static constexpr size_t kLargeReadBytes = 64 * 1024;
+  // What the first read of a request asks for: a typical request whole.
+  static constexpr size_t kFirstReadBytes = 4096;
   static constexpr size_t kIdleBufferBytes = 16 * 1024;
   beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
@@ -100,6 +109,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>,
       on_chunk_;
   // The body of the request in flight; its input views point into it.
   std::string body_;
+  // Bytes of the body budget this request holds (SessionRegistry).
+  size_t reserved_body_bytes_ = 0;
   CancellationFlag cancellation_;
   // Set while a request is with the server: keeps the session alive until
   // the reply comes back, wherever that happens.

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "frontend/http/json_writer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -96,7 +97,23 @@ TEST(InferEncoderTest, NoIdWhenEmptyAndNonFiniteFloats) {
   EXPECT_EQ(JsonOf(std::move(r)),
             R"({"model_name":"m","model_version":"3","outputs":[)"
             R"({"name":"f","datatype":"FP32","shape":[3],)"
-            R"("data":[NaN,Infinity,-Infinity]}]})");
+            R"("data":["NaN","Infinity","-Infinity"]}]})");
+}
+
+TEST(InferEncoderTest, BytesThatAreNotUtf8StayValidJson) {
+  InferenceResponse r = Response();
+  r.id = std::string("id\xff", 3);
+  // Valid: 2-, 3- and 4-byte sequences; invalid: a lone continuation byte,
+  // an overlong '/', a surrogate, a truncated sequence.
+  const std::string valid = "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
+  const std::string bad = "\x80\xc0\xaf\xed\xa0\x80\xe2\x82";
+  std::string body = JsonOf(std::move(r));
+  EXPECT_NE(body.find("\"id\":\"id\xef\xbf\xbd\""), std::string::npos) << body;
+  std::string scratch;
+  EXPECT_EQ(ValidUtf8(valid, &scratch), valid);
+  EXPECT_EQ(ValidUtf8(bad, &scratch),
+            "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+            "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
 }
 
 TEST(InferEncoderTest, BinaryOutputsFollowTheJsonHeader) {

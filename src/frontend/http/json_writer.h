@@ -27,17 +27,19 @@ class StringOutput {
 
 using JsonWriter = rapidjson::Writer<StringOutput>;
 
-// NaN and infinities have no JSON form; they are written as NaN, Infinity
-// and -Infinity, which JavaScript-style parsers (Python's json) accept.
+// NaN and infinities have no JSON form; they are written as the strings
+// "NaN", "Infinity" and "-Infinity".
 void WriteFloat(JsonWriter& w, float v);
 void WriteDouble(JsonWriter& w, double v);
 
-inline void WriteKey(JsonWriter& w, std::string_view key) {
-  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-}
-inline void WriteString(JsonWriter& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
+void WriteKey(JsonWriter& w, std::string_view key);
+// Writes `s` as a JSON string; bytes that are not UTF-8 (a BYTES tensor, a
+// model name a client sent) become U+FFFD, so the body stays valid JSON.
+void WriteString(JsonWriter& w, std::string_view s);
+
+// `s` itself when it is valid UTF-8, else a copy in `scratch` with each
+// invalid byte replaced by U+FFFD.
+std::string_view ValidUtf8(std::string_view s, std::string* scratch);
 
 }  // namespace serval::http
 

@@ -1,15 +1,34 @@
 #include "frontend/http/session_registry.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace serval::http {
 
-bool SessionRegistry::Add(HttpSession* session,
-                          std::weak_ptr<HttpSession> weak) {
+SessionRegistry::AddResult SessionRegistry::Add(
+    HttpSession* session, std::weak_ptr<HttpSession> weak) {
   absl::MutexLock lock(&mu_);
-  if (closed_) return false;
+  if (closed_) return AddResult::kStopped;
+  if (max_sessions_ > 0 && sessions_.size() >= max_sessions_) {
+    return AddResult::kFull;
+  }
   sessions_.emplace(session, std::move(weak));
+  return AddResult::kAdded;
+}
+
+bool SessionRegistry::ReserveBody(size_t bytes) {
+  if (max_body_bytes_ == 0 || bytes == 0) return true;
+  size_t now = body_bytes_.load(std::memory_order_relaxed);
+  do {
+    if (bytes > max_body_bytes_ - std::min(now, max_body_bytes_)) return false;
+  } while (!body_bytes_.compare_exchange_weak(now, now + bytes,
+                                              std::memory_order_relaxed));
   return true;
+}
+
+void SessionRegistry::ReleaseBody(size_t bytes) {
+  if (max_body_bytes_ == 0 || bytes == 0) return;
+  body_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
 }
 
 void SessionRegistry::Remove(HttpSession* session) {
