@@ -80,8 +80,9 @@ void HttpSession::ReadHeader() {
     };
   }
   parser_->on_chunk_header(on_chunk_);
-  // One deadline for the whole request, idle time before it included:
-  // a slow sender cannot hold the connection longer than an idle one.
+  // How long the connection may wait idle for a request; once its first
+  // bytes are in, the header timeout applies, then the read timeout again
+  // for the body.
   stream_.expires_after(limits_.read_timeout);
   if (buffer_.size() == 0) {
     // Beast parses nothing before the blank line ending the header, so a
