@@ -224,7 +224,7 @@ TEST(ProcessMetricsTest, CountsEstablishedConnectionsOnTheLocalPort) {
   EXPECT_EQ(CountEstablished(tcp, 8001), 0u);
 }
 
-std::string HttpGet(uint16_t port, const std::string& request) {
+int Connect(uint16_t port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -232,8 +232,14 @@ std::string HttpGet(uint16_t port, const std::string& request) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     close(fd);
-    return "connect failed";
+    return -1;
   }
+  return fd;
+}
+
+std::string HttpGet(uint16_t port, const std::string& request) {
+  const int fd = Connect(port);
+  if (fd < 0) return "connect failed";
   (void)!write(fd, request.data(), request.size());
   std::string out;
   char buf[4096];
@@ -269,19 +275,6 @@ TEST(MetricsHttpServerTest, ServesMetricsAndRefusesOtherPaths) {
   (*server)->Stop();
   (*server)->Stop();  // idempotent
   EXPECT_EQ(HttpGet(port, "GET /metrics HTTP/1.1\r\n\r\n"), "connect failed");
-}
-
-int Connect(uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 TEST(MetricsHttpServerTest, SlowAndIdleClientsDoNotDelayAScrape) {

@@ -15,6 +15,17 @@ constexpr double kLeft = 70, kRight = 20, kTop = 36, kBottom = 48;
 
 std::string Tick(double v) { return absl::StrFormat("%g", v); }
 
+// A vertical grid line at x from top to bottom, labelled `v` below.
+void AppendXTick(std::string* s, double x, double top, double bottom,
+                 double v) {
+  absl::StrAppendFormat(
+      s,
+      "<line class=\"grid\" x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\"/>"
+      "<text class=\"tick\" x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">%s"
+      "</text>\n",
+      x, top, x, bottom, x, bottom + 16, Tick(v));
+}
+
 // Series colours of the stacked bars, in order.
 constexpr const char* kSeriesColours[] = {"#4e79a7", "#f28e2b", "#e15759",
                                           "#76b7b2", "#59a14f", "#edc948"};
@@ -86,14 +97,7 @@ std::string RenderScatter(const ScatterChart& c) {
       kWidth, kHeight, HtmlEscape(c.title));
   absl::StrAppendFormat(&s, "<text class=\"ct\" x=\"%g\" y=\"20\">%s</text>\n",
                         kLeft, HtmlEscape(c.title));
-  for (double v : xt) {
-    absl::StrAppendFormat(
-        &s,
-        "<line class=\"grid\" x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\"/>"
-        "<text class=\"tick\" x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">%s"
-        "</text>\n",
-        X(v), kTop, X(v), kTop + ph, X(v), kTop + ph + 16, Tick(v));
-  }
+  for (double v : xt) AppendXTick(&s, X(v), kTop, kTop + ph, v);
   for (double v : yt) {
     absl::StrAppendFormat(
         &s,
@@ -162,14 +166,7 @@ std::string RenderBars(const BarChart& c) {
   absl::StrAppendFormat(&s, "<text class=\"ct\" x=\"10\" y=\"20\">%s</text>\n",
                         HtmlEscape(c.title));
   const double bottom = kTop + c.rows.size() * row_h;
-  for (double v : xt) {
-    absl::StrAppendFormat(
-        &s,
-        "<line class=\"grid\" x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\"/>"
-        "<text class=\"tick\" x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">%s"
-        "</text>\n",
-        X(v), kTop, X(v), bottom, X(v), bottom + 16, Tick(v));
-  }
+  for (double v : xt) AppendXTick(&s, X(v), kTop, bottom, v);
   absl::StrAppendFormat(
       &s,
       "<text class=\"axis\" x=\"%g\" y=\"%g\" text-anchor=\"middle\">%s"
