@@ -129,7 +129,8 @@ absl::StatusOr<bool> ServerClient::Ready(const std::string& model) {
 
 absl::StatusOr<ProcessFigures> ServerClient::Process() {
   if (metrics_port_ <= 0) return absl::UnavailableError("no metrics port");
-  ASSIGN_OR_RETURN(auto r, perf::HttpGet(host_, metrics_port_, "/metrics"));
+  ASSIGN_OR_RETURN(auto r,
+                   perf::HttpGet(metrics_host_, metrics_port_, "/metrics"));
   if (r.first != 200) {
     return absl::UnavailableError(absl::StrCat("GET /metrics: HTTP ", r.first));
   }

@@ -21,9 +21,11 @@ struct ProcessFigures {
 class ServerClient {
  public:
   // `metrics_port` 0: no metrics (RSS and CPU are not measured).
-  ServerClient(std::string host, int http_port, int metrics_port)
+  ServerClient(std::string host, int http_port, std::string metrics_host,
+               int metrics_port)
       : host_(std::move(host)),
         http_port_(http_port),
+        metrics_host_(std::move(metrics_host)),
         metrics_port_(metrics_port) {}
 
   const std::string& host() const { return host_; }
@@ -46,6 +48,7 @@ class ServerClient {
  private:
   std::string host_;
   int http_port_;
+  std::string metrics_host_;
   int metrics_port_;
 };
 

@@ -49,7 +49,9 @@ void TrialRunner::Measure(const Candidate& c, TrialFigures* f) {
     return;
   }
   perf::TargetOptions target;
-  target.host = client_->host();
+  target.host = options_.protocol == "grpc" && !options_.grpc_host.empty()
+                    ? options_.grpc_host
+                    : client_->host();
   target.port =
       options_.protocol == "grpc" ? options_.grpc_port : client_->http_port();
   target.model = c.model;

@@ -21,6 +21,7 @@ namespace serval::tune {
 struct MeasureOptions {
   std::string protocol = "http";  // http or grpc
   bool binary = true;             // HTTP binary tensor extension
+  std::string grpc_host;          // empty: the HTTP host
   int grpc_port = 0;
   perf::RunOptions run;    // windows, warm-up, stability, arrivals
   bool open_loop = false;  // the load is a request rate, not a concurrency

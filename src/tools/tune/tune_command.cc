@@ -214,6 +214,7 @@ int Run(TuneCli& o) {
   // The server: the one at --url, or our own.
   std::optional<ServalProcess> own;
   std::string host = "127.0.0.1";
+  std::string metrics_host;
   int http_port = 8000, metrics_port = 8002;
   if (!o.repositories.empty()) {
     if (!o.url.empty()) {
@@ -247,17 +248,15 @@ int Run(TuneCli& o) {
     if (o.metrics_url == "none") {
       metrics_port = 0;
     } else if (!o.metrics_url.empty()) {
-      std::string mhost;
-      if (absl::Status s = ParseHostPort("--metrics-url", o.metrics_url, &mhost,
-                                         &metrics_port);
+      if (absl::Status s = ParseHostPort("--metrics-url", o.metrics_url,
+                                         &metrics_host, &metrics_port);
           !s.ok())
         return Fail(s);
     }
     if (o.protocol == "grpc") {
-      std::string ghost;
       if (absl::Status s = ParseHostPort(
               "--grpc-url", o.grpc_url.empty() ? host + ":8001" : o.grpc_url,
-              &ghost, &m.grpc_port);
+              &m.grpc_host, &m.grpc_port);
           !s.ok())
         return Fail(s);
     }
@@ -267,7 +266,8 @@ int Run(TuneCli& o) {
     return Fail(absl::InvalidArgumentError(
         "memory and CPU come from the server's /metrics: give --metrics-url"));
   }
-  ServerClient client(host, http_port, metrics_port);
+  ServerClient client(host, http_port,
+                      metrics_host.empty() ? host : metrics_host, metrics_port);
 
   const bool live = !o.no_progress && isatty(STDERR_FILENO);
   TunerOutput out;

@@ -212,8 +212,13 @@ void Tuner::Confirm() {
     order.push_back(baseline);
   }
   if (order.size() < 2) return;  // nothing to choose between
-  out_.line(absl::StrCat("measuring the leading ", order.size(),
-                         " configurations again"));
+  const size_t to_measure =
+      std::count_if(order.begin(), order.end(),
+                    [this](int i) { return trials_[i].figures.runs < 2; });
+  if (to_measure > 0) {
+    out_.line(absl::StrCat("measuring the leading ", to_measure,
+                           " configurations again"));
+  }
   for (int i : order) {
     Trial& t = trials_[i];
     if (t.figures.runs >= 2) continue;  // confirmed before an interruption
