@@ -88,18 +88,10 @@ absl::Status ParseShape(const std::string& text,
 }
 
 absl::Status ParseTarget(PerfOptions& o, TargetOptions* t) {
-  std::string url = o.url;
-  if (url.empty())
-    url = o.protocol == "grpc" ? "127.0.0.1:8001" : "127.0.0.1:8000";
-  if (url.rfind("http://", 0) == 0) url = url.substr(7);
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  const size_t colon = url.rfind(':');
-  if (colon == std::string::npos ||
-      !absl::SimpleAtoi(url.substr(colon + 1), &t->port)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("-u '", o.url, "': expected host:port"));
-  }
-  t->host = url.substr(0, colon);
+  const std::string url = !o.url.empty()         ? o.url
+                          : o.protocol == "grpc" ? "127.0.0.1:8001"
+                                                 : "127.0.0.1:8000";
+  RETURN_IF_ERROR(ParseHostPort("-u", url, &t->host, &t->port));
   t->model = o.model;
   t->version = o.version;
   t->max_connections = o.max_connections;
@@ -208,6 +200,22 @@ int Run(PerfOptions& o) {
 }
 
 }  // namespace
+
+absl::Status ParseHostPort(const std::string& flag, const std::string& text,
+                           std::string* host, int* port) {
+  std::string t = text;
+  if (t.rfind("http://", 0) == 0) t = t.substr(7);
+  while (!t.empty() && t.back() == '/') t.pop_back();
+  const size_t colon = t.rfind(':');
+  if (colon == std::string::npos || colon == 0 ||
+      !absl::SimpleAtoi(t.substr(colon + 1), port) || *port <= 0 ||
+      *port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, " '", text, "': expected host:port"));
+  }
+  *host = t.substr(0, colon);
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::vector<double>> ParseRange(const std::string& text) {
   std::vector<std::string> parts = absl::StrSplit(text, ':');

@@ -19,6 +19,11 @@ void AddPerfCommand(CLI::App* app, int* exit_code);
 
 namespace perf {
 
+// "[http://]host:port[/]" -> host and port (1-65535); the error names
+// `flag`.
+absl::Status ParseHostPort(const std::string& flag, const std::string& text,
+                           std::string* host, int* port);
+
 // "start[:end[:step]]" -> the values start, start+step, ... <= end.
 absl::StatusOr<std::vector<double>> ParseRange(const std::string& text);
 

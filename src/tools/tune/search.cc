@@ -81,6 +81,16 @@ Point Search::Climb(Point cur, const std::vector<Dim>& dims) {
   return space_->Canonical(cur);
 }
 
+std::vector<Point> Search::AtEveryLoad(const Point& p) const {
+  std::vector<Point> out;
+  for (int l = 0; l < space_->Size(kLoad); ++l) {
+    Point q = p;
+    q[kLoad] = l;
+    out.push_back(q);
+  }
+  return out;
+}
+
 std::optional<Point> Search::BestOf(const std::vector<Point>& points) const {
   std::optional<Point> best;
   for (const Point& raw : points) {
@@ -130,13 +140,7 @@ std::optional<Point> Search::Quick() {
     Climb(s, all);
   }
   // The baseline is the best the default configuration did at any load.
-  std::vector<Point> defaults;
-  for (int l = 0; l < space_->Size(kLoad); ++l) {
-    Point d = start;
-    d[kLoad] = l;
-    defaults.push_back(d);
-  }
-  if (auto b = BestOf(defaults)) baseline_ = b;
+  if (auto b = BestOf(AtEveryLoad(start))) baseline_ = b;
   return best_;
 }
 
@@ -145,12 +149,7 @@ std::optional<Point> Search::Brute() {
   Point start = space_->DefaultPoint(0, options_.start_load);
   // The default configuration first, so every later trial has its
   // reference.
-  std::vector<Point> defaults;
-  for (int l = 0; l < space_->Size(kLoad); ++l) {
-    Point d = start;
-    d[kLoad] = l;
-    defaults.push_back(d);
-  }
+  const std::vector<Point> defaults = AtEveryLoad(start);
   Eval(start);
   for (const Point& p : defaults) Eval(p);
   for (const Point& p : all) {

@@ -47,6 +47,8 @@ class Search {
   // Climbs from `start` along `dims` (and the instances/threads trade when
   // both are included) until no direction improves.
   Point Climb(Point start, const std::vector<Dim>& dims);
+  // `p` at each load of the space.
+  std::vector<Point> AtEveryLoad(const Point& p) const;
   // The best evaluated point among `points`.
   std::optional<Point> BestOf(const std::vector<Point>& points) const;
   void Note(const Point& p);

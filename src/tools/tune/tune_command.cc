@@ -19,6 +19,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "tools/perf/perf_command.h"
 #include "tools/tune/serval_launcher.h"
 #include "tools/tune/tuner.h"
 
@@ -88,22 +89,6 @@ absl::Status ParseList(const std::string& flag, const std::string& text,
     }
     out->push_back(v);
   }
-  return absl::OkStatus();
-}
-
-absl::Status ParseHostPort(const std::string& flag, const std::string& text,
-                           std::string* host, int* port) {
-  std::string t = text;
-  if (t.rfind("http://", 0) == 0) t = t.substr(7);
-  while (!t.empty() && t.back() == '/') t.pop_back();
-  const size_t colon = t.rfind(':');
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(t.substr(colon + 1), port) || *port <= 0 ||
-      *port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(flag, " '", text, "': expected host:port"));
-  }
-  *host = t.substr(0, colon);
   return absl::OkStatus();
 }
 
@@ -240,21 +225,21 @@ int Run(TuneCli& o) {
     metrics_port = own->metrics_port();
     m.grpc_port = own->grpc_port();
   } else {
-    if (absl::Status s =
-            ParseHostPort("--url", o.url.empty() ? "127.0.0.1:8000" : o.url,
-                          &host, &http_port);
+    if (absl::Status s = perf::ParseHostPort(
+            "--url", o.url.empty() ? "127.0.0.1:8000" : o.url, &host,
+            &http_port);
         !s.ok())
       return Fail(s);
     if (o.metrics_url == "none") {
       metrics_port = 0;
     } else if (!o.metrics_url.empty()) {
-      if (absl::Status s = ParseHostPort("--metrics-url", o.metrics_url,
-                                         &metrics_host, &metrics_port);
+      if (absl::Status s = perf::ParseHostPort("--metrics-url", o.metrics_url,
+                                               &metrics_host, &metrics_port);
           !s.ok())
         return Fail(s);
     }
     if (o.protocol == "grpc") {
-      if (absl::Status s = ParseHostPort(
+      if (absl::Status s = perf::ParseHostPort(
               "--grpc-url", o.grpc_url.empty() ? host + ":8001" : o.grpc_url,
               &m.grpc_host, &m.grpc_port);
           !s.ok())

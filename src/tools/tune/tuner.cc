@@ -72,6 +72,9 @@ absl::Status Tuner::Prepare() {
   ASSIGN_OR_RETURN(SearchSpace space,
                    SearchSpace::Build(facts, options_.space));
   space_ = std::move(space);
+  // Both walk the whole grid: once, not after every trial.
+  grid_size_ = space_->AllPoints().size();
+  space_text_ = space_->Describe();
   runner_ = std::make_unique<TrialRunner>(client_, base_, measure_, out_.live);
 
   const std::string results = Join(options_.output_dir, "trials.json");
@@ -127,16 +130,9 @@ std::optional<Assessment> Tuner::Evaluate(const Point& p) {
     ++measured_;
     if (out_.live) out_.live("");
   }
-  // Scores are relative to the first trial that served requests (the
-  // model's own configuration: every search measures it first).
-  const TrialFigures* reference = &t.figures;
-  for (const Trial& earlier : trials_) {
-    if (earlier.figures.error.empty() && earlier.figures.successes > 0) {
-      reference = &earlier.figures;
-      break;
-    }
-  }
-  t.assessment = Assess(t.figures, *reference, options_.objective);
+  const TrialFigures* reference = Reference();
+  t.assessment =
+      Assess(t.figures, reference ? *reference : t.figures, options_.objective);
   point_of_[key] = p;
   trial_index_[key] = static_cast<int>(trials_.size());
   trials_.push_back(t);
@@ -145,7 +141,7 @@ std::optional<Assessment> Tuner::Evaluate(const Point& p) {
   const double elapsed = (perf::NowNs() - start_ns_) / 1e9;
   // Brute knows how many trials are left; quick only its bound.
   const size_t total =
-      options_.brute ? space_->AllPoints().size()
+      options_.brute ? grid_size_
                      : static_cast<size_t>(std::max(0, options_.max_trials));
   std::string line = absl::StrFormat(
       "[%d%s] %s %s, %s %g: ", trials_.size(),
@@ -178,15 +174,17 @@ std::optional<Assessment> Tuner::Evaluate(const Point& p) {
   return t.assessment;
 }
 
-void Tuner::Reassess() {
-  // Against the reference that stands now.
-  const TrialFigures* reference = nullptr;
+const TrialFigures* Tuner::Reference() const {
+  // Scores are relative to the first trial that served requests (the
+  // model's own configuration: every search measures it first).
   for (const Trial& t : trials_) {
-    if (t.figures.error.empty() && t.figures.successes > 0) {
-      reference = &t.figures;
-      break;
-    }
+    if (t.figures.error.empty() && t.figures.successes > 0) return &t.figures;
   }
+  return nullptr;
+}
+
+void Tuner::Reassess() {
+  const TrialFigures* reference = Reference();
   if (!reference) return;
   const TrialFigures ref = *reference;
   for (Trial& t : trials_) {
@@ -257,7 +255,7 @@ absl::Status Tuner::WriteOutputs(bool final_write) {
   RunInfo info;
   info.measurement = options_.measurement;
   info.objective = options_.objective.Describe();
-  info.space = space_->Describe();
+  info.space = space_text_;
   info.search = options_.brute ? "brute" : "quick";
   info.best_key = best >= 0 ? trials_[best].candidate.Key() : "";
   info.baseline_key = baseline >= 0 ? trials_[baseline].candidate.Key() : "";
@@ -345,7 +343,7 @@ absl::Status Tuner::Run() {
     if (!base_json_.empty()) (void)Restore(nullptr);
     return prepared;
   }
-  out_.line(absl::StrCat("space: ", space_->Describe()));
+  out_.line(absl::StrCat("space: ", space_text_));
   out_.line(absl::StrCat("objective: ", options_.objective.Describe(), "; ",
                          options_.brute ? "brute" : "quick", " search"));
   Search search(

@@ -69,6 +69,8 @@ class Tuner {
   // Measures the leading trials again; the best of them becomes best_.
   void Confirm();
   void Reassess();
+  // The figures scores are relative to; null before any trial served.
+  const TrialFigures* Reference() const;
   absl::Status Restore(const Trial* best);
   absl::Status WriteOutputs(bool final_write);
   int IndexOf(const std::optional<Point>& p) const;
@@ -83,6 +85,8 @@ class Tuner {
   std::map<std::string, std::string> base_json_;
   std::vector<std::string> loaded_by_us_;
   std::optional<SearchSpace> space_;
+  size_t grid_size_ = 0;    // valid points of space_
+  std::string space_text_;  // space_->Describe()
   std::unique_ptr<TrialRunner> runner_;
   std::map<std::string, Trial> previous_;  // by key, from the results file
   std::vector<Trial> trials_;
