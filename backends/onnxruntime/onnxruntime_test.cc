@@ -128,6 +128,8 @@ void ExpectClose(const RefTensor& want, const OutputTensor& got, double rtol,
 class OnnxRuntimeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    // Once per process: derived fixtures call this too.
+    if (library_ != nullptr) return;
     auto lib = BackendLibrary::Open(SERVAL_ORT_PLUGIN);
     ASSERT_TRUE(lib.ok()) << lib.status();
     library_ = new std::shared_ptr<BackendLibrary>(*lib);

@@ -49,6 +49,11 @@ class ServerTest : public ::testing::Test {
     server_ = std::make_unique<Server>(manager_.get());
   }
   void TearDown() override {
+    // As `serve` does: the schedulers finish (and stop calling into the
+    // server) before the server goes. A worker still returning from
+    // Server::Complete after the last answer woke the test would
+    // otherwise touch a destroyed server.
+    manager_->StopAll();
     server_.reset();
     manager_.reset();
     fs::remove_all(root_);

@@ -39,6 +39,28 @@ def _kill_leftovers():
 
 atexit.register(_kill_leftovers)
 
+# Lines a sanitizer writes when it finds a bug (sanitizer builds only,
+# scripts/test_sanitized.sh). A server whose log holds one fails the test
+# script, whatever its tests said: the report would otherwise go unseen
+# in a log nobody reads.
+_SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer: detected",
+                      "runtime error:", "WARNING: ThreadSanitizer")
+_SANITIZER_REPORTS = []
+
+
+def _fail_on_sanitizer_reports():
+    if _SANITIZER_REPORTS:
+        for log_path, lines in _SANITIZER_REPORTS:
+            sys.stderr.write(f"----- sanitizer report in {log_path} -----\n")
+            sys.stderr.write("\n".join(lines) + "\n")
+        sys.stderr.write("FAIL: a serval process reported a sanitizer error\n")
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(1)
+
+
+atexit.register(_fail_on_sanitizer_reports)
+
 
 def free_port():
     """A TCP port free on 127.0.0.1 right now (bound, read, released)."""
@@ -192,7 +214,15 @@ class Serval:
         if self._log_file:
             self._log_file.close()
             self._log_file = None
+            self._check_sanitizer_report()
         return self.proc.returncode
+
+    def _check_sanitizer_report(self):
+        lines = self.log_text().splitlines()
+        for i, line in enumerate(lines):
+            if any(m in line for m in _SANITIZER_MARKERS):
+                _SANITIZER_REPORTS.append((self.log_path, lines[i:i + 40]))
+                return
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None

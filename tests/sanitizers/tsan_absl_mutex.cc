@@ -43,6 +43,23 @@ F Real(const char* suffix) {
 void Acquired(const void* mu) { __tsan_acquire(const_cast<void*>(mu)); }
 void Releasing(const void* mu) { __tsan_release(const_cast<void*>(mu)); }
 
+// Abseil evaluates a waiter's condition inside the call, holding the mutex
+// it took internally, on the waiting thread or on the one unlocking. The
+// condition reads guarded state, so it is a critical section of its own:
+// the condition handed to Abseil acquires first and releases after.
+struct Guarded {
+  const absl::Condition* cond;
+  const absl::Mutex* mu;
+};
+bool EvalAcquired(Guarded* g) {
+  Acquired(g->mu);
+  const bool r = g->cond->Eval();
+  // A false condition leaves the mutex to others inside Abseil: what it
+  // read comes before their writes.
+  Releasing(g->mu);
+  return r;
+}
+
 }  // namespace
 
 namespace absl {
@@ -83,13 +100,27 @@ void Mutex::ReaderUnlock() {
 void Mutex::LockWhen(const Condition& cond) {
   static const auto real = Real<void (*)(Mutex*, const Condition&)>(
       "5Mutex8LockWhenERKNS0_9ConditionE");
-  real(this, cond);
+  // Made before anything is released: Abseil reads both from other
+  // threads.
+  Guarded g{&cond, this};
+  const Condition guarded(&EvalAcquired, &g);
+  // Not holding the mutex yet, but the condition may be evaluated by the
+  // thread that unlocks it: publish it (and what it reads) to that thread.
+  Releasing(this);
+  real(this, guarded);
   Acquired(this);
 }
 void Mutex::ReaderLockWhen(const Condition& cond) {
   static const auto real = Real<void (*)(Mutex*, const Condition&)>(
       "5Mutex14ReaderLockWhenERKNS0_9ConditionE");
-  real(this, cond);
+  // Made before anything is released: Abseil reads both from other
+  // threads.
+  Guarded g{&cond, this};
+  const Condition guarded(&EvalAcquired, &g);
+  // Not holding the mutex yet, but the condition may be evaluated by the
+  // thread that unlocks it: publish it (and what it reads) to that thread.
+  Releasing(this);
+  real(this, guarded);
   Acquired(this);
 }
 // The timed forms hold the mutex on return whether or not the condition
@@ -97,14 +128,28 @@ void Mutex::ReaderLockWhen(const Condition& cond) {
 bool Mutex::LockWhenWithTimeout(const Condition& cond, Duration timeout) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, Duration)>(
       "5Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
-  const bool r = real(this, cond, timeout);
+  // Made before anything is released: Abseil reads both from other
+  // threads.
+  Guarded g{&cond, this};
+  const Condition guarded(&EvalAcquired, &g);
+  // Not holding the mutex yet, but the condition may be evaluated by the
+  // thread that unlocks it: publish it (and what it reads) to that thread.
+  Releasing(this);
+  const bool r = real(this, guarded, timeout);
   Acquired(this);
   return r;
 }
 bool Mutex::LockWhenWithDeadline(const Condition& cond, Time deadline) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, Time)>(
       "5Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
-  const bool r = real(this, cond, deadline);
+  // Made before anything is released: Abseil reads both from other
+  // threads.
+  Guarded g{&cond, this};
+  const Condition guarded(&EvalAcquired, &g);
+  // Not holding the mutex yet, but the condition may be evaluated by the
+  // thread that unlocks it: publish it (and what it reads) to that thread.
+  Releasing(this);
+  const bool r = real(this, guarded, deadline);
   Acquired(this);
   return r;
 }
@@ -113,23 +158,35 @@ bool Mutex::LockWhenWithDeadline(const Condition& cond, Time deadline) {
 void Mutex::Await(const Condition& cond) {
   static const auto real = Real<void (*)(Mutex*, const Condition&)>(
       "5Mutex5AwaitERKNS0_9ConditionE");
+  // Made before anything is released: Abseil reads both from other
+  // threads.
+  Guarded g{&cond, this};
+  const Condition guarded(&EvalAcquired, &g);
   Releasing(this);
-  real(this, cond);
+  real(this, guarded);
   Acquired(this);
 }
 bool Mutex::AwaitWithTimeout(const Condition& cond, Duration timeout) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, Duration)>(
       "5Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE");
+  // Made before anything is released: Abseil reads both from other
+  // threads.
+  Guarded g{&cond, this};
+  const Condition guarded(&EvalAcquired, &g);
   Releasing(this);
-  const bool r = real(this, cond, timeout);
+  const bool r = real(this, guarded, timeout);
   Acquired(this);
   return r;
 }
 bool Mutex::AwaitWithDeadline(const Condition& cond, Time deadline) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, Time)>(
       "5Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE");
+  // Made before anything is released: Abseil reads both from other
+  // threads.
+  Guarded g{&cond, this};
+  const Condition guarded(&EvalAcquired, &g);
   Releasing(this);
-  const bool r = real(this, cond, deadline);
+  const bool r = real(this, guarded, deadline);
   Acquired(this);
   return r;
 }
