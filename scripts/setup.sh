@@ -13,8 +13,10 @@ APT_PACKAGES=(
   libboost-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libsimdjson-dev rapidjson-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  # Source checks run by ctest: clang-format, and clang's -Wthread-safety.
-  clang clang-format
+  # Source checks run by ctest: clang-format, and clang's -Wthread-safety;
+  # libFuzzer and clang's sanitizer runtimes for the fuzz job
+  # (scripts/test_sanitized.sh).
+  clang clang-format libclang-rt-14-dev
   python3 python3-grpcio python3-protobuf
   # TorchScript backend; without the pthread OpenBLAS Debian's libtorch
   # falls back to the reference BLAS, about 10x slower.

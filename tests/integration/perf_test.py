@@ -19,14 +19,16 @@ ARGS = serval_harness.parse_args()
 MODEL = "perf_identity"
 
 
-def run_perf(server, *extra, protocol="http"):
+def run_perf(server, *extra, protocol="http", window_ms=1000, warmup_s=0.5,
+             windows=3):
     port = server.grpc_port if protocol == "grpc" else server.http_port
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "perf.json")
         csv_path = os.path.join(d, "perf.csv")
         cmd = [ARGS.serval, "perf", "-m", MODEL, "-i", protocol,
-               "-u", f"127.0.0.1:{port}", "-p", "1000", "--warmup", "0.5",
-               "-r", "3", "--json", out, "--csv", csv_path, *extra]
+               "-u", f"127.0.0.1:{port}", "-p", str(window_ms), "--warmup",
+               str(warmup_s), "-r", str(windows), "--json", out, "--csv",
+               csv_path, *extra]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, f"{cmd}: {proc.returncode}\n{proc.stderr}"
         with open(out) as f:
@@ -117,10 +119,27 @@ dynamic_batching {{ }}
                 assert proc.returncode != 0
                 assert "no_such_model" in proc.stderr, proc.stderr
 
+            def test_connection_closed_while_idle_is_not_an_error():
+                # A server closes keep-alive connections idle longer than its
+                # read timeout; at one request every 2 s against a 1 s
+                # timeout, every request after the first finds its
+                # connection closed, and is sent again on a fresh one.
+                with serval_harness.Serval(
+                        ARGS.serval, ARGS.backends, [repo.path], log_level="warn",
+                        extra_args=["--http-read-timeout-s", "1"]) as quick:
+                    report, _, _ = run_perf(
+                        quick, "--request-rate-range", "0.5",
+                        "--request-distribution", "constant",
+                        window_ms=6500, warmup_s=0, windows=1)
+                step = report["steps"][0]
+                assert step["errors"] == 0, step
+                assert step["successes"] >= 3, step
+
             return serval_harness.run_tests(
                 [test_http_closed_loop_two_steps, test_http_binary_with_batch,
                  test_grpc, test_open_loop_poisson,
-                 test_input_file_and_bad_model], server)
+                 test_input_file_and_bad_model,
+                 test_connection_closed_while_idle_is_not_an_error], server)
 
 
 if __name__ == "__main__":

@@ -43,12 +43,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Start(std::shared_ptr<const std::string> request, DoneCallback done);
 
  private:
+  void Connect();
   void Write();
+  // A server may close a keep-alive connection while it sits idle (its
+  // idle timeout), and the close can cross the next request on the wire:
+  // that request then fails before any byte of an answer. Like curl and
+  // every browser, such a request is sent once more on a fresh connection.
+  // True when it was.
+  bool RetriedOnFreshConnection(const beast::error_code& ec);
   void Finish(const beast::error_code& ec, std::string_view stage);
 
   HttpTransport* owner_;
   tcp::socket socket_;
   bool connected_ = false;
+  bool reused_ = false;   // this request went out on a connection used before
+  bool retried_ = false;  // and was already sent again on a fresh one
   beast::flat_buffer buffer_;
   std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
   std::shared_ptr<const std::string> request_;
@@ -217,10 +226,16 @@ void Connection::Start(std::shared_ptr<const std::string> request,
   done_ = std::move(done);
   outcome_ = Outcome();
   outcome_.start_ns = NowNs();  // replaced once connected
+  reused_ = connected_;
+  retried_ = false;
   if (connected_) {
     Write();
     return;
   }
+  Connect();
+}
+
+void Connection::Connect() {
   socket_.async_connect(owner_->endpoint(),
                         [self = shared_from_this()](beast::error_code ec) {
                           if (ec) return self->Finish(ec, "connect");
@@ -232,18 +247,26 @@ void Connection::Start(std::shared_ptr<const std::string> request,
 
 void Connection::Write() {
   write_start_ = NowNs();
-  outcome_.start_ns = write_start_;
+  // A request sent again on a fresh connection keeps its first start: the
+  // failed attempt and the reconnect are part of its latency.
+  if (!retried_) outcome_.start_ns = write_start_;
   asio::async_write(socket_, asio::buffer(*request_),
                     [self = shared_from_this()](beast::error_code ec, size_t) {
                       self->outcome_.send_ns = NowNs() - self->write_start_;
-                      if (ec) return self->Finish(ec, "write");
+                      if (ec) {
+                        if (self->RetriedOnFreshConnection(ec)) return;
+                        return self->Finish(ec, "write");
+                      }
                       self->parser_.emplace();
                       self->parser_->body_limit(kNoBodyLimit);
                       bhttp::async_read_header(
                           self->socket_, self->buffer_, *self->parser_,
                           [self](beast::error_code ec, size_t) {
                             self->header_at_ = NowNs();
-                            if (ec) return self->Finish(ec, "read");
+                            if (ec) {
+                              if (self->RetriedOnFreshConnection(ec)) return;
+                              return self->Finish(ec, "read");
+                            }
                             bhttp::async_read(
                                 self->socket_, self->buffer_, *self->parser_,
                                 [self](beast::error_code ec, size_t) {
@@ -253,6 +276,25 @@ void Connection::Write() {
                                 });
                           });
                     });
+}
+
+bool Connection::RetriedOnFreshConnection(const beast::error_code& ec) {
+  // Only a connection used before, only once, and only when nothing of an
+  // answer came back (Beast reports end_of_stream for a close before the
+  // first byte of a message).
+  if (!reused_ || retried_) return false;
+  if (ec != bhttp::error::end_of_stream && ec != asio::error::eof &&
+      ec != asio::error::connection_reset && ec != asio::error::broken_pipe) {
+    return false;
+  }
+  retried_ = true;
+  beast::error_code ignored;
+  socket_.close(ignored);
+  socket_ = tcp::socket(socket_.get_executor());
+  connected_ = false;
+  buffer_.clear();
+  Connect();
+  return true;
 }
 
 void Connection::Finish(const beast::error_code& ec, std::string_view stage) {
