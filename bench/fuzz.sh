@@ -7,17 +7,20 @@
 # (edges, features), corpus size and peak RSS; crashes land in
 # build-fuzz/artifacts/. Builds build-fuzz first (scripts/test_sanitized.sh).
 #
-#   bench/fuzz.sh [--seconds N] [--jobs J] [target...]
+#   bench/fuzz.sh [--seconds N] [--jobs J] [--report-only] [target...]
+# (--report-only: the table from the last run's logs, nothing run)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SECONDS_=1800
+REPORT_ONLY=0
 JOBS="$(nproc)"
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECONDS_="$2"; shift 2 ;;
     --jobs) JOBS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    --report-only) REPORT_ONLY=1; shift ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
@@ -43,7 +46,8 @@ one() {
 }
 
 running=0
-for t in "${targets[@]}"; do
+[ "$REPORT_ONLY" = 1 ] && targets_to_run=() || targets_to_run=("${targets[@]}")
+for t in "${targets_to_run[@]}"; do
   one "$t" &
   running=$((running + 1))
   if [ "$running" -ge "$JOBS" ]; then wait -n || true; running=$((running - 1)); fi
@@ -58,13 +62,13 @@ out="$ROOT/bench/results/$(date -u +%F)-fuzz.md"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
   for t in "${targets[@]}"; do
     log="$B/logs/$t.log"
-    done_line="$(grep -E '^#[0-9]+ *DONE' "$log" | tail -1 || true)"
-    execs="$(grep -oP 'stat::number_of_executed_units: \K[0-9]+' "$log" || echo '?')"
+    done_line="$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1 || true)"
+    execs="$(grep -oP 'stat::number_of_executed_units:\s*\K[0-9]+' "$log" || echo '?')"
     rate="$(grep -oP 'exec/s: \K[0-9]+' <<<"$done_line" || echo '?')"
     cov="$(grep -oP 'cov: \K[0-9]+' <<<"$done_line" || echo '?')"
     ft="$(grep -oP 'ft: \K[0-9]+' <<<"$done_line" || echo '?')"
     corp="$(ls "$B/corpus/$t" | wc -l)"
-    rss="$(grep -oP 'stat::peak_rss_mb: \K[0-9]+' "$log" || echo '?')"
+    rss="$(grep -oP 'stat::peak_rss_mb:\s*\K[0-9]+' "$log" || echo '?')"
     echo "| $t | $(cat "$B/logs/$t.rc") | $execs | $rate | $cov | $ft | $corp | $rss |"
   done
   echo
