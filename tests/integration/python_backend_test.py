@@ -196,8 +196,12 @@ def outputs(reply):
     return {o["name"]: o["data"] for o in reply["outputs"]}
 
 
-def stub_pids(model_file_part):
-    out = subprocess.run(["pgrep", "-f", f"serval_python_stub.py.*{model_file_part}"],
+def stub_pids(model_file_part, server=None):
+    # With `server`, only its stubs: another serval on the machine may run
+    # the same model.
+    parent = ["-P", str(server.proc.pid)] if server else []
+    out = subprocess.run(["pgrep", *parent, "-f",
+                          f"serval_python_stub.py.*{model_file_part}"],
                          capture_output=True, text=True).stdout
     return sorted(int(p) for p in out.split())
 
@@ -231,7 +235,7 @@ class PythonModels(unittest.TestCase):
         self.assertEqual(args["request_id"], "probe-1")
 
     def test_each_instance_is_a_process_of_its_own(self):
-        pids = stub_pids("add_sub/1/model.py")
+        pids = stub_pids("add_sub/1/model.py", SERVER)
         self.assertEqual(len(pids), 2, pids)
 
     def test_auto_complete_config_fills_the_config(self):
