@@ -22,6 +22,9 @@ OUT="${SERVAL_SANITIZE_ROOT:-$ROOT}"
 JOBS="${SERVAL_JOBS:-$(nproc)}"
 TEST_JOBS="${SERVAL_TEST_JOBS:-2}"
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$ROOT}"
+# These builds carry line tables (-g1), which make ccache hash the working
+# directory: without this a fresh clone elsewhere (CI) misses every entry.
+export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 # shellcheck source=../tests/sanitizers/env.sh
 . "$ROOT/tests/sanitizers/env.sh"
 
