@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <type_traits>
 
 #include "absl/base/options.h"
 #include "absl/synchronization/mutex.h"
@@ -97,98 +98,65 @@ void Mutex::ReaderUnlock() {
   Releasing(this);
   real(this);
 }
+namespace {
+
+// Every entry point that takes a condition. Whether or not the caller holds
+// the mutex yet (LockWhen) or gives it up inside (Await), Abseil may
+// evaluate the condition on the thread that unlocks: the wrapper and what
+// the condition reads are published first, and the caller holds the mutex
+// on return (the timed forms too, whatever they return).
+template <typename R, typename... Extra>
+R WithCondition(R (*real)(Mutex*, const Condition&, Extra...), Mutex* mu,
+                const Condition& cond, Extra... extra) {
+  Guarded g{&cond, mu};
+  const Condition guarded(&EvalAcquired, &g);
+  Releasing(mu);
+  if constexpr (std::is_void_v<R>) {
+    real(mu, guarded, extra...);
+    Acquired(mu);
+  } else {
+    const R r = real(mu, guarded, extra...);
+    Acquired(mu);
+    return r;
+  }
+}
+
+}  // namespace
+
 void Mutex::LockWhen(const Condition& cond) {
   static const auto real = Real<void (*)(Mutex*, const Condition&)>(
       "5Mutex8LockWhenERKNS0_9ConditionE");
-  // Made before anything is released: Abseil reads both from other
-  // threads.
-  Guarded g{&cond, this};
-  const Condition guarded(&EvalAcquired, &g);
-  // Not holding the mutex yet, but the condition may be evaluated by the
-  // thread that unlocks it: publish it (and what it reads) to that thread.
-  Releasing(this);
-  real(this, guarded);
-  Acquired(this);
+  WithCondition(real, this, cond);
 }
 void Mutex::ReaderLockWhen(const Condition& cond) {
   static const auto real = Real<void (*)(Mutex*, const Condition&)>(
       "5Mutex14ReaderLockWhenERKNS0_9ConditionE");
-  // Made before anything is released: Abseil reads both from other
-  // threads.
-  Guarded g{&cond, this};
-  const Condition guarded(&EvalAcquired, &g);
-  // Not holding the mutex yet, but the condition may be evaluated by the
-  // thread that unlocks it: publish it (and what it reads) to that thread.
-  Releasing(this);
-  real(this, guarded);
-  Acquired(this);
+  WithCondition(real, this, cond);
 }
-// The timed forms hold the mutex on return whether or not the condition
-// became true.
 bool Mutex::LockWhenWithTimeout(const Condition& cond, Duration timeout) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, Duration)>(
       "5Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
-  // Made before anything is released: Abseil reads both from other
-  // threads.
-  Guarded g{&cond, this};
-  const Condition guarded(&EvalAcquired, &g);
-  // Not holding the mutex yet, but the condition may be evaluated by the
-  // thread that unlocks it: publish it (and what it reads) to that thread.
-  Releasing(this);
-  const bool r = real(this, guarded, timeout);
-  Acquired(this);
-  return r;
+  return WithCondition(real, this, cond, timeout);
 }
 bool Mutex::LockWhenWithDeadline(const Condition& cond, Time deadline) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, Time)>(
       "5Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
-  // Made before anything is released: Abseil reads both from other
-  // threads.
-  Guarded g{&cond, this};
-  const Condition guarded(&EvalAcquired, &g);
-  // Not holding the mutex yet, but the condition may be evaluated by the
-  // thread that unlocks it: publish it (and what it reads) to that thread.
-  Releasing(this);
-  const bool r = real(this, guarded, deadline);
-  Acquired(this);
-  return r;
+  return WithCondition(real, this, cond, deadline);
 }
-
-// Waiting: the mutex is given up and taken again inside the call.
 void Mutex::Await(const Condition& cond) {
   static const auto real = Real<void (*)(Mutex*, const Condition&)>(
       "5Mutex5AwaitERKNS0_9ConditionE");
-  // Made before anything is released: Abseil reads both from other
-  // threads.
-  Guarded g{&cond, this};
-  const Condition guarded(&EvalAcquired, &g);
-  Releasing(this);
-  real(this, guarded);
-  Acquired(this);
+  WithCondition(real, this, cond);
 }
 bool Mutex::AwaitWithTimeout(const Condition& cond, Duration timeout) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, Duration)>(
       "5Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE");
-  // Made before anything is released: Abseil reads both from other
-  // threads.
-  Guarded g{&cond, this};
-  const Condition guarded(&EvalAcquired, &g);
-  Releasing(this);
-  const bool r = real(this, guarded, timeout);
-  Acquired(this);
-  return r;
+  return WithCondition(real, this, cond, timeout);
 }
 bool Mutex::AwaitWithDeadline(const Condition& cond, Time deadline) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, Time)>(
       "5Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE");
-  // Made before anything is released: Abseil reads both from other
-  // threads.
-  Guarded g{&cond, this};
-  const Condition guarded(&EvalAcquired, &g);
-  Releasing(this);
-  const bool r = real(this, guarded, deadline);
-  Acquired(this);
-  return r;
+  return WithCondition(real, this, cond, deadline);
 }
 void CondVar::Wait(Mutex* mu) {
   static const auto real =
