@@ -81,6 +81,24 @@ absl::StatusOr<ModelControlMode> ParseModelControlMode(std::string_view name) {
 ModelManager::ModelManager(ManagerOptions options)
     : options_(std::move(options)),
       pool_(std::make_unique<ThreadPool>(options_.load_threads, "model-load")) {
+  if (options_.stores.empty()) {
+    for (const auto& root : options_.repositories) {
+      options_.stores.push_back(MakeLocalStore(root));
+    }
+  }
+}
+
+absl::Status ModelManager::Localize(ModelSource& source) {
+  if (source.model.listing == nullptr) return absl::OkStatus();
+  absl::StatusOr<LocalModel> local = LocalizeModel(source.model);
+  if (!local.ok()) {
+    // The versions already serving (if any) stay; Index() tells why.
+    RecordPrepareFailure(source.model.name, local.status());
+    return local.status();
+  }
+  source.model = std::move(local->model);
+  if (local->owner) source.files_owner = std::move(local->owner);
+  return absl::OkStatus();
 }
 
 ModelManager::~ModelManager() {
@@ -124,7 +142,7 @@ std::shared_ptr<absl::Mutex> ModelManager::LoadLock(const std::string& model) {
 }
 
 absl::Status ModelManager::LoadAll() {
-  ASSIGN_OR_RETURN(auto scan, ScanRepositories(options_.repositories));
+  ASSIGN_OR_RETURN(auto scan, ScanStores(options_.stores));
 
   // Which models to load: all, or those --load-model names in explicit mode.
   if (options_.control_mode != ModelControlMode::kExplicit &&
@@ -148,23 +166,41 @@ absl::Status ModelManager::LoadAll() {
   };
 
   // An ensemble's step models load with it (Triton does the same in
-  // explicit mode).
+  // explicit mode). Reading a model's dependencies needs its configuration
+  // local, so each round of the search first localizes (downloads) its
+  // models, in parallel on the load pool.
   std::map<std::string, std::vector<std::string>> dependencies;
+  std::map<std::string, ModelSource> sources;  // the localized ones
   std::vector<std::string> frontier;
   for (const auto& model : scan.models) {
     if (is_wanted(model.name)) frontier.push_back(model.name);
   }
   while (!frontier.empty()) {
-    const std::string name = frontier.back();
-    frontier.pop_back();
-    const ScannedModel* model = FindScanned(scan, name);
-    if (model == nullptr || dependencies.count(name) > 0) continue;
-    dependencies[name] = options_.loader->Dependencies(*model);
-    for (const auto& dep : dependencies[name]) {
-      if (!all && FindScanned(scan, dep) != nullptr &&
-          wanted.insert(dep).second) {
-        frontier.push_back(dep);
+    std::vector<ModelSource> round;
+    for (const auto& name : frontier) {
+      const ScannedModel* model = FindScanned(scan, name);
+      if (model == nullptr || dependencies.count(name) > 0) continue;
+      dependencies[name] = {};
+      round.push_back(ModelSource{*model, std::nullopt, nullptr});
+    }
+    std::vector<absl::AnyInvocable<absl::Status() &&>> tasks;
+    for (ModelSource& source : round) {
+      tasks.push_back([this, &source] { return Localize(source); });
+    }
+    const std::vector<absl::Status> localized =
+        RunAllAndWait(*pool_, std::move(tasks));
+    frontier.clear();
+    for (size_t i = 0; i < round.size(); ++i) {
+      if (!localized[i].ok()) continue;  // recorded by Localize
+      const std::string name = round[i].model.name;
+      dependencies[name] = options_.loader->Dependencies(round[i].model);
+      for (const auto& dep : dependencies[name]) {
+        if (!all && FindScanned(scan, dep) != nullptr &&
+            wanted.insert(dep).second) {
+          frontier.push_back(dep);
+        }
       }
+      sources.emplace(name, std::move(round[i]));
     }
   }
 
@@ -176,30 +212,30 @@ absl::Status ModelManager::LoadAll() {
   }
   // Waves: a model loads once the models it depends on had their turn; what
   // is left on a cycle loads last and fails naming the step.
-  std::vector<const ScannedModel*> pending;
+  std::vector<const ModelSource*> pending;
   for (const auto& model : scan.models) {
     if (!is_wanted(model.name)) continue;
     absl::MutexLock lock(&mu_);
     required_.insert(model.name);
-    pending.push_back(&model);
+    auto it = sources.find(model.name);
+    if (it != sources.end()) pending.push_back(&it->second);
   }
   while (!pending.empty()) {
     std::set<std::string> waiting;
-    for (const ScannedModel* m : pending) waiting.insert(m->name);
-    std::vector<const ScannedModel*> wave, later;
-    for (const ScannedModel* m : pending) {
+    for (const ModelSource* m : pending) waiting.insert(m->model.name);
+    std::vector<const ModelSource*> wave, later;
+    for (const ModelSource* m : pending) {
       bool blocked = false;
-      for (const auto& dep : dependencies[m->name]) {
-        blocked = blocked || (dep != m->name && waiting.count(dep) > 0);
+      for (const auto& dep : dependencies[m->model.name]) {
+        blocked = blocked || (dep != m->model.name && waiting.count(dep) > 0);
       }
       (blocked ? later : wave).push_back(m);
     }
     if (wave.empty()) wave.swap(later);
     std::vector<absl::AnyInvocable<absl::Status() &&>> tasks;
-    for (const ScannedModel* m : wave) {
-      tasks.push_back([this, source = ModelSource{*m, std::nullopt, nullptr}] {
-        return Install(source, /*load_dependencies=*/false);
-      });
+    for (const ModelSource* m : wave) {
+      tasks.push_back(
+          [this, m] { return Install(*m, /*load_dependencies=*/false); });
     }
     RunAllAndWait(*pool_, std::move(tasks));
     pending.swap(later);
@@ -234,7 +270,7 @@ void ModelManager::LoadDependencies(const ModelSource& source,
       continue;
     }
     if (!scan) {
-      auto scanned = ScanRepositories(options_.repositories);
+      auto scanned = ScanStores(options_.stores);
       if (!scanned.ok()) return;
       scan = std::move(*scanned);
     }
@@ -249,9 +285,11 @@ void ModelManager::LoadDependencies(const ModelSource& source,
   }
 }
 
-absl::Status ModelManager::Install(const ModelSource& source,
+absl::Status ModelManager::Install(const ModelSource& scanned,
                                    bool load_dependencies,
                                    std::vector<std::string>* chain) {
+  ModelSource source = scanned;
+  RETURN_IF_ERROR(Localize(source));
   const std::string& name = source.model.name;
   if (load_dependencies) {
     // Before this model's load lock: holding it while waiting for another
@@ -446,7 +484,7 @@ absl::StatusOr<ModelManager::ModelSource> ModelManager::SourceForApi(
         ModelConfigFromJson(request.config_json,
                             "the load request's 'config' parameter"));
   }
-  std::vector<std::string> roots = options_.repositories;
+  ModelStores stores = options_.stores;
   if (!request.files.empty()) {
     if (!source.config_override) {
       return absl::InvalidArgumentError(
@@ -455,10 +493,10 @@ absl::StatusOr<ModelManager::ModelSource> ModelManager::SourceForApi(
     ASSIGN_OR_RETURN(auto dir,
                      WriteUploadedModel(UploadRoot(), model, request.files,
                                         options_.upload_limits));
-    roots = {dir->path()};
+    stores = {MakeLocalStore(dir->path())};
     source.files_owner = dir;
   }
-  ASSIGN_OR_RETURN(auto scan, ScanRepositories(roots));
+  ASSIGN_OR_RETURN(auto scan, ScanStores(stores));
   if (const ScannedModel* found = FindScanned(scan, model)) {
     source.model = *found;
     return source;
@@ -605,7 +643,7 @@ std::vector<VersionStatus> ModelManager::Index() const {
 
 std::vector<std::string> ModelManager::ListRepository() const {
   std::vector<std::string> names;
-  auto scan = ScanRepositories(options_.repositories);
+  auto scan = ScanStores(options_.stores);
   if (!scan.ok()) return names;
   for (const auto& m : scan->models) names.push_back(m.name);
   return names;

@@ -36,6 +36,7 @@
 #include "lifecycle/serving_map.h"
 #include "lifecycle/version_loader.h"
 #include "proto/model_config.pb.h"
+#include "repository/model_store.h"
 #include "repository/repository_scanner.h"
 
 namespace serval {
@@ -62,7 +63,11 @@ struct VersionStatus {
 };
 
 struct ManagerOptions {
+  // The repositories as given, for messages and the poller.
   std::vector<std::string> repositories;
+  // Where they are read from; empty: a local directory for each of
+  // `repositories`.
+  ModelStores stores;
   // Does the loading; required, and must outlive the manager.
   VersionLoader* loader = nullptr;
   int load_threads = 4;
@@ -139,6 +144,11 @@ class ModelManager {
   const std::vector<std::string>& repositories() const {
     return options_.repositories;
   }
+  // Scans every repository (one listing pass per store), with each model's
+  // fingerprint; for the poller.
+  absl::StatusOr<RepositoryScan> ScanWithFingerprints() const {
+    return ScanStores(options_.stores, /*fingerprints=*/true);
+  }
 
   // Refuses loads from now on (UNAVAILABLE); loads in progress finish.
   void BeginShutdown() { shutting_down_.store(true); }
@@ -164,7 +174,8 @@ class ModelManager {
     int64_t version;
     std::weak_ptr<ModelVersion> handle;
   };
-  // What a load starts from.
+  // What a load starts from. `model` may still be in its store (its
+  // `listing` set); Install makes it local first.
   struct ModelSource {
     ScannedModel model;
     std::optional<inference::ModelConfig> config_override;
@@ -200,6 +211,9 @@ class ModelManager {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Builds and publishes the ServingMap of models_.
   void PublishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Makes a source's files local (downloads what an object store holds);
+  // a failure is recorded for the model.
+  absl::Status Localize(ModelSource& source) ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<ModelSource> SourceForApi(const std::string& model,
                                            const LoadRequest& request);
   // UNAVAILABLE unless the control mode is explicit.

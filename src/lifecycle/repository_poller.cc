@@ -2,7 +2,6 @@
 
 #include "common/absl_compat.h"
 #include "common/thread_name.h"
-#include "repository/repository_scanner.h"
 #include "spdlog/spdlog.h"
 
 namespace serval {
@@ -14,12 +13,10 @@ RepositoryPoller::RepositoryPoller(ModelManager* manager,
 RepositoryPoller::~RepositoryPoller() { Stop(); }
 
 void RepositoryPoller::Prime() {
-  auto scan = ScanRepositories(manager_->repositories());
+  auto scan = manager_->ScanWithFingerprints();
   if (!scan.ok()) return;
   for (const auto& model : scan->models) {
-    auto fingerprint = FingerprintModelDirectory(model.path);
-    if (!fingerprint.ok()) continue;
-    debouncer_.Accept(model.name, *fingerprint);
+    debouncer_.Accept(model.name, model.fingerprint);
     known_.insert(model.name);
   }
 }
@@ -51,7 +48,9 @@ void RepositoryPoller::Loop() {
 }
 
 void RepositoryPoller::PollOnce() {
-  auto scan = ScanRepositories(manager_->repositories());
+  // One listing pass per repository: for an object store, one paginated
+  // list of the bucket prefix, not a request per model or file.
+  auto scan = manager_->ScanWithFingerprints();
   if (!scan.ok()) {
     spdlog::warn("repository poll: {}", ToStd(scan.status().message()));
     return;
@@ -63,9 +62,7 @@ void RepositoryPoller::PollOnce() {
   }
   for (const auto& model : scan->models) {
     present.insert(model.name);
-    auto fingerprint = FingerprintModelDirectory(model.path);
-    if (!fingerprint.ok()) continue;
-    switch (debouncer_.Observe(model.name, *fingerprint)) {
+    switch (debouncer_.Observe(model.name, model.fingerprint)) {
       case ChangeDebouncer::Verdict::kUnchanged:
         break;
       case ChangeDebouncer::Verdict::kSettling:

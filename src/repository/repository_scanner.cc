@@ -9,98 +9,55 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/absl_compat.h"
+#include "common/status_macros.h"
 #include "repository/model_name.h"
+#include "repository/model_store.h"
 
 namespace serval {
 namespace {
 
 namespace fs = std::filesystem;
 
-absl::Status FromErrorCode(const std::error_code& ec, std::string_view what) {
-  return absl::Status(absl::ErrnoToStatusCode(ec.value()),
-                      absl::StrCat(ToAbsl(what), ": ", ec.message()));
-}
-
 bool IsHidden(std::string_view name) { return !name.empty() && name[0] == '.'; }
 
-struct Entry {
-  std::string name;
-  fs::path path;
-};
-
-// Lists a directory's entries sorted by name, so problems are reported in a
-// reproducible order.
-absl::StatusOr<std::vector<Entry>> ListDirectory(const fs::path& dir,
-                                                 std::string_view what) {
-  std::error_code ec;
-  fs::directory_iterator it(dir, ec);
-  if (ec) return FromErrorCode(ec, absl::StrCat("cannot list ", ToAbsl(what)));
-  std::vector<Entry> entries;
-  for (; it != fs::directory_iterator(); it.increment(ec)) {
-    entries.push_back({it->path().filename().string(), it->path()});
-  }
-  if (ec) return FromErrorCode(ec, absl::StrCat("cannot list ", ToAbsl(what)));
-  std::sort(entries.begin(), entries.end(),
-            [](const Entry& a, const Entry& b) { return a.name < b.name; });
-  return entries;
-}
-
-bool IsDirectory(const fs::path& path) {
-  std::error_code ec;  // A dangling symlink is simply not a directory.
-  return fs::is_directory(path, ec);
-}
-
-// Checks a root and returns its canonical form (to detect a root given twice).
-absl::StatusOr<fs::path> CheckRoot(const std::string& root) {
-  const std::string what = absl::StrCat("model repository '", root, "'");
-  std::error_code ec;
-  const fs::file_status status = fs::status(root, ec);
-  if (ec || !fs::exists(status)) {
-    if (!ec || ec == std::errc::no_such_file_or_directory) {
-      return absl::NotFoundError(absl::StrCat(what, " does not exist"));
-    }
-    return FromErrorCode(ec, what);
-  }
-  if (!fs::is_directory(status)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " is not a directory"));
-  }
-  fs::path canonical = fs::canonical(root, ec);
-  if (ec) return FromErrorCode(ec, what);
-  return canonical;
-}
-
 // Scans one model directory whose name is already known to be valid.
-absl::StatusOr<ScannedModel> ScanModelDirectory(const std::string& root,
-                                                const std::string& name,
-                                                const fs::path& dir) {
-  const std::string what = absl::StrCat("model directory '", dir.string(), "'");
-  absl::StatusOr<std::vector<Entry>> entries = ListDirectory(dir, what);
-  if (!entries.ok()) return entries.status();
-
+absl::StatusOr<ScannedModel> ScanModelDirectory(
+    const std::string& root, const std::string& name,
+    const std::shared_ptr<const RepositoryListing>& listing) {
   ScannedModel model;
   model.name = name;
   model.repository = root;
-  model.path = dir.string();
-  model.config_path = (dir / kModelConfigFileName).string();
+  model.path = listing->PathOf(name);
+  model.config_path =
+      listing->PathOf(absl::StrCat(name, "/", ToAbsl(kModelConfigFileName)));
+  model.listing = listing;
+  const std::string what = absl::StrCat("model directory '", model.path, "'");
+  absl::StatusOr<std::vector<ListingEntry>> entries = listing->List(name);
+  if (!entries.ok()) {
+    return absl::Status(
+        entries.status().code(),
+        absl::StrCat("cannot list ", what, ": ", entries.status().message()));
+  }
   std::map<int64_t, std::string> versions;  // version -> directory name
-  for (const Entry& entry : *entries) {
+  for (const ListingEntry& entry : *entries) {
     if (entry.name == kModelConfigFileName) {
-      std::error_code ec;
-      if (!fs::is_regular_file(entry.path, ec)) {
+      if (entry.kind != ListingEntry::Kind::kFile) {
         return absl::InvalidArgumentError(
             absl::StrCat("'", model.config_path, "' is not a regular file"));
       }
       model.has_config = true;
       continue;
     }
-    if (IsHidden(entry.name) || !IsDirectory(entry.path)) continue;
+    if (IsHidden(entry.name) || entry.kind != ListingEntry::Kind::kDirectory) {
+      continue;
+    }
     absl::StatusOr<int64_t> version = ParseVersionDirectoryName(entry.name);
     if (absl::IsNotFound(version.status())) continue;  // e.g. "docs"
     if (!version.ok()) {
       return absl::Status(
           version.status().code(),
-          absl::StrCat("version directory '", entry.path.string(),
+          absl::StrCat("version directory '",
+                       listing->PathOf(absl::StrCat(name, "/", entry.name)),
                        "': ", version.status().message()));
     }
     auto [it, inserted] = versions.emplace(*version, entry.name);
@@ -154,41 +111,61 @@ absl::StatusOr<int64_t> ParseVersionDirectoryName(std::string_view name) {
 
 absl::StatusOr<RepositoryScan> ScanRepositories(
     const std::vector<std::string>& roots) {
-  if (roots.empty()) {
+  ModelStores stores;
+  for (const std::string& root : roots) stores.push_back(MakeLocalStore(root));
+  return ScanStores(stores);
+}
+
+absl::StatusOr<RepositoryScan> ScanStores(const ModelStores& stores,
+                                          bool fingerprints) {
+  if (stores.empty()) {
     return absl::InvalidArgumentError("no model repository given");
   }
-  std::map<fs::path, std::string> canonical_roots;
-  // Model name -> (root, directory) for every root holding that name.
-  std::map<std::string, std::vector<std::pair<std::string, fs::path>>> found;
-  for (const std::string& root : roots) {
-    absl::StatusOr<fs::path> canonical = CheckRoot(root);
-    if (!canonical.ok()) return canonical.status();
-    auto [it, inserted] = canonical_roots.emplace(*canonical, root);
+  std::map<std::string, std::string> identities;  // identity -> root
+  struct Place {
+    std::string root;
+    std::shared_ptr<const RepositoryListing> listing;
+  };
+  // Model name -> every root holding that name.
+  std::map<std::string, std::vector<Place>> found;
+  for (const auto& store : stores) {
+    const std::string& root = store->root();
+    ASSIGN_OR_RETURN(std::string identity, store->Identity());
+    auto [it, inserted] = identities.emplace(identity, root);
     if (!inserted) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("model repositories '", it->second, "' and '", root,
-                       "' are the same directory"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "model repositories '", it->second, "' and '", root,
+          "' are the same ",
+          identity.rfind("s3://", 0) == 0 ? "bucket and prefix" : "directory"));
     }
-    absl::StatusOr<std::vector<Entry>> entries =
-        ListDirectory(root, absl::StrCat("model repository '", root, "'"));
-    if (!entries.ok()) return entries.status();
-    for (Entry& entry : *entries) {
-      if (IsHidden(entry.name) || !IsDirectory(entry.path)) continue;
-      found[entry.name].emplace_back(root, std::move(entry.path));
+    ASSIGN_OR_RETURN(std::shared_ptr<const RepositoryListing> listing,
+                     store->List());
+    absl::StatusOr<std::vector<ListingEntry>> entries = listing->List("");
+    if (!entries.ok()) {
+      return absl::Status(entries.status().code(),
+                          absl::StrCat("cannot list model repository '", root,
+                                       "': ", entries.status().message()));
+    }
+    for (ListingEntry& entry : *entries) {
+      if (IsHidden(entry.name) ||
+          entry.kind != ListingEntry::Kind::kDirectory) {
+        continue;
+      }
+      found[entry.name].push_back({root, listing});
     }
   }
 
   RepositoryScan scan;
   for (const auto& [name, places] : found) {
     if (absl::Status valid = ValidateModelName(name); !valid.ok()) {
-      for (const auto& [root, unused] : places) {
-        scan.problems.push_back({name, root, valid});
+      for (const Place& place : places) {
+        scan.problems.push_back({name, place.root, valid});
       }
       continue;
     }
     if (places.size() > 1) {
       std::vector<std::string> where;
-      for (const auto& [root, unused] : places) where.push_back(root);
+      for (const Place& place : places) where.push_back(place.root);
       scan.problems.push_back(
           {name, "",
            absl::AlreadyExistsError(absl::StrCat(
@@ -196,15 +173,29 @@ absl::StatusOr<RepositoryScan> ScanRepositories(
                absl::StrJoin(where, ", "), "); none of them is loaded"))});
       continue;
     }
-    const auto& [root, dir] = places.front();
-    absl::StatusOr<ScannedModel> model = ScanModelDirectory(root, name, dir);
+    const Place& place = places.front();
+    absl::StatusOr<ScannedModel> model =
+        ScanModelDirectory(place.root, name, place.listing);
+    if (model.ok() && fingerprints) {
+      absl::StatusOr<uint64_t> fingerprint = place.listing->Fingerprint(*model);
+      if (!fingerprint.ok()) {
+        model = fingerprint.status();
+      } else {
+        model->fingerprint = *fingerprint;
+      }
+    }
     if (model.ok()) {
       scan.models.push_back(*std::move(model));
     } else {
-      scan.problems.push_back({name, root, model.status()});
+      scan.problems.push_back({name, place.root, model.status()});
     }
   }
   return scan;
+}
+
+absl::StatusOr<LocalModel> LocalizeModel(const ScannedModel& model) {
+  if (model.listing == nullptr) return LocalModel{model, nullptr};
+  return model.listing->Localize(model);
 }
 
 }  // namespace serval

@@ -11,6 +11,7 @@
 #define SERVAL_REPOSITORY_REPOSITORY_SCANNER_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,8 @@
 #include "absl/status/statusor.h"
 
 namespace serval {
+
+class RepositoryListing;  // model_store.h
 
 inline constexpr std::string_view kModelConfigFileName = "config.pbtxt";
 
@@ -37,6 +40,13 @@ struct ScannedModel {
   std::vector<int64_t> versions;
   // Directory name of each version, same order ("007" for version 7).
   std::vector<std::string> version_dirs;
+
+  // The listing the model was found in, which makes its files local
+  // (model_store.h: LocalizeModel). Null for a model already on local disk
+  // outside any store.
+  std::shared_ptr<const RepositoryListing> listing;
+  // Set by a scan asked for fingerprints (ScanStores).
+  uint64_t fingerprint = 0;
 
   // <path>/<directory of version>; empty when `version` was not found.
   std::string VersionPath(int64_t version) const;
