@@ -16,25 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class Fnv1a {
- public:
-  void Add(const void* data, size_t size) {
-    const auto* bytes = static_cast<const unsigned char*>(data);
-    for (size_t i = 0; i < size; ++i) {
-      hash_ = (hash_ ^ bytes[i]) * 0x100000001b3ULL;
-    }
-  }
-  void AddString(std::string_view s) {
-    AddInt(s.size());  // Length first, so "ab"+"c" differs from "a"+"bc".
-    Add(s.data(), s.size());
-  }
-  void AddInt(uint64_t v) { Add(&v, sizeof(v)); }
-  uint64_t value() const { return hash_; }
-
- private:
-  uint64_t hash_ = 0xcbf29ce484222325ULL;
-};
-
 struct FileRecord {
   std::string relative_path;
   char type;  // 'f' regular file, 'd' directory, 'o' other
@@ -116,7 +97,7 @@ absl::StatusOr<uint64_t> FingerprintModelDirectory(std::string_view model_dir) {
             [](const FileRecord& a, const FileRecord& b) {
               return a.relative_path < b.relative_path;
             });
-  Fnv1a hash;
+  StableHash hash;
   for (const FileRecord& record : records) {
     hash.AddString(record.relative_path);
     hash.Add(&record.type, 1);

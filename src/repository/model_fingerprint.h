@@ -4,6 +4,7 @@
 #ifndef SERVAL_REPOSITORY_MODEL_FINGERPRINT_H_
 #define SERVAL_REPOSITORY_MODEL_FINGERPRINT_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -12,6 +13,27 @@
 #include "absl/status/statusor.h"
 
 namespace serval {
+
+// FNV-1a over typed fields: stable across processes and runs, for change
+// detection (not for security).
+class StableHash {
+ public:
+  void Add(const void* data, size_t size) {
+    const auto* bytes = static_cast<const unsigned char*>(data);
+    for (size_t i = 0; i < size; ++i) {
+      hash_ = (hash_ ^ bytes[i]) * 0x100000001b3ULL;
+    }
+  }
+  void AddString(std::string_view s) {
+    AddInt(s.size());  // Length first, so "ab"+"c" differs from "a"+"bc".
+    Add(s.data(), s.size());
+  }
+  void AddInt(uint64_t v) { Add(&v, sizeof(v)); }
+  uint64_t value() const { return hash_; }
+
+ private:
+  uint64_t hash_ = 0xcbf29ce484222325ULL;
+};
 
 // Hashes (FNV-1a, stable across processes) the relative path, type, size and
 // mtime of: every regular file directly in `model_dir` (config.pbtxt, label

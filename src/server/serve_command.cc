@@ -19,6 +19,7 @@
 #include "lifecycle/model_manager.h"
 #include "lifecycle/repository_poller.h"
 #include "metrics/metrics_options.h"
+#include "repository/storage/open_store.h"
 #include "server/frontends.h"
 #include "server/server.h"
 #include "spdlog/spdlog.h"
@@ -43,6 +44,10 @@ struct ServeOptions {
   // Model lifecycle (docs/lifecycle.md).
   std::string control_mode = "none";
   double repository_poll_secs = 15;
+  std::string model_cache_directory;
+  int s3_max_attempts = 5;
+  double s3_timeout_secs = 30;
+  int s3_download_threads = 8;
   std::vector<std::string> load_models;
   int exit_timeout_secs = 30;
   bool strict_readiness = false;
@@ -150,6 +155,20 @@ int Serve(ServeOptions& o) {
   BackendVersionLoader loader(lo);
   ManagerOptions mo;
   mo.repositories = o.repositories;
+  StoreOptions store_options;
+  store_options.cache.cache_directory = o.model_cache_directory;
+  store_options.cache.download_threads = o.s3_download_threads;
+  store_options.s3.max_attempts = o.s3_max_attempts;
+  store_options.s3.timeout =
+      std::chrono::milliseconds(static_cast<int64_t>(o.s3_timeout_secs * 1000));
+  for (const std::string& root : o.repositories) {
+    auto store = OpenModelStore(root, store_options);
+    if (!store.ok()) {
+      spdlog::critical("{}", ToStd(store.status().message()));
+      return 1;
+    }
+    mo.stores.push_back(*std::move(store));
+  }
   mo.loader = &loader;
   mo.load_threads = o.load_threads;
   mo.control_mode = *ParseModelControlMode(o.control_mode);  // CLI-checked
@@ -165,6 +184,10 @@ int Serve(ServeOptions& o) {
   if (!o.upload_directory.empty()) {
     so.private_directories.emplace_back(o.upload_directory,
                                         "<upload directory>");
+  }
+  if (!o.model_cache_directory.empty()) {
+    so.private_directories.emplace_back(o.model_cache_directory,
+                                        "<model cache>");
   }
   Server server(&manager, so);
   steps.Bind(&server);
@@ -280,10 +303,37 @@ void AddServeCommand(CLI::App* app, int* exit_code) {
       "Serve the models of one or more model repositories over HTTP/REST and "
       "gRPC (KServe v2 protocol; Triton model repositories work unchanged)");
   serve
-      ->add_option("--model-repository", options->repositories,
-                   "Model repository directory (repeatable): "
-                   "<repo>/<model>/config.pbtxt and <repo>/<model>/<version>/")
+      ->add_option(
+          "--model-repository", options->repositories,
+          "Model repository (repeatable): a directory holding "
+          "<model>/config.pbtxt and <model>/<version>/, or an S3 bucket: "
+          "s3://bucket/prefix (AWS), s3://http[s]://host:port/bucket/prefix "
+          "(an S3-compatible server); credentials from AWS_ACCESS_KEY_ID / "
+          "AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN or the profile "
+          "(AWS_PROFILE) of ~/.aws/credentials and ~/.aws/config")
       ->required();
+  serve->add_option(
+      "--model-cache-directory", options->model_cache_directory,
+      "Where models from S3 are kept (content-addressed: a file downloads "
+      "once); default $XDG_CACHE_HOME/serval/models or "
+      "~/.cache/serval/models");
+  serve
+      ->add_option("--s3-max-attempts", options->s3_max_attempts,
+                   "Attempts per S3 request before giving up (connection "
+                   "errors, timeouts, 5xx and throttling are retried with "
+                   "exponential back-off)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 20));
+  serve
+      ->add_option("--s3-timeout-secs", options->s3_timeout_secs,
+                   "Timeout of one S3 request")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
+  serve
+      ->add_option("--s3-download-threads", options->s3_download_threads,
+                   "Parallel ranged downloads (8 MiB parts) per model load")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   serve->add_option("--backend-directory", options->backend_directory,
                     "Directory holding backend plugins "
                     "(<dir>/<name>/libserval_<name>.so); default: 'backends' "
