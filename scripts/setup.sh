@@ -32,6 +32,9 @@ APT_PACKAGES=(
   python3-fastapi uvicorn python3-flask gunicorn
   # Renders the `serval tune` report headless in its test.
   chromium
+  # S3 repositories: OpenSSL for SigV4 and TLS; boto3 seeds the test
+  # buckets (tests/integration/s3_test.py).
+  libssl-dev python3-boto3
 )
 
 missing=()
@@ -103,6 +106,21 @@ if [ ! -f "$ORT_STAMP" ]; then
   touch "$ORT_STAMP"
 fi
 # ---- end ONNX Runtime --------------------------------------------------------
+
+# ---- s3rver (owner: S3 repository tests) -------------------------------------
+# A real S3-compatible server on the machine's Node.js, from the npm
+# registry; tests/integration/s3/s3_server.js starts it with SigV4 checked.
+S3RVER_VERSION=3.7.1
+S3RVER_PREFIX="$ROOT/third_party/s3rver"
+if [ ! -f "$S3RVER_PREFIX/.installed-$S3RVER_VERSION" ]; then
+  echo "setup: installing s3rver $S3RVER_VERSION into $S3RVER_PREFIX"
+  rm -rf "$S3RVER_PREFIX"
+  mkdir -p "$S3RVER_PREFIX"
+  npm install --silent --no-audit --no-fund --prefix "$S3RVER_PREFIX" \
+    "s3rver@$S3RVER_VERSION" >/dev/null
+  touch "$S3RVER_PREFIX/.installed-$S3RVER_VERSION"
+fi
+# ---- end s3rver --------------------------------------------------------------
 
 # The example model repository (examples/models, git-ignored), quick when
 # up to date.
