@@ -263,6 +263,34 @@ def config_dictionary():
             f.write(json.dumps(w) + "\n")
 
 
+def s3_xml_seeds():
+    """S3 answers: a listing page, an empty one, the last page, errors."""
+    def page(objects, truncated=False, token=""):
+        contents = "".join(
+            f"<Contents><Key>{k}</Key><LastModified>2026-12-02T00:00:00.000Z"
+            f"</LastModified><ETag>&quot;{e}&quot;</ETag><Size>{n}</Size>"
+            "<StorageClass>STANDARD</StorageClass></Contents>"
+            for k, e, n in objects)
+        more = (f"<NextContinuationToken>{token}</NextContinuationToken>"
+                if token else "")
+        return ('<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult '
+                'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>models'
+                f"</Name><Prefix>repo/</Prefix><KeyCount>{len(objects)}"
+                f"</KeyCount><IsTruncated>{str(truncated).lower()}</IsTruncated>"
+                f"{more}{contents}</ListBucketResult>")
+    write("s3_xml", page([("repo/a/config.pbtxt",
+                           "0cc175b9c0f1b6a831c399e269772661", 1),
+                          ("repo/a/1/m &lt;&#233;&#x1F600;&gt;.onnx",
+                           "abc-2", 12345678901)], True, "tok&amp;en"))
+    write("s3_xml", page([]))
+    write("s3_xml", "<ListBucketResult><IsTruncated>false</IsTruncated>"
+                    "<!-- c --><Contents><Key><![CDATA[k]]></Key><Size>0"
+                    "</Size></Contents></ListBucketResult>")
+    write("s3_xml", '<?xml version="1.0"?><Error><Code>SignatureDoesNotMatch'
+                    "</Code><Message>The request signature we calculated does "
+                    "not match</Message><RequestId>1</RequestId></Error>")
+
+
 def main():
     shutil.rmtree(os.path.join(HERE, "corpus"), ignore_errors=True)
     http_seeds()
@@ -270,6 +298,7 @@ def main():
     bytes_seeds()
     config_seeds()
     load_seeds()
+    s3_xml_seeds()
     with tempfile.TemporaryDirectory() as tmp:
         grpc_seeds(tmp)
     config_dictionary()
