@@ -24,12 +24,14 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-import serval_harness  # noqa: E402
-import s3_test  # noqa: E402  (its s3rver start-up and seeding)
-
 SERVAL = os.path.join(ROOT, "build", "serval")
 BACKENDS = os.path.join(ROOT, "build", "backends")
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+_own_args = sys.argv[1:]
+sys.argv[1:] = ["--serval", SERVAL, "--backends", BACKENDS]  # for s3_test
+import serval_harness  # noqa: E402
+import s3_test  # noqa: E402  (its s3rver start-up and seeding)
+sys.argv[1:] = _own_args
 MODELS = os.path.join(ROOT, "examples", "models")
 
 
@@ -55,15 +57,23 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    s3_test.ARGS = argparse.Namespace(serval=SERVAL, backends=BACKENDS)
     s3_test.setUpModule()
     try:
         bucket = "bench-models"
         s3_test.upload_example(bucket, "repo", "resnet50_onnx")
         s3_test.upload_example(bucket, "repo", "mlp_onnx")
         url = f"s3://http://127.0.0.1:{s3_test.PORT}/{bucket}/repo"
-        local, cold, warm, downloaded = [], [], [], []
+        local, cold, warm, downloaded, boto = [], [], [], [], []
+        from boto3.s3.transfer import TransferConfig
         for _ in range(args.runs):
+            # The peer: boto3's own parallel ranged download of the weights.
+            start = time.monotonic()
+            s3_test.client().download_file(
+                bucket, "repo/resnet50_onnx/1/model.onnx",
+                os.path.join(tempfile.mkdtemp(), "model.onnx"),
+                Config=TransferConfig(max_concurrency=8,
+                                      multipart_chunksize=8 << 20))
+            boto.append(time.monotonic() - start)
             with serve(MODELS) as server:
                 local.append(timed_load(server, "resnet50_onnx"))
             cache = tempfile.mkdtemp(prefix="serval-bench-cache-")
@@ -120,9 +130,12 @@ def main():
         f"| local directory | {med(local):.2f} | {', '.join(f'{x:.2f}' for x in local)} |",
         f"| S3, empty cache | {med(cold):.2f} | {', '.join(f'{x:.2f}' for x in cold)} |",
         f"| S3, unchanged reload | {med(warm):.2f} | {', '.join(f'{x:.2f}' for x in warm)} |",
+        f"| (peer) boto3 download_file of the weights alone, 8 threads | {med(boto):.2f} | {', '.join(f'{x:.2f}' for x in boto)} |",
         "",
         f"- S3 cold / local: **{med(cold) / med(local):.2f}x**; "
         f"S3 unchanged reload / local: {med(warm) / med(local):.2f}x",
+        f"- S3 cold minus local (serval's download) / boto3's download: "
+        f"{(med(cold) - med(local)) / med(boto):.2f}x",
         f"- bytes downloaded by the unchanged reloads: {downloaded}",
         f"- mlp_onnx reloaded from S3 10 times under 2 clients: "
         f"{done[0]} requests, **{len(failures)} failed**; reload median "
