@@ -117,7 +117,8 @@ absl::StatusOr<HttpResponse> S3Client::Call(
   std::chrono::milliseconds backoff = options_.first_backoff;
   std::mt19937 jitter(std::random_device{}());
   absl::Status last;
-  for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
+  int attempt = 1;
+  for (; attempt <= options_.max_attempts; ++attempt) {
     const absl::Time now = options_.now ? options_.now() : absl::Now();
     const std::string amz_date =
         absl::FormatTime("%Y%m%dT%H%M%SZ", now, absl::UTCTimeZone());
@@ -175,10 +176,11 @@ absl::StatusOr<HttpResponse> S3Client::Call(
     }
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
-  if (options_.max_attempts > 1) {
-    return absl::Status(last.code(),
-                        absl::StrCat(last.message(), " (gave up after ",
-                                     options_.max_attempts, " attempts)"));
+  // Only a transient failure is tried again; say so when it was.
+  if (attempt > 1) {
+    return absl::Status(
+        last.code(), absl::StrCat(last.message(), " (gave up after ", attempt,
+                                  " attempts)"));
   }
   return last;
 }
