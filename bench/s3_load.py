@@ -88,9 +88,6 @@ def main():
                    tempfile.mkdtemp(prefix="serval-bench-cache-")) as server:
             timed_load(server, "mlp_onnx")
             stop = threading.Event()
-            body = json.dumps({"inputs": [{"name": "INPUT0", "shape": [1, 64],
-                                           "datatype": "FP32",
-                                           "data": [0.5] * 64}]})
             meta = json.loads(server.request("GET", "/v2/models/mlp_onnx")[2])
             inp = meta["inputs"][0]
             shape = [1 if d == -1 else d for d in inp["shape"]]
