@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/thread_name.h"
 #include "metrics/text_exposition.h"
@@ -38,6 +39,34 @@ std::string Response(int code, std::string_view reason,
       absl::string_view(content_type.data(), content_type.size()),
       "\r\nContent-Length: ", body.size(), "\r\nConnection: close\r\n\r\n",
       absl::string_view(body.data(), body.size()));
+}
+
+// The value of header `name` (case-insensitive) in a request header block,
+// surrounding spaces removed.
+std::optional<std::string_view> FindHeader(std::string_view request,
+                                           std::string_view name) {
+  size_t line_start = request.find("\r\n");
+  while (line_start != std::string_view::npos) {
+    line_start += 2;
+    const size_t line_end = request.find("\r\n", line_start);
+    const std::string_view line = request.substr(
+        line_start, line_end == std::string_view::npos ? std::string_view::npos
+                                                       : line_end - line_start);
+    if (line.empty()) break;  // end of the header block
+    const size_t colon = line.find(':');
+    if (colon != std::string_view::npos &&
+        absl::EqualsIgnoreCase(absl::string_view(line.data(), colon),
+                               absl::string_view(name.data(), name.size()))) {
+      std::string_view value = line.substr(colon + 1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
+      while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+        value.remove_suffix(1);
+      return value;
+    }
+    line_start = line_end;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -71,18 +100,21 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
     close(fd);
     return absl::InternalError("cannot create the metrics wake-up pipe");
   }
-  return std::unique_ptr<MetricsHttpServer>(new MetricsHttpServer(
-      fd, wake[0], wake[1], ntohs(addr.sin_port), std::move(render)));
+  return std::unique_ptr<MetricsHttpServer>(
+      new MetricsHttpServer(fd, wake[0], wake[1], ntohs(addr.sin_port),
+                            std::move(render), std::move(options.access)));
 }
 
 MetricsHttpServer::MetricsHttpServer(int listen_fd, int wake_read,
                                      int wake_write, uint16_t port,
-                                     RenderFn render)
+                                     RenderFn render,
+                                     std::shared_ptr<const AccessPolicy> access)
     : listen_fd_(listen_fd),
       wake_read_(wake_read),
       wake_write_(wake_write),
       port_(port),
       render_(std::move(render)),
+      access_(std::move(access)),
       thread_([this] {
         SetCurrentThreadName("metrics");
         Loop();
@@ -111,7 +143,8 @@ int64_t NowMs() {
 }  // namespace
 
 std::string MetricsHttpServer::Answer(std::string_view request,
-                                      const RenderFn& render) {
+                                      const RenderFn& render,
+                                      const AccessPolicy* access) {
   // Request line: METHOD SP TARGET SP VERSION.
   const std::string_view line = request.substr(0, request.find("\r\n"));
   const size_t sp1 = line.find(' ');
@@ -126,6 +159,25 @@ std::string MetricsHttpServer::Answer(std::string_view request,
   if (target != "/metrics") {
     return Response(404, "Not Found", "text/plain",
                     "only /metrics is served on this port\n");
+  }
+  if (access != nullptr && access->restricts(ApiGroup::kMetrics)) {
+    const AccessDecision decision = access->Check(
+        ApiGroup::kMetrics,
+        [request](std::string_view name) { return FindHeader(request, name); });
+    if (decision == AccessDecision::kUnauthenticated) {
+      std::string response =
+          Response(401, "Unauthorized", "text/plain",
+                   absl::StrCat(kUnauthenticatedMessage, "\n"));
+      if (access->wants_bearer(ApiGroup::kMetrics)) {
+        response.insert(response.find("\r\n") + 2,
+                        "WWW-Authenticate: Bearer realm=\"serval\"\r\n");
+      }
+      return response;
+    }
+    if (decision == AccessDecision::kDenied) {
+      return Response(403, "Forbidden", "text/plain",
+                      absl::StrCat(kDeniedMessage, "\n"));
+    }
   }
   if (method != "GET" && method != "HEAD") {
     return Response(405, "Method Not Allowed", "text/plain", "use GET\n");
@@ -185,7 +237,7 @@ void MetricsHttpServer::Loop() {
         if (n > 0) {
           c.in.append(buf, static_cast<size_t>(n));
           if (c.in.find("\r\n\r\n") != std::string::npos) {
-            c.out = Answer(c.in, render_);
+            c.out = Answer(c.in, render_, access_.get());
             c.answered = true;
           } else if (c.in.size() > kMaxRequestBytes) {
             c.out = Response(431, "Request Header Fields Too Large",

@@ -17,12 +17,16 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "security/access_policy.h"
 
 namespace serval {
 
 struct MetricsHttpOptions {
   std::string address = "0.0.0.0";
   uint16_t port = 8002;  // 0 picks a free port (see port())
+  // Who may scrape (the `metrics` group of --http-restricted-api); null:
+  // anyone.
+  std::shared_ptr<const AccessPolicy> access;
 };
 
 class MetricsHttpServer {
@@ -40,12 +44,15 @@ class MetricsHttpServer {
   void Stop();
   uint16_t port() const { return port_; }
 
-  // The whole response to one complete request header block.
-  static std::string Answer(std::string_view request, const RenderFn& render);
+  // The whole response to one complete request header block; `access`
+  // may be null (open).
+  static std::string Answer(std::string_view request, const RenderFn& render,
+                            const AccessPolicy* access = nullptr);
 
  private:
   MetricsHttpServer(int listen_fd, int wake_read, int wake_write, uint16_t port,
-                    RenderFn render);
+                    RenderFn render,
+                    std::shared_ptr<const AccessPolicy> access);
   void Loop();
 
   int listen_fd_;
@@ -53,6 +60,7 @@ class MetricsHttpServer {
   int wake_write_;
   const uint16_t port_;
   const RenderFn render_;
+  const std::shared_ptr<const AccessPolicy> access_;
   std::thread thread_;
 };
 

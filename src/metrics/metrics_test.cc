@@ -316,6 +316,34 @@ TEST(MetricsHttpServerTest, AnswersFollowTheRequestLine) {
       HasSubstr("x 1\n"));
 }
 
+TEST(MetricsHttpServerTest, ScrapesCanRequireABearerToken) {
+  auto render = [] { return std::string("x 1\n"); };
+  auto policy =
+      AccessPolicy::Parse({"metrics:bearer=scrape-token"},
+                          AccessProtocol::kHttp, "--http-restricted-api");
+  ASSERT_TRUE(policy.ok());
+  const std::string none = MetricsHttpServer::Answer(
+      "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", render, &*policy);
+  EXPECT_THAT(none, HasSubstr("HTTP/1.1 401"));
+  EXPECT_THAT(none, HasSubstr("WWW-Authenticate: Bearer"));
+  EXPECT_THAT(none, Not(HasSubstr("x 1")));
+  EXPECT_THAT(MetricsHttpServer::Answer(
+                  "GET /metrics HTTP/1.1\r\nauthorization: Bearer no\r\n\r\n",
+                  render, &*policy),
+              HasSubstr("HTTP/1.1 403"));
+  EXPECT_THAT(
+      MetricsHttpServer::Answer("GET /metrics HTTP/1.1\r\nHost: x\r\n"
+                                "Authorization:  Bearer scrape-token \r\n\r\n",
+                                render, &*policy),
+      HasSubstr("x 1\n"));
+  // A header in the body part does not count.
+  EXPECT_THAT(MetricsHttpServer::Answer(
+                  "GET /metrics HTTP/1.1\r\n\r\nAuthorization: Bearer "
+                  "scrape-token\r\n",
+                  render, &*policy),
+              HasSubstr("HTTP/1.1 401"));
+}
+
 }  // namespace
 }  // namespace serval
 

@@ -43,6 +43,11 @@ class Frontends {
   Frontends(const Frontends&) = delete;
   Frontends& operator=(const Frontends&) = delete;
 
+  // Reloads the TLS certificates of the HTTP and gRPC listeners (SIGHUP).
+  // Each keeps its current certificates when its files do not load; the
+  // status names what failed.
+  absl::Status ReloadTls();
+
   // Idempotent. In-flight gRPC calls get `grace` to finish.
   void Stop(std::chrono::milliseconds grace = std::chrono::seconds(1));
 

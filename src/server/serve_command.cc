@@ -81,7 +81,9 @@ void Drain(const ServeOptions& o, const sigset_t& signals, Server& server,
   while (left > 0 && std::chrono::steady_clock::now() < deadline) {
     left = server.WaitForDrain(std::chrono::milliseconds(100));
     const timespec no_wait{0, 0};
-    if (left > 0 && sigtimedwait(&signals, nullptr, &no_wait) > 0) {
+    const int second =
+        left > 0 ? sigtimedwait(&signals, nullptr, &no_wait) : -1;
+    if (second == SIGTERM || second == SIGINT) {
       spdlog::warn("second signal: not waiting for in-flight requests");
       break;
     }
@@ -139,6 +141,7 @@ int Serve(ServeOptions& o) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   // Composition root. Declaration order is destruction order reversed:
@@ -241,7 +244,16 @@ int Serve(ServeOptions& o) {
                failed);
 
   int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  while (true) {
+    sigwait(&signals, &signal_number);
+    if (signal_number != SIGHUP) break;
+    // SIGHUP: new certificates for new connections; serving goes on.
+    if (absl::Status reloaded = (*frontends)->ReloadTls(); !reloaded.ok()) {
+      spdlog::error("SIGHUP: {}", ToStd(reloaded.message()));
+    } else {
+      spdlog::info("SIGHUP: TLS certificates reloaded where TLS is on");
+    }
+  }
   spdlog::info(
       "received {}, shutting down: draining in-flight requests for "
       "up to {} s",

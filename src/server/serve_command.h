@@ -1,6 +1,7 @@
 // `serval serve`: loads the model repositories, starts the frontends and
 // runs until SIGINT/SIGTERM, then shuts down in order (readiness off,
-// frontends stop accepting, queued requests finish, models unload).
+// frontends stop accepting, queued requests finish, models unload). SIGHUP
+// reloads the TLS certificates.
 #ifndef SERVAL_SERVER_SERVE_COMMAND_H_
 #define SERVAL_SERVER_SERVE_COMMAND_H_
 

@@ -133,8 +133,12 @@ class Serval:
     """
 
     def __init__(self, serval, backends, repositories, extra_args=(),
-                 log_level="info", ready_timeout_s=60.0, env=None):
+                 log_level="info", ready_timeout_s=60.0, env=None,
+                 ssl_context=None):
+        """ssl_context: an ssl.SSLContext for a server started with
+        --http-use-ssl; the HTTP helpers then speak HTTPS with it."""
         self.serval = serval
+        self.ssl_context = ssl_context
         self.backends = backends
         self.repositories = list(repositories)
         self.extra_args = list(extra_args)
@@ -199,6 +203,23 @@ class Serval:
         raise TimeoutError(f"serval not ready after {self.ready_timeout_s}s "
                            f"(last: {last_error})")
 
+    def restart(self):
+        """Starts serval again on the ports it had (after stop(), a kill or
+        a crash), appending to the same log, and waits until it is ready."""
+        if self.alive():
+            raise RuntimeError("serval is still running")
+        self.stop()  # reaps the old process, closes its log
+        self._log_file = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.command(), stdout=self._log_file,
+                                     stderr=subprocess.STDOUT, env=self.env)
+        _LIVE_PROCESSES.add(self.proc)
+        try:
+            self.wait_ready()
+        except Exception:
+            self.print_log()
+            self.stop()
+            raise
+
     def stop(self, timeout_s=15.0):
         """SIGTERM, then SIGKILL after timeout_s. Returns the exit code."""
         if self.proc is None:
@@ -250,13 +271,16 @@ class Serval:
 
     # HTTP helpers -------------------------------------------------------
     def http_connection(self, timeout=30):
+        if self.ssl_context is not None:
+            return http.client.HTTPSConnection("127.0.0.1", self.http_port,
+                                               timeout=timeout,
+                                               context=self.ssl_context)
         return http.client.HTTPConnection("127.0.0.1", self.http_port,
                                           timeout=timeout)
 
     def request(self, method, path, body=None, headers=None, timeout=30):
         """One request on a fresh connection: (status, headers dict, body bytes)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.http_port,
-                                          timeout=timeout)
+        conn = self.http_connection(timeout=timeout)
         try:
             conn.request(method, path, body=body, headers=headers or {})
             resp = conn.getresponse()

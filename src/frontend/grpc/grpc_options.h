@@ -5,6 +5,9 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "security/tls_files.h"
 
 namespace CLI {
 class App;
@@ -26,10 +29,15 @@ struct GrpcOptions {
   int64_t max_message_bytes = int64_t{64} << 20;
   // How often the grpc.health.v1 status is refreshed from ServerApi.
   std::chrono::milliseconds health_poll_interval{100};
+  // TLS (Triton's --grpc-use-ssl flags); reloaded by GrpcServer::ReloadTls.
+  TlsFiles tls;
+  // --grpc-restricted-protocol rules as given (AccessPolicy::Parse).
+  std::vector<std::string> restricted_protocol;
 };
 
-// Registers --allow-grpc, --grpc-address, --grpc-port, --grpc-threads and
-// --grpc-max-message-bytes, writing into `options` (which must outlive
+// Registers --allow-grpc, --grpc-address, --grpc-port, --grpc-threads,
+// --grpc-max-message-bytes, the TLS flags and --grpc-restricted-protocol,
+// writing into `options` (which must outlive
 // app->parse()). The defaults shown are those already in `options`.
 void AddGrpcFlags(CLI::App* app, GrpcOptions* options);
 

@@ -12,22 +12,40 @@
 namespace serval {
 
 GrpcServer::GrpcServer(GrpcOptions options, ServerApi* server,
-                       Executor* blocking)
+                       Executor* blocking,
+                       std::shared_ptr<const AccessPolicy> access)
     : options_(std::move(options)),
       server_(server),
-      service_(server, blocking) {}
+      access_(std::move(access)),
+      service_(server, blocking, access_.get()) {}
+
+absl::Status GrpcServer::ReloadTls() {
+  return tls_ != nullptr ? tls_->Reload() : absl::OkStatus();
+}
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
-    GrpcOptions options, ServerApi* server, Executor* blocking) {
+    GrpcOptions options, ServerApi* server, Executor* blocking,
+    std::shared_ptr<const AccessPolicy> access) {
+  if (absl::Status flags = ValidateTlsFlags(options.tls, "--grpc");
+      !flags.ok()) {
+    return flags;
+  }
   std::unique_ptr<GrpcServer> self(
-      new GrpcServer(std::move(options), server, blocking));
+      new GrpcServer(std::move(options), server, blocking, std::move(access)));
   const GrpcOptions& opts = self->options_;
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      grpc::InsecureServerCredentials();
+  if (opts.tls.enabled) {
+    auto tls = GrpcTls::Create(opts.tls);
+    if (!tls.ok()) return tls.status();
+    self->tls_ = *std::move(tls);
+    credentials = self->tls_->Credentials();
+  }
   // Process-wide switch, read when a server is built.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   const std::string address = absl::StrCat(opts.address, ":", opts.port);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(),
-                           &self->port_);
+  builder.AddListeningPort(address, credentials, &self->port_);
   builder.RegisterService(&self->service_);
   // Without this gRPC sets SO_REUSEPORT, and a second server on a busy
   // port would start and silently share it.

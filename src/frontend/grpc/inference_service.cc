@@ -35,8 +35,46 @@ absl::StatusOr<int64_t> ModelVersionOf(const std::string& name,
 
 }  // namespace
 
-InferenceService::InferenceService(ServerApi* server, Executor* blocking)
-    : server_(server), blocking_(blocking) {
+// A stream refused before it starts: finishes at once, deletes itself
+// when gRPC is done with it.
+class RefusedStream final
+    : public grpc::ServerBidiReactor<inference::ModelInferRequest,
+                                     inference::ModelStreamInferResponse> {
+ public:
+  explicit RefusedStream(grpc::Status status) { Finish(std::move(status)); }
+  void OnDone() override { delete this; }
+};
+
+absl::Status InferenceService::AccessStatus(
+    grpc::CallbackServerContext* context, ApiGroup group) const {
+  const auto& metadata = context->client_metadata();
+  const AccessPolicy::HeaderLookup lookup =
+      [&metadata](std::string_view key) -> std::optional<std::string_view> {
+    auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
+    if (it == metadata.end()) return std::nullopt;
+    return std::string_view(it->second.data(), it->second.size());
+  };
+  switch (access_->Check(group, lookup)) {
+    case AccessDecision::kAllowed:
+      return absl::OkStatus();
+    case AccessDecision::kUnauthenticated:
+      return absl::UnauthenticatedError(kUnauthenticatedMessage);
+    case AccessDecision::kDenied:
+      return absl::PermissionDeniedError(kDeniedMessage);
+  }
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* InferenceService::Refuse(
+    grpc::CallbackServerContext* context, ApiGroup group) const {
+  if (access_ == nullptr || !access_->restricts(group)) return nullptr;
+  const absl::Status status = AccessStatus(context, group);
+  return status.ok() ? nullptr : FinishNow(context, status);
+}
+
+InferenceService::InferenceService(ServerApi* server, Executor* blocking,
+                                   const AccessPolicy* access)
+    : server_(server), blocking_(blocking), access_(access) {
   SetMessageAllocatorFor_ModelInfer(&infer_allocator_);
 }
 
@@ -44,6 +82,7 @@ grpc::ServerUnaryReactor* InferenceService::ServerLive(
     grpc::CallbackServerContext* context,
     const inference::ServerLiveRequest* request,
     inference::ServerLiveResponse* response) {
+  if (auto* refused = Refuse(context, ApiGroup::kHealth)) return refused;
   response->set_live(server_->IsLive());
   return FinishNow(context, absl::OkStatus());
 }
@@ -52,6 +91,7 @@ grpc::ServerUnaryReactor* InferenceService::ServerReady(
     grpc::CallbackServerContext* context,
     const inference::ServerReadyRequest* request,
     inference::ServerReadyResponse* response) {
+  if (auto* refused = Refuse(context, ApiGroup::kHealth)) return refused;
   response->set_ready(server_->IsReady());
   return FinishNow(context, absl::OkStatus());
 }
@@ -60,6 +100,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelReady(
     grpc::CallbackServerContext* context,
     const inference::ModelReadyRequest* request,
     inference::ModelReadyResponse* response) {
+  if (auto* refused = Refuse(context, ApiGroup::kHealth)) return refused;
   absl::StatusOr<int64_t> version =
       ModelVersionOf(request->name(), request->version());
   if (!version.ok()) return FinishNow(context, version.status());
@@ -73,6 +114,7 @@ grpc::ServerUnaryReactor* InferenceService::ServerMetadata(
     grpc::CallbackServerContext* context,
     const inference::ServerMetadataRequest* request,
     inference::ServerMetadataResponse* response) {
+  if (auto* refused = Refuse(context, ApiGroup::kMetadata)) return refused;
   serval::ServerMetadata metadata = server_->GetServerMetadata();
   response->set_name(metadata.name);
   response->set_version(metadata.version);
@@ -84,6 +126,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelMetadata(
     grpc::CallbackServerContext* context,
     const inference::ModelMetadataRequest* request,
     inference::ModelMetadataResponse* response) {
+  if (auto* refused = Refuse(context, ApiGroup::kMetadata)) return refused;
   absl::StatusOr<int64_t> version =
       ModelVersionOf(request->name(), request->version());
   if (!version.ok()) return FinishNow(context, version.status());
@@ -98,12 +141,17 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(
     grpc::CallbackServerContext* context,
     const inference::ModelInferRequest* request,
     inference::ModelInferResponse* response) {
+  if (auto* refused = Refuse(context, ApiGroup::kInference)) return refused;
   return StartModelInfer(server_, context, request, response);
 }
 
 grpc::ServerBidiReactor<inference::ModelInferRequest,
                         inference::ModelStreamInferResponse>*
 InferenceService::ModelStreamInfer(grpc::CallbackServerContext* context) {
+  if (access_ != nullptr && access_->restricts(ApiGroup::kInference)) {
+    const absl::Status status = AccessStatus(context, ApiGroup::kInference);
+    if (!status.ok()) return new RefusedStream(ToGrpcStatus(status));
+  }
   return StartModelStreamInfer(server_, context);
 }
 
@@ -111,6 +159,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelConfig(
     grpc::CallbackServerContext* context,
     const inference::ModelConfigRequest* request,
     inference::ModelConfigResponse* response) {
+  if (auto* refused = Refuse(context, ApiGroup::kModelConfig)) return refused;
   absl::StatusOr<int64_t> version =
       ModelVersionOf(request->name(), request->version());
   if (!version.ok()) return FinishNow(context, version.status());
@@ -125,6 +174,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelStatistics(
     grpc::CallbackServerContext* context,
     const inference::ModelStatisticsRequest* request,
     inference::ModelStatisticsResponse* response) {
+  if (auto* refused = Refuse(context, ApiGroup::kStatistics)) return refused;
   int64_t version = -1;
   if (!request->name().empty()) {
     absl::StatusOr<int64_t> v =
@@ -146,6 +196,8 @@ grpc::ServerUnaryReactor* InferenceService::RepositoryIndex(
     grpc::CallbackServerContext* context,
     const inference::RepositoryIndexRequest* request,
     inference::RepositoryIndexResponse* response) {
+  if (auto* refused = Refuse(context, ApiGroup::kModelRepository))
+    return refused;
   // repository_name is not consulted: serval indexes every repository it
   // serves as one.
   FillRepositoryIndex(server_->GetRepositoryIndex(request->ready()), response);
@@ -156,6 +208,8 @@ grpc::ServerUnaryReactor* InferenceService::RepositoryModelLoad(
     grpc::CallbackServerContext* context,
     const inference::RepositoryModelLoadRequest* request,
     inference::RepositoryModelLoadResponse* response) {
+  if (auto* refused = Refuse(context, ApiGroup::kModelRepository))
+    return refused;
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (request->model_name().empty()) {
     reactor->Finish(
@@ -180,6 +234,8 @@ grpc::ServerUnaryReactor* InferenceService::RepositoryModelUnload(
     grpc::CallbackServerContext* context,
     const inference::RepositoryModelUnloadRequest* request,
     inference::RepositoryModelUnloadResponse* response) {
+  if (auto* refused = Refuse(context, ApiGroup::kModelRepository))
+    return refused;
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (request->model_name().empty()) {
     reactor->Finish(
@@ -202,6 +258,7 @@ grpc::ServerUnaryReactor* InferenceService::SystemSharedMemoryStatus(
     grpc::CallbackServerContext* context,
     const inference::SystemSharedMemoryStatusRequest* request,
     inference::SystemSharedMemoryStatusResponse* response) {
+  if (auto* refused = Refuse(context, ApiGroup::kSharedMemory)) return refused;
   auto regions = server_->GetSystemSharedMemoryStatus(request->name());
   if (!regions.ok()) return FinishNow(context, regions.status());
   for (const SharedMemoryRegionStatus& r : *regions) {
@@ -218,6 +275,7 @@ grpc::ServerUnaryReactor* InferenceService::SystemSharedMemoryRegister(
     grpc::CallbackServerContext* context,
     const inference::SystemSharedMemoryRegisterRequest* request,
     inference::SystemSharedMemoryRegisterResponse* response) {
+  if (auto* refused = Refuse(context, ApiGroup::kSharedMemory)) return refused;
   return FinishNow(context, server_->RegisterSystemSharedMemory(
                                 request->name(), request->key(),
                                 request->offset(), request->byte_size()));
@@ -227,6 +285,7 @@ grpc::ServerUnaryReactor* InferenceService::SystemSharedMemoryUnregister(
     grpc::CallbackServerContext* context,
     const inference::SystemSharedMemoryUnregisterRequest* request,
     inference::SystemSharedMemoryUnregisterResponse* response) {
+  if (auto* refused = Refuse(context, ApiGroup::kSharedMemory)) return refused;
   return FinishNow(context,
                    server_->UnregisterSystemSharedMemory(request->name()));
 }
@@ -235,6 +294,7 @@ grpc::ServerUnaryReactor* InferenceService::CudaSharedMemoryStatus(
     grpc::CallbackServerContext* context,
     const inference::CudaSharedMemoryStatusRequest* request,
     inference::CudaSharedMemoryStatusResponse* response) {
+  if (auto* refused = Refuse(context, ApiGroup::kSharedMemory)) return refused;
   // No GPU memory to share: no regions.
   return FinishNow(context, absl::OkStatus());
 }
@@ -243,6 +303,7 @@ grpc::ServerUnaryReactor* InferenceService::CudaSharedMemoryRegister(
     grpc::CallbackServerContext* context,
     const inference::CudaSharedMemoryRegisterRequest* request,
     inference::CudaSharedMemoryRegisterResponse* response) {
+  if (auto* refused = Refuse(context, ApiGroup::kSharedMemory)) return refused;
   return FinishNow(context, server_->RegisterCudaSharedMemory(request->name()));
 }
 
@@ -250,6 +311,7 @@ grpc::ServerUnaryReactor* InferenceService::CudaSharedMemoryUnregister(
     grpc::CallbackServerContext* context,
     const inference::CudaSharedMemoryUnregisterRequest* request,
     inference::CudaSharedMemoryUnregisterResponse* response) {
+  if (auto* refused = Refuse(context, ApiGroup::kSharedMemory)) return refused;
   return FinishNow(context,
                    server_->UnregisterCudaSharedMemory(request->name()));
 }
@@ -258,6 +320,7 @@ grpc::ServerUnaryReactor* InferenceService::TraceSetting(
     grpc::CallbackServerContext* context,
     const inference::TraceSettingRequest* request,
     inference::TraceSettingResponse* response) {
+  if (auto* refused = Refuse(context, ApiGroup::kTrace)) return refused;
   absl::StatusOr<TraceSettings> settings;
   if (request->settings().empty()) {
     settings = server_->GetTraceSettings(request->model_name());
@@ -287,6 +350,7 @@ grpc::ServerUnaryReactor* InferenceService::LogSettings(
     grpc::CallbackServerContext* context,
     const inference::LogSettingsRequest* request,
     inference::LogSettingsResponse* response) {
+  if (auto* refused = Refuse(context, ApiGroup::kLogging)) return refused;
   using Value = inference::LogSettingsRequest::SettingValue;
   absl::StatusOr<serval::LogSettings> settings;
   if (request->settings().empty()) {

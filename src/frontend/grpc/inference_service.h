@@ -7,6 +7,7 @@
 #include "common/executor.h"
 #include "frontend/grpc/infer_reactor.h"
 #include "proto/inference.grpc.pb.h"
+#include "security/access_policy.h"
 #include "server/server_api.h"
 
 namespace serval {
@@ -14,9 +15,11 @@ namespace serval {
 class InferenceService final
     : public inference::GRPCInferenceService::CallbackService {
  public:
-  // Neither pointer is owned; both must outlive the gRPC server the
-  // service is registered with. Repository load/unload run on `blocking`.
-  InferenceService(ServerApi* server, Executor* blocking);
+  // No pointer is owned; each must outlive the gRPC server the service is
+  // registered with. Repository load/unload run on `blocking`. `access`
+  // (null: every method open) decides which calls may proceed.
+  InferenceService(ServerApi* server, Executor* blocking,
+                   const AccessPolicy* access = nullptr);
 
   grpc::ServerUnaryReactor* ServerLive(
       grpc::CallbackServerContext* context,
@@ -99,8 +102,17 @@ class InferenceService final
       inference::LogSettingsResponse* response) override;
 
  private:
+  // OK, or UNAUTHENTICATED / PERMISSION_DENIED for a call to `group`
+  // whose metadata `access_` does not accept. Needs access_.
+  absl::Status AccessStatus(grpc::CallbackServerContext* context,
+                            ApiGroup group) const;
+  // A finished reactor refusing the call, or null when it may proceed.
+  grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* context,
+                                   ApiGroup group) const;
+
   ServerApi* const server_;
   Executor* const blocking_;
+  const AccessPolicy* const access_;
   InferMessageAllocator infer_allocator_;
 };
 

@@ -5,6 +5,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "security/tls_files.h"
 
 namespace CLI {
 class App;
@@ -36,6 +39,11 @@ struct HttpOptions {
   // Request bodies being received or served at once, over all
   // connections; a request beyond is answered 503.
   size_t max_pending_body_bytes = 1u << 30;
+  // HTTPS: certificate, key and optional client CA; reloaded by
+  // HttpServer::ReloadTls (SIGHUP).
+  TlsFiles tls;
+  // --http-restricted-api rules as given (AccessPolicy::Parse reads them).
+  std::vector<std::string> restricted_api;
 };
 
 // Registers --http-* flags writing into `options`, which must outlive

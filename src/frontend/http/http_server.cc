@@ -6,12 +6,14 @@
 #include "absl/strings/str_cat.h"
 #include "common/thread_name.h"
 #include "frontend/http/http_session.h"
+#include "frontend/http/tls_context.h"
 #include "serval/backend_util.h"
 #include "spdlog/spdlog.h"
 
 namespace serval::http {
 
-HttpServer::HttpServer(HttpOptions options, ServerApi* api, Executor* blocking)
+HttpServer::HttpServer(HttpOptions options, ServerApi* api, Executor* blocking,
+                       std::shared_ptr<const AccessPolicy> access)
     : options_(std::move(options)),
       io_(std::make_shared<asio::io_context>()),
       stopped_(std::make_shared<std::atomic<bool>>(false)),
@@ -19,17 +21,41 @@ HttpServer::HttpServer(HttpOptions options, ServerApi* api, Executor* blocking)
           options_.max_connections, options_.max_pending_body_bytes)),
       acceptor_(*io_),
       accept_retry_(*io_),
-      handler_(api, blocking) {}
+      access_(std::move(access)),
+      handler_(api, blocking, access_.get()) {}
+
+absl::Status HttpServer::ReloadTls() {
+  if (!options_.tls.enabled) return absl::OkStatus();
+  auto material = LoadTlsMaterial(options_.tls);
+  if (!material.ok()) return material.status();
+  auto context = MakeServerTlsContext(*material);
+  if (!context.ok()) return context.status();
+  {
+    absl::MutexLock lock(&tls_mu_);
+    tls_ = *std::move(context);
+  }
+  spdlog::info(
+      "HTTPS certificate loaded: {}{}", material->summary,
+      material->verify_client ? " (client certificates required)" : "");
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
-    HttpOptions options, ServerApi* api, Executor* blocking) {
+    HttpOptions options, ServerApi* api, Executor* blocking,
+    std::shared_ptr<const AccessPolicy> access) {
+  if (absl::Status flags = ValidateTlsFlags(options.tls, "--http");
+      !flags.ok()) {
+    return flags;
+  }
   beast::error_code ec;
   const auto address = asio::ip::make_address(options.address, ec);
   if (ec) {
     return absl::InvalidArgumentError(absl::StrCat(
         "invalid --http-address '", options.address, "': ", ec.message()));
   }
-  std::unique_ptr<HttpServer> server(new HttpServer(options, api, blocking));
+  std::unique_ptr<HttpServer> server(
+      new HttpServer(options, api, blocking, std::move(access)));
+  if (absl::Status tls = server->ReloadTls(); !tls.ok()) return tls;
   const asio::ip::tcp::endpoint endpoint(address, options.port);
   auto& acceptor = server->acceptor_;
   acceptor.open(endpoint.protocol(), ec);
@@ -64,8 +90,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
       --s->running_;
     });
   }
-  spdlog::info("HTTP frontend listening on {}:{} ({} I/O threads)",
-               options.address, server->port_, threads);
+  spdlog::info("HTTP frontend listening on {}:{} ({}, {} I/O threads)",
+               options.address, server->port_,
+               options.tls.enabled ? "HTTPS" : "plain HTTP", threads);
   return server;
 }
 
@@ -92,9 +119,21 @@ void HttpServer::Accept() {
     limits.read_timeout = std::chrono::seconds(options_.read_timeout_s);
     limits.header_timeout = std::chrono::seconds(options_.header_timeout_s);
     limits.write_timeout = std::chrono::seconds(options_.write_timeout_s);
-    std::make_shared<HttpSession>(io_, stopped_, registry_, std::move(socket),
-                                  limits, &handler_)
-        ->Start();
+    std::shared_ptr<asio::ssl::context> tls;
+    {
+      absl::MutexLock lock(&tls_mu_);
+      tls = tls_;
+    }
+    if (tls != nullptr) {
+      std::make_shared<BasicHttpSession<TlsStream>>(io_, stopped_, registry_,
+                                                    std::move(socket), limits,
+                                                    &handler_, std::move(tls))
+          ->Start();
+    } else {
+      std::make_shared<BasicHttpSession<PlainStream>>(
+          io_, stopped_, registry_, std::move(socket), limits, &handler_)
+          ->Start();
+    }
     Accept();
   });
 }

@@ -29,9 +29,12 @@ class HttpServer {
  public:
   // Binds, listens and starts the I/O threads. UNAVAILABLE when the port
   // cannot be bound, INVALID_ARGUMENT for a bad address.
-  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(HttpOptions options,
-                                                           ServerApi* api,
-                                                           Executor* blocking);
+  // With options.tls enabled it serves HTTPS, and fails with
+  // INVALID_ARGUMENT when the certificate files do not load. `access`
+  // (null: every endpoint open) is shared with the caller.
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
+      HttpOptions options, ServerApi* api, Executor* blocking,
+      std::shared_ptr<const AccessPolicy> access = nullptr);
 
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
@@ -45,8 +48,14 @@ class HttpServer {
   // The bound port (useful when options.port was 0).
   uint16_t port() const { return port_; }
 
+  // HTTPS: reads the certificate files again; new connections use them,
+  // open ones keep theirs. A set that does not load is refused and the
+  // current one stays. A no-op without TLS. Thread-safe.
+  absl::Status ReloadTls();
+
  private:
-  HttpServer(HttpOptions options, ServerApi* api, Executor* blocking);
+  HttpServer(HttpOptions options, ServerApi* api, Executor* blocking,
+             std::shared_ptr<const AccessPolicy> access);
   void Accept();
   // After a failed accept: logs (at most once per interval, with how many
   // failed since) and, when the process is out of descriptors or memory,
@@ -63,7 +72,11 @@ class HttpServer {
   asio::steady_timer accept_retry_;
   std::chrono::steady_clock::time_point last_accept_report_{};
   uint64_t unreported_accept_failures_ = 0;
+  const std::shared_ptr<const AccessPolicy> access_;
   RestHandler handler_;
+  // The context new TLS connections get; null for plain HTTP.
+  absl::Mutex tls_mu_;
+  std::shared_ptr<asio::ssl::context> tls_ ABSL_GUARDED_BY(tls_mu_);
   std::vector<std::thread> threads_;
   // I/O threads still running; Stop() waits on it with a deadline.
   absl::Mutex running_mu_;

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -16,55 +17,78 @@
 
 namespace serval::http {
 
-HttpSession::HttpSession(std::shared_ptr<asio::io_context> io,
-                         std::shared_ptr<const std::atomic<bool>> stopped,
-                         std::shared_ptr<SessionRegistry> registry,
-                         SessionSocket socket, SessionLimits limits,
-                         RestHandler* handler)
+namespace {
+
+// The stream of a new session: a TLS stream wraps the TCP one.
+template <class Stream>
+Stream MakeStream(SessionSocket socket, asio::ssl::context* tls) {
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    return Stream(std::move(socket), *tls);
+  } else {
+    return Stream(std::move(socket));
+  }
+}
+
+}  // namespace
+
+template <class Stream>
+BasicHttpSession<Stream>::BasicHttpSession(
+    std::shared_ptr<asio::io_context> io,
+    std::shared_ptr<const std::atomic<bool>> stopped,
+    std::shared_ptr<SessionRegistry> registry, SessionSocket socket,
+    SessionLimits limits, RestHandler* handler,
+    std::shared_ptr<asio::ssl::context> tls)
     : io_(std::move(io)),
       stopped_(std::move(stopped)),
       registry_(std::move(registry)),
-      stream_(std::move(socket)),
+      tls_(std::move(tls)),
+      stream_(MakeStream<Stream>(std::move(socket), tls_.get())),
       limits_(limits),
       handler_(handler) {}
 
-HttpSession::~HttpSession() {
+template <class Stream>
+BasicHttpSession<Stream>::~BasicHttpSession() {
   registry_->ReleaseBody(reserved_body_bytes_);
   registry_->Remove(this);
 }
 
-void HttpSession::Start() {
+template <class Stream>
+void BasicHttpSession<Stream>::Start() {
   const SessionRegistry::AddResult added =
-      registry_->Add(this, weak_from_this());
+      registry_->Add(this, this->weak_from_this());
   // The socket was accepted onto a strand; start there too.
-  asio::dispatch(stream_.get_executor(), [self = shared_from_this(), added] {
-    switch (added) {
-      case SessionRegistry::AddResult::kAdded:
-        return self->ReadHeader();
-      case SessionRegistry::AddResult::kFull:
-        // Said, not just closed: the client can tell this from a crash.
-        return self->Reject(503,
-                            "the server has too many connections open "
-                            "(--http-max-connections); retry later");
-      case SessionRegistry::AddResult::kStopped:
-        return self->Close();
-    }
-  });
+  asio::dispatch(
+      stream_.get_executor(), [self = this->shared_from_this(), added] {
+        switch (added) {
+          case SessionRegistry::AddResult::kAdded:
+            return self->ReadHeader();
+          case SessionRegistry::AddResult::kFull:
+            // Said, not just closed: the client can tell this from a crash.
+            return self->Reject(503,
+                                "the server has too many connections open "
+                                "(--http-max-connections); retry later");
+          case SessionRegistry::AddResult::kStopped:
+            return self->Close();
+        }
+      });
 }
 
-void HttpSession::ReleaseBody() {
+template <class Stream>
+void BasicHttpSession<Stream>::ReleaseBody() {
   registry_->ReleaseBody(reserved_body_bytes_);
   reserved_body_bytes_ = 0;
   // An idle keep-alive connection holds no body.
   std::string().swap(body_);
 }
 
-void HttpSession::CloseSoon() {
+template <class Stream>
+void BasicHttpSession<Stream>::CloseSoon() {
   asio::post(stream_.get_executor(),
-             [self = shared_from_this()] { self->Close(); });
+             [self = this->shared_from_this()] { self->Close(); });
 }
 
-void HttpSession::ReadHeader() {
+template <class Stream>
+void BasicHttpSession<Stream>::ReadHeader() {
   parser_.emplace();
   parser_->body_limit(limits_.max_body_bytes);
   parser_->header_limit(static_cast<uint32_t>(limits_.max_header_bytes));
@@ -83,7 +107,17 @@ void HttpSession::ReadHeader() {
   // How long the connection may wait idle for a request; once its first
   // bytes are in, the header timeout applies, then the read timeout again
   // for the body.
-  stream_.expires_after(limits_.read_timeout);
+  tcp().expires_after(limits_.read_timeout);
+  if (!handshaken_) {
+    // A TLS connection's first bytes are read raw: a client speaking
+    // plain HTTP to this port is told so instead of failing a handshake.
+    tcp().async_read_some(
+        buffer_.prepare(kFirstReadBytes),
+        [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+          self->OnTlsFirstBytes(ec, n);
+        });
+    return;
+  }
   if (buffer_.size() == 0) {
     // Beast parses nothing before the blank line ending the header, so a
     // client sending bytes that cannot start a request (TLS to the plain
@@ -91,7 +125,7 @@ void HttpSession::ReadHeader() {
     // bytes are looked at as they arrive instead.
     stream_.async_read_some(
         buffer_.prepare(kFirstReadBytes),
-        [self = shared_from_this()](beast::error_code ec, size_t n) {
+        [self = this->shared_from_this()](beast::error_code ec, size_t n) {
           self->OnFirstBytes(ec, n);
         });
     return;
@@ -99,14 +133,15 @@ void HttpSession::ReadHeader() {
   ReadHeaderRest();
 }
 
-void HttpSession::OnFirstBytes(beast::error_code ec, size_t n) {
+template <class Stream>
+void BasicHttpSession<Stream>::OnFirstBytes(beast::error_code ec, size_t n) {
   if (closed_) return;
   if (ec) return Close();  // idle timeout, or the client went away
   buffer_.commit(n);
   // A request has begun: its header must arrive within the header
   // timeout (a client dribbling header bytes holds a connection that
   // long, not the whole read timeout).
-  stream_.expires_after(std::min(limits_.header_timeout, limits_.read_timeout));
+  tcp().expires_after(std::min(limits_.header_timeout, limits_.read_timeout));
   const auto* data = static_cast<const unsigned char*>(buffer_.data().data());
   // A request line starts with a method: a token (RFC 9110), letters in
   // practice. Leading CRLFs before a request are allowed (RFC 9112 2.2).
@@ -123,15 +158,69 @@ void HttpSession::OnFirstBytes(beast::error_code ec, size_t n) {
   ReadHeaderRest();
 }
 
-void HttpSession::ReadHeaderRest() {
+template <class Stream>
+void BasicHttpSession<Stream>::OnTlsFirstBytes(beast::error_code ec, size_t n) {
+  if constexpr (kTls) {
+    if (closed_) return;
+    if (ec) return Close();
+    buffer_.commit(n);
+    // The handshake must finish within the header timeout.
+    tcp().expires_after(std::min(limits_.header_timeout, limits_.read_timeout));
+    // A TLS connection starts with a handshake record (content type 22).
+    if (static_cast<const unsigned char*>(buffer_.data().data())[0] != 0x16) {
+      return RejectPlainText();
+    }
+    stream_.async_handshake(
+        asio::ssl::stream_base::server, buffer_.data(),
+        [self = this->shared_from_this()](beast::error_code ec, size_t used) {
+          self->OnHandshake(ec, used);
+        });
+  }
+}
+
+template <class Stream>
+void BasicHttpSession<Stream>::OnHandshake(beast::error_code ec, size_t used) {
+  if (closed_) return;
+  if (ec) {
+    // A wrong client certificate, an old protocol version, a scanner:
+    // nothing to answer over a channel that never opened.
+    spdlog::debug("http: TLS handshake failed: {}", ec.message());
+    return Close();
+  }
+  buffer_.consume(used);
+  handshaken_ = true;
+  ReadHeader();
+}
+
+template <class Stream>
+void BasicHttpSession<Stream>::RejectPlainText() {
+  static const std::string kReply = [] {
+    const std::string body =
+        ErrorJson("this port speaks TLS: use https:// (a TLS client)");
+    return absl::StrCat(
+        "HTTP/1.1 400 Bad Request\r\nServer: serval\r\n"
+        "Content-Type: application/json\r\nContent-Length: ",
+        body.size(), "\r\nConnection: close\r\n\r\n", body);
+  }();
+  asio::async_write(
+      tcp(), asio::buffer(kReply.data(), kReply.size()),
+      [self = this->shared_from_this()](beast::error_code ec, size_t) {
+        if (ec) return self->Close();
+        self->LingerClose();
+      });
+}
+
+template <class Stream>
+void BasicHttpSession<Stream>::ReadHeaderRest() {
   bhttp::async_read_header(
       stream_, buffer_, *parser_,
-      [self = shared_from_this()](beast::error_code ec, size_t) {
+      [self = this->shared_from_this()](beast::error_code ec, size_t) {
         self->OnHeader(ec);
       });
 }
 
-void HttpSession::OnHeader(beast::error_code ec) {
+template <class Stream>
+void BasicHttpSession<Stream>::OnHeader(beast::error_code ec) {
   if (closed_) return;  // closed by Stop() or a timeout meanwhile
   if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
       ec == asio::error::connection_reset || ec == asio::error::eof) {
@@ -149,7 +238,7 @@ void HttpSession::OnHeader(beast::error_code ec) {
     return Reject(400, absl::StrCat("malformed HTTP request: ", ec.message()));
   }
   // The body may take the read timeout, from the end of the header.
-  stream_.expires_after(limits_.read_timeout);
+  tcp().expires_after(limits_.read_timeout);
   // The body's bytes count against the server-wide budget until the
   // response is written; a chunked body may grow to the body limit.
   const auto length = parser_->content_length();
@@ -172,7 +261,7 @@ void HttpSession::OnHeader(beast::error_code ec) {
         bhttp::status::continue_, req.version());
     bhttp::async_write(
         stream_, *cont,
-        [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+        [self = this->shared_from_this(), cont](beast::error_code ec, size_t) {
           if (ec) return self->Close();
           self->ReadBody();
         });
@@ -181,7 +270,8 @@ void HttpSession::OnHeader(beast::error_code ec) {
   ReadBody();
 }
 
-void HttpSession::ReadBody() {
+template <class Stream>
+void BasicHttpSession<Stream>::ReadBody() {
   // Beast reads at most the buffer's free capacity per read (64 KiB at
   // most), and the parser moves body bytes out at once, so a buffer left
   // at its header-sized capacity reads a large body a kilobyte per
@@ -193,12 +283,12 @@ void HttpSession::ReadBody() {
     buffer_.reserve(buffer_.size() + kLargeReadBytes);
   }
   bhttp::async_read(stream_, buffer_, *parser_,
-                    [self = shared_from_this()](beast::error_code ec, size_t) {
-                      self->OnBody(ec);
-                    });
+                    [self = this->shared_from_this()](
+                        beast::error_code ec, size_t) { self->OnBody(ec); });
 }
 
-void HttpSession::OnBody(beast::error_code ec) {
+template <class Stream>
+void BasicHttpSession<Stream>::OnBody(beast::error_code ec) {
   if (closed_) return;
   if (too_many_chunks_) {
     return Reject(400, absl::StrCat("the chunked request body has more than ",
@@ -221,8 +311,9 @@ void HttpSession::OnBody(beast::error_code ec) {
   Dispatch();
 }
 
-void HttpSession::Dispatch() {
-  stream_.expires_never();
+template <class Stream>
+void BasicHttpSession<Stream>::Dispatch() {
+  tcp().expires_never();
   // An idle keep-alive connection keeps only a header-sized buffer.
   if (buffer_.size() == 0 && buffer_.capacity() > kIdleBufferBytes) {
     buffer_.shrink_to_fit();
@@ -230,6 +321,13 @@ void HttpSession::Dispatch() {
   bhttp::request<bhttp::string_body> req = parser_->release();
   keep_alive_ = req.keep_alive();
   RestRequest rest;
+  const AccessPolicy::HeaderLookup headers =
+      [&req](std::string_view name) -> std::optional<std::string_view> {
+    auto it = req.find(beast::string_view(name.data(), name.size()));
+    if (it == req.end()) return std::nullopt;
+    return std::string_view(it->value().data(), it->value().size());
+  };
+  rest.headers = &headers;
   const auto method = req.method_string();
   const auto target = req.target();
   const auto content_type = req[bhttp::field::content_type];
@@ -257,27 +355,29 @@ void HttpSession::Dispatch() {
   cancellation_.Reset();
   rest.cancellation = &cancellation_;
   in_flight_ = true;
-  self_in_flight_ = shared_from_this();
+  self_in_flight_ = this->shared_from_this();
   handler_->Handle(rest, this);
   if (in_flight_) WatchForDisconnect();
 }
 
-void HttpSession::WatchForDisconnect() {
+template <class Stream>
+void BasicHttpSession<Stream>::WatchForDisconnect() {
   // While the server works on the request nothing reads the socket; a
   // readable socket then means either a pipelined request or the client
   // leaving. Only the latter cancels the request.
-  stream_.socket().async_wait(
+  tcp().socket().async_wait(
       asio::ip::tcp::socket::wait_read,
-      [self = shared_from_this()](beast::error_code ec) {
+      [self = this->shared_from_this()](beast::error_code ec) {
         self->OnReadable(ec);
       });
 }
 
-void HttpSession::OnReadable(beast::error_code ec) {
+template <class Stream>
+void BasicHttpSession<Stream>::OnReadable(beast::error_code ec) {
   if (ec || !in_flight_ || closed_) return;
   char byte;
-  const ssize_t n = ::recv(stream_.socket().native_handle(), &byte, 1,
-                           MSG_PEEK | MSG_DONTWAIT);
+  const ssize_t n =
+      ::recv(tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n > 0) return;  // pipelined request: read it after this reply
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
     return WatchForDisconnect();
@@ -287,7 +387,8 @@ void HttpSession::OnReadable(beast::error_code ec) {
   Close();
 }
 
-void HttpSession::Reply(RestReply reply) {
+template <class Stream>
+void BasicHttpSession<Stream>::Reply(RestReply reply) {
   if (stream_.get_executor().running_in_this_thread()) {
     return OnReply(std::move(reply));
   }
@@ -303,7 +404,8 @@ void HttpSession::Reply(RestReply reply) {
              });
 }
 
-void HttpSession::OnInferComplete(InferenceResponse response) {
+template <class Stream>
+void BasicHttpSession<Stream>::OnInferComplete(InferenceResponse response) {
   if (stopped_->load()) {
     std::shared_ptr<HttpSession> self = std::move(self_in_flight_);
     return;
@@ -316,17 +418,19 @@ void HttpSession::OnInferComplete(InferenceResponse response) {
              });
 }
 
-void HttpSession::OnReply(RestReply reply) {
+template <class Stream>
+void BasicHttpSession<Stream>::OnReply(RestReply reply) {
   // On the strand. The session lives at least to the end of this call.
   std::shared_ptr<HttpSession> self = std::move(self_in_flight_);
   in_flight_ = false;
   if (closed_) return;  // the client left; nobody to answer
   beast::error_code ignored;
-  stream_.socket().cancel(ignored);  // ends WatchForDisconnect
+  tcp().socket().cancel(ignored);  // ends WatchForDisconnect
   Write(std::move(reply), keep_alive_);
 }
 
-void HttpSession::Write(RestReply reply, bool keep_alive) {
+template <class Stream>
+void BasicHttpSession<Stream>::Write(RestReply reply, bool keep_alive) {
   Response& res = response_.emplace();
   res.version(11);
   res.result(static_cast<unsigned>(reply.status));
@@ -339,15 +443,15 @@ void HttpSession::Write(RestReply reply, bool keep_alive) {
   res.body().head = std::move(reply.body);
   res.body().tail = std::move(reply.tail);
   res.prepare_payload();
-  stream_.expires_after(limits_.write_timeout);
+  tcp().expires_after(limits_.write_timeout);
   bhttp::async_write(
       stream_, res,
-      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
-        self->OnWrite(keep_alive, ec);
-      });
+      [self = this->shared_from_this(), keep_alive](
+          beast::error_code ec, size_t) { self->OnWrite(keep_alive, ec); });
 }
 
-void HttpSession::OnWrite(bool keep_alive, beast::error_code ec) {
+template <class Stream>
+void BasicHttpSession<Stream>::OnWrite(bool keep_alive, beast::error_code ec) {
   response_.reset();
   ReleaseBody();
   if (!ec && linger_) return LingerClose();
@@ -355,7 +459,8 @@ void HttpSession::OnWrite(bool keep_alive, beast::error_code ec) {
   ReadHeader();
 }
 
-void HttpSession::Reject(int status, std::string_view message) {
+template <class Stream>
+void BasicHttpSession<Stream>::Reject(int status, std::string_view message) {
   // The rest of the request is not read, so the connection cannot be
   // reused.
   keep_alive_ = false;
@@ -363,34 +468,45 @@ void HttpSession::Reject(int status, std::string_view message) {
   Write(ErrorReply(status, message), false);
 }
 
-void HttpSession::LingerClose() {
+template <class Stream>
+void BasicHttpSession<Stream>::LingerClose() {
   // Closing a socket with unread input makes the kernel send a reset,
   // which can destroy the error reply before the client reads it. Stop
   // sending, then discard what the client still sends, for a short while.
   beast::error_code ignored;
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-  stream_.expires_after(std::chrono::seconds(2));
+  tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  tcp().expires_after(std::chrono::seconds(2));
   Drain();
 }
 
-void HttpSession::Drain() {
+template <class Stream>
+void BasicHttpSession<Stream>::Drain() {
   auto scratch = std::make_shared<std::array<char, 16384>>();
-  stream_.async_read_some(
-      asio::buffer(*scratch),
-      [self = shared_from_this(), scratch](beast::error_code ec, size_t) {
-        if (ec) return self->Close();
-        self->Drain();
-      });
+  auto next = [self = this->shared_from_this(), scratch](beast::error_code ec,
+                                                         size_t) {
+    if (ec) return self->Close();
+    self->Drain();
+  };
+  // Before a TLS handshake there is no TLS to read through.
+  if (handshaken_) {
+    stream_.async_read_some(asio::buffer(*scratch), std::move(next));
+  } else {
+    tcp().async_read_some(asio::buffer(*scratch), std::move(next));
+  }
 }
 
-void HttpSession::Close() {
+template <class Stream>
+void BasicHttpSession<Stream>::Close() {
   if (closed_) return;
   closed_ = true;
   // A request still with the server has nobody left to answer.
   if (in_flight_) cancellation_.Cancel();
   beast::error_code ignored;
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-  stream_.socket().close(ignored);
+  tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  tcp().socket().close(ignored);
 }
+
+template class BasicHttpSession<PlainStream>;
+template class BasicHttpSession<TlsStream>;
 
 }  // namespace serval::http

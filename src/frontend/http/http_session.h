@@ -1,10 +1,10 @@
-// One HTTP/1.1 client connection: reads requests (keep-alive, pipelined
-// requests answered in order), hands each to RestHandler as a RestExchange
-// and writes the reply. All of its socket work runs on the connection's
-// strand. Owned by shared pointers held by its pending operations and, while
-// a request is with the server, by itself (self_in_flight_), so a client
-// that leaves mid-request does not free state the server still writes to;
-// the late reply is dropped.
+// One HTTP/1.1 client connection, plain or TLS: reads requests
+// (keep-alive, pipelined requests answered in order), hands each to
+// RestHandler as a RestExchange and writes the reply. All of its socket
+// work runs on the connection's strand. Owned by shared pointers held by its
+// pending operations and, while a request is with the server, by itself
+// (self_in_flight_), so a client that leaves mid-request does not free state
+// the server still writes to; the late reply is dropped.
 #ifndef SERVAL_FRONTEND_HTTP_HTTP_SESSION_H_
 #define SERVAL_FRONTEND_HTTP_HTTP_SESSION_H_
 
@@ -14,12 +14,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 #include "frontend/http/asio.h"
 #include "frontend/http/gather_body.h"
 #include "frontend/http/rest_handler.h"
 #include "frontend/http/rest_types.h"
 #include "frontend/http/session_registry.h"
+#include "frontend/http/tls_context.h"
 
 namespace serval::http {
 
@@ -38,29 +40,55 @@ struct SessionLimits {
 using SessionExecutor = asio::strand<asio::io_context::executor_type>;
 using SessionSocket = asio::basic_stream_socket<asio::ip::tcp, SessionExecutor>;
 
-class HttpSession : public std::enable_shared_from_this<HttpSession>,
-                    private RestExchange {
+// The stream types of a plain and a TLS connection.
+using PlainStream = beast::basic_stream<asio::ip::tcp, SessionExecutor>;
+using TlsStream = beast::ssl_stream<PlainStream>;
+
+// What the server's registry sees of a connection, whatever its stream.
+class HttpSession {
  public:
+  virtual ~HttpSession() = default;
+  // Thread-safe: closes the connection on its strand. For Stop().
+  virtual void CloseSoon() = 0;
+};
+
+template <class Stream>
+class BasicHttpSession final
+    : public HttpSession,
+      public std::enable_shared_from_this<BasicHttpSession<Stream>>,
+      private RestExchange {
+ public:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
   // `handler` must outlive the I/O threads. The session shares ownership
   // of `io` (its socket belongs to it) so that a session freed on a worker
   // thread after the server stopped is still freed safely. Once `stopped`
   // is set, late replies are dropped instead of posted.
-  HttpSession(std::shared_ptr<asio::io_context> io,
-              std::shared_ptr<const std::atomic<bool>> stopped,
-              std::shared_ptr<SessionRegistry> registry, SessionSocket socket,
-              SessionLimits limits, RestHandler* handler);
-  ~HttpSession();
+  // `tls` is the TLS context of a TLS session (kept alive by the session,
+  // so a certificate reload does not touch connections already open);
+  // null for a plain one.
+  BasicHttpSession(std::shared_ptr<asio::io_context> io,
+                   std::shared_ptr<const std::atomic<bool>> stopped,
+                   std::shared_ptr<SessionRegistry> registry,
+                   SessionSocket socket, SessionLimits limits,
+                   RestHandler* handler,
+                   std::shared_ptr<asio::ssl::context> tls = nullptr);
+  ~BasicHttpSession() override;
 
   // Registers the session and starts reading; closes at once when the
   // server is stopping.
   void Start();
-  // Thread-safe: closes the connection on its strand. For Stop().
-  void CloseSoon();
+  void CloseSoon() override;
 
  private:
   using Parser = bhttp::request_parser<bhttp::string_body>;
-  using Stream = beast::basic_stream<asio::ip::tcp, SessionExecutor>;
   using Response = bhttp::response<GatherBody>;
+
+  PlainStream& tcp() { return beast::get_lowest_layer(stream_); }
+  // TLS: the handshake, fed with the bytes ReadHeader's first read got.
+  void OnTlsFirstBytes(beast::error_code ec, size_t n);
+  void OnHandshake(beast::error_code ec, size_t used);
+  // Plain HTTP sent to the TLS port: a plain-text 400, then close.
+  void RejectPlainText();
 
   // RestExchange: both may be called from any thread.
   void Reply(RestReply reply) override;
@@ -91,6 +119,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>,
   const std::shared_ptr<asio::io_context> io_;
   const std::shared_ptr<const std::atomic<bool>> stopped_;
   const std::shared_ptr<SessionRegistry> registry_;
+  // Declared before the stream, whose SSL object uses it.
+  const std::shared_ptr<asio::ssl::context> tls_;
   Stream stream_;
   const SessionLimits limits_;
   RestHandler* const handler_;
@@ -123,7 +153,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>,
   bool linger_ = false;
   // The reply being written (one at a time).
   std::optional<Response> response_;
+  // TLS: set once the handshake is done.
+  bool handshaken_ = !kTls;
 };
+
+extern template class BasicHttpSession<PlainStream>;
+extern template class BasicHttpSession<TlsStream>;
 
 }  // namespace serval::http
 

@@ -82,13 +82,88 @@ RestReply ErrorReply(int http_status, std::string_view message) {
   return reply;
 }
 
-RestHandler::RestHandler(ServerApi* api, Executor* blocking)
-    : api_(api), blocking_(blocking) {}
+RestHandler::RestHandler(ServerApi* api, Executor* blocking,
+                         const AccessPolicy* access)
+    : api_(api), blocking_(blocking), access_(access) {}
+
+namespace {
+
+// The API group of an endpoint, as Triton's --http-restricted-api names
+// them.
+ApiGroup GroupOf(Endpoint endpoint) {
+  switch (endpoint) {
+    case Endpoint::kHealthLive:
+    case Endpoint::kHealthReady:
+    case Endpoint::kModelReady:
+      return ApiGroup::kHealth;
+    case Endpoint::kServerMetadata:
+    case Endpoint::kModelMetadata:
+      return ApiGroup::kMetadata;
+    case Endpoint::kModelConfig:
+      return ApiGroup::kModelConfig;
+    case Endpoint::kModelStats:
+      return ApiGroup::kStatistics;
+    case Endpoint::kInfer:
+      return ApiGroup::kInference;
+    case Endpoint::kRepositoryIndex:
+    case Endpoint::kRepositoryLoad:
+    case Endpoint::kRepositoryUnload:
+      return ApiGroup::kModelRepository;
+    case Endpoint::kLogging:
+    case Endpoint::kLoggingUpdate:
+      return ApiGroup::kLogging;
+    case Endpoint::kSystemShmStatus:
+    case Endpoint::kSystemShmRegister:
+    case Endpoint::kSystemShmUnregister:
+    case Endpoint::kCudaShmStatus:
+    case Endpoint::kCudaShmRegister:
+    case Endpoint::kCudaShmUnregister:
+      return ApiGroup::kSharedMemory;
+    case Endpoint::kTraceSetting:
+    case Endpoint::kTraceSettingUpdate:
+      return ApiGroup::kTrace;
+  }
+  return ApiGroup::kInference;
+}
+
+}  // namespace
+
+std::optional<RestReply> RestHandler::CheckAccess(
+    Endpoint endpoint, const RestRequest& request) const {
+  if (access_ == nullptr) return std::nullopt;
+  const ApiGroup group = GroupOf(endpoint);
+  if (!access_->restricts(group)) return std::nullopt;
+  static const AccessPolicy::HeaderLookup kNoHeaders =
+      [](std::string_view) -> std::optional<std::string_view> {
+    return std::nullopt;
+  };
+  switch (access_->Check(
+      group, request.headers != nullptr ? *request.headers : kNoHeaders)) {
+    case AccessDecision::kAllowed:
+      return std::nullopt;
+    case AccessDecision::kUnauthenticated: {
+      RestReply reply = ErrorReply(401, kUnauthenticatedMessage);
+      if (access_->wants_bearer(group)) {
+        reply.headers.emplace_back("WWW-Authenticate",
+                                   "Bearer realm=\"serval\"");
+      }
+      return reply;
+    }
+    case AccessDecision::kDenied:
+      return ErrorReply(403, kDeniedMessage);
+  }
+  return std::nullopt;
+}
 
 void RestHandler::Handle(const RestRequest& request, RestExchange* exchange) {
   auto route = ParseRoute(request.target);
   if (!route.ok()) {
     exchange->Reply(ErrorReply(route.status()));
+    return;
+  }
+  // Before anything about the endpoint is said (even its methods).
+  if (auto refused = CheckAccess(route->endpoint, request)) {
+    exchange->Reply(*std::move(refused));
     return;
   }
   if (route->endpoint == Endpoint::kLogging && request.method == "POST") {

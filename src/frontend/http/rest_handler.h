@@ -6,6 +6,8 @@
 #ifndef SERVAL_FRONTEND_HTTP_REST_HANDLER_H_
 #define SERVAL_FRONTEND_HTTP_REST_HANDLER_H_
 
+#include <optional>
+
 #include "common/executor.h"
 #include "frontend/http/rest_types.h"
 #include "frontend/http/router.h"
@@ -16,8 +18,10 @@ namespace serval::http {
 class RestHandler {
  public:
   // `blocking` runs calls that may block for long (model load/unload) off
-  // the I/O threads.
-  RestHandler(ServerApi* api, Executor* blocking);
+  // the I/O threads. `access` (not owned; null: every endpoint open)
+  // decides which requests may reach their endpoint.
+  RestHandler(ServerApi* api, Executor* blocking,
+              const AccessPolicy* access = nullptr);
 
   // Answers `request` through exchange->Reply, exactly once. Quick
   // endpoints reply before Handle returns; an inference replies when the
@@ -32,8 +36,14 @@ class RestHandler {
   void HandleRepository(const Route& route, const RestRequest& request,
                         RestExchange* exchange);
 
+  // The refusal of a request whose credentials `access_` does not accept;
+  // nullopt when it may proceed.
+  std::optional<RestReply> CheckAccess(Endpoint endpoint,
+                                       const RestRequest& request) const;
+
   ServerApi* const api_;
   Executor* const blocking_;
+  const AccessPolicy* const access_;
 };
 
 }  // namespace serval::http

@@ -1,8 +1,11 @@
 #include "frontend/http/rest_handler.h"
 
 #include <cstring>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "common/status_map.h"
@@ -396,6 +399,108 @@ TEST_F(RestHandlerTest, TraceSettingsInTritonsShape) {
   r = Call("POST", "/v2/trace/setting", R"({"trace_rate":{"x":1}})");
   EXPECT_EQ(r.status, 400);
   EXPECT_THAT(r.body, HasSubstr("Unable to parse 'trace_rate'"));
+}
+
+}  // namespace
+}  // namespace serval::http
+
+namespace serval::http {
+namespace {
+
+// The handler behind --http-restricted-api: each endpoint's group, 401
+// without a credential, 403 with a wrong one, before anything else is
+// said about the endpoint.
+class RestHandlerAccessTest : public ::testing::Test {
+ protected:
+  RestHandlerAccessTest()
+      : policy_(*AccessPolicy::Parse(
+            {"model-repository,shared-memory,trace,logging:bearer=tok",
+             "inference,statistics,model-config:x-key=v"},
+            AccessProtocol::kHttp, "--http-restricted-api")),
+        handler_(&api_, &blocking_, &policy_) {}
+
+  RestReply Call(const std::string& method, const std::string& target,
+                 std::map<std::string, std::string> headers = {}) {
+    RestRequest request;
+    request.method = method;
+    request.target = target;
+    request.body = body_;
+    request.cancellation = &cancellation_;
+    const AccessPolicy::HeaderLookup lookup =
+        [&headers](std::string_view name) -> std::optional<std::string_view> {
+      auto it = headers.find(std::string(name));
+      if (it == headers.end()) return std::nullopt;
+      return std::string_view(it->second);
+    };
+    request.headers = &lookup;
+    TestExchange exchange;
+    handler_.Handle(request, &exchange);
+    EXPECT_TRUE(exchange.reply.has_value()) << target;
+    return exchange.reply ? std::move(*exchange.reply) : RestReply{};
+  }
+
+  FakeServerApi api_;
+  InlineExecutor blocking_;
+  AccessPolicy policy_;
+  RestHandler handler_;
+  std::string body_ = "{}";
+  CancellationFlag cancellation_;
+};
+
+TEST_F(RestHandlerAccessTest, EveryRestrictedEndpointAsksForItsCredential) {
+  const std::vector<std::pair<std::string, std::string>> bearer = {
+      {"POST", "/v2/repository/index"},
+      {"POST", "/v2/repository/models/m/load"},
+      {"POST", "/v2/repository/models/m/unload"},
+      {"GET", "/v2/systemsharedmemory/status"},
+      {"POST", "/v2/cudasharedmemory/region/r/unregister"},
+      {"GET", "/v2/trace/setting"},
+      {"POST", "/v2/models/m/trace/setting"},
+      {"GET", "/v2/logging"}};
+  for (const auto& [method, target] : bearer) {
+    RestReply r = Call(method, target);
+    EXPECT_EQ(r.status, 401) << target;
+    EXPECT_THAT(r.headers,
+                Contains(Pair("WWW-Authenticate", "Bearer realm=\"serval\"")))
+        << target;
+    EXPECT_EQ(Call(method, target, {{"authorization", "Bearer nope"}}).status,
+              403)
+        << target;
+    EXPECT_NE(Call(method, target, {{"authorization", "Bearer tok"}}).status,
+              401)
+        << target;
+  }
+  for (const std::string target :
+       {"/v2/models/m/stats", "/v2/models/m/config"}) {
+    EXPECT_EQ(Call("GET", target).status, 401) << target;
+    EXPECT_EQ(Call("GET", target, {{"x-key", "w"}}).status, 403) << target;
+    EXPECT_EQ(Call("GET", target, {{"x-key", "v"}}).status, 200) << target;
+  }
+  EXPECT_EQ(Call("POST", "/v2/models/m/infer").status, 401);
+}
+
+TEST_F(RestHandlerAccessTest, OpenGroupsAndOrdering) {
+  EXPECT_EQ(Call("GET", "/v2/health/ready").status, 200);
+  EXPECT_EQ(Call("GET", "/v2/models/m/ready").status, 200);
+  EXPECT_EQ(Call("GET", "/v2").status, 200);
+  EXPECT_EQ(Call("GET", "/v2/models/m").status, 200);
+  // A wrong method on a restricted endpoint: 401 first, 405 once allowed.
+  EXPECT_EQ(Call("GET", "/v2/repository/models/m/load").status, 401);
+  EXPECT_EQ(Call("GET", "/v2/repository/models/m/load",
+                 {{"authorization", "Bearer tok"}})
+                .status,
+            405);
+  // Unknown paths stay 404 for everyone.
+  EXPECT_EQ(Call("GET", "/v2/nothing").status, 404);
+}
+
+TEST_F(RestHandlerAccessTest, RefusalsDoNotNameTheCredential) {
+  for (const RestReply& r :
+       {Call("GET", "/v2/models/m/stats"),
+        Call("GET", "/v2/models/m/stats", {{"x-key", "w"}})}) {
+    EXPECT_THAT(r.body, ::testing::Not(HasSubstr("x-key")));
+    EXPECT_THAT(r.body, HasSubstr("restricted"));
+  }
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "frontend/http/infer_decoder.h"
 #include "request/inference_request.h"
+#include "security/access_policy.h"
 #include "tensor/tensor.h"
 
 namespace serval::http {
@@ -30,6 +31,9 @@ struct RestRequest {
   std::string_view body;
   // Set when the client goes away; owned by the connection.
   const CancellationFlag* cancellation = nullptr;
+  // The request's headers, for access control; valid while Handle runs.
+  // Null: no headers.
+  const AccessPolicy::HeaderLookup* headers = nullptr;
 };
 
 struct RestReply {
