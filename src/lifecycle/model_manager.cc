@@ -420,6 +420,7 @@ void ModelManager::PublishLocked() {
     m.problem = record.problem;
     for (const auto& [v, r] : record.versions) {
       if (r.state == VersionState::kReady) m.ready.push_back(r.handle);
+      if (r.state == VersionState::kLoading) m.loading = true;
       m.known.push_back(v);
     }
   }

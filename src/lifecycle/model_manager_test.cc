@@ -371,3 +371,26 @@ TEST_F(ModelManagerTest, IndexReadsMemoryAndListRepositoryScans) {
 
 }  // namespace
 }  // namespace serval
+
+namespace serval {
+namespace {
+
+TEST(ServingMapTest, AModelWhoseVersionIsLoadingIsUnavailableNotGone) {
+  absl::flat_hash_map<std::string, ServingMap::Model> models;
+  models["loading"].known = {1};
+  models["loading"].loading = true;
+  models["unloaded"].known = {1};
+  models["unloaded"].problem = "unloaded";
+  const ServingMap map(std::move(models));
+  auto loading = map.Get("loading", -1);
+  EXPECT_EQ(loading.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(loading.status().message().find("a version is loading"),
+            std::string::npos);
+  // Triton's answer for a model with nothing ready and nothing coming.
+  EXPECT_EQ(map.Get("unloaded", -1).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(map.Get("never", -1).status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace serval

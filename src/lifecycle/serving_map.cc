@@ -23,6 +23,13 @@ absl::StatusOr<ModelHandle> ServingMap::Get(std::string_view model,
   }
   if (version < 0) {
     if (!m->ready.empty()) return m->ready.back();
+    if (m->loading) {
+      // A replica restarting behind a load balancer: retryable elsewhere.
+      return absl::UnavailableError(
+          absl::StrCat("Request for unknown model: '", ToAbsl(model),
+                       "' has no available versions yet: a version is "
+                       "loading; retry later"));
+    }
     return absl::NotFoundError(absl::StrCat(
         "Request for unknown model: '", ToAbsl(model),
         "' has no available versions",

@@ -26,6 +26,9 @@ class ServingMap {
     std::vector<int64_t> known;
     // Why it has no ready version (a failed load, "unloaded"), if known.
     std::string problem;
+    // A version of it is being loaded: a request that finds none ready is
+    // told to retry (UNAVAILABLE), not that the model is gone.
+    bool loading = false;
   };
 
   ServingMap() = default;

@@ -218,9 +218,18 @@ absl::Status Server::UnloadModel(std::string_view model,
 
 absl::StatusOr<ModelRef> Server::Resolve(std::string_view model,
                                          int64_t version) const {
-  ASSIGN_OR_RETURN(ModelHandle handle, manager_->Get(model, version),
-                   redactor_.Redact(_));
-  return RefTo(handle);
+  absl::StatusOr<ModelHandle> handle = manager_->Get(model, version);
+  if (!handle.ok() && absl::IsNotFound(handle.status()) && !ready_.load()) {
+    // During the start-up load a model may not even be registered yet:
+    // "not found" would be final for a client or a load balancer, while a
+    // moment later it serves.
+    return absl::UnavailableError(absl::StrCat(
+        "model '", ToAbsl(model),
+        "' is not available yet: the server is still loading its models; "
+        "retry later"));
+  }
+  if (!handle.ok()) return redactor_.Redact(handle.status());
+  return RefTo(*handle);
 }
 
 absl::Status Server::CheckAdmission(const ModelRef& model) {

@@ -47,6 +47,7 @@ class ServerTest : public ::testing::Test {
     manager_ = std::make_unique<ModelManager>(o);
     ASSERT_TRUE(manager_->LoadAll().ok());
     server_ = std::make_unique<Server>(manager_.get());
+    server_->SetReady(true);  // as serve does after the start-up load
   }
   void TearDown() override {
     // As `serve` does: the schedulers finish (and stop calling into the
@@ -125,6 +126,15 @@ TEST_F(ServerTest, LatestVersionPolicyLoadsOnlyTheNewest) {
 TEST_F(ServerTest, UnknownModelIsNotFound) {
   EXPECT_EQ(server_->Resolve("nope", -1).status().code(),
             absl::StatusCode::kNotFound);
+}
+
+TEST_F(ServerTest, UnknownModelIsUnavailableDuringTheStartUpLoad) {
+  // Before the start-up load is over a model may not be registered yet:
+  // a client (or a load balancer) is told to retry, not that it is gone.
+  server_->SetReady(false);
+  auto early = server_->Resolve("nope", -1);
+  EXPECT_EQ(early.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(early.status().message().find("still loading"), std::string::npos);
 }
 
 TEST_F(ServerTest, FailuresKeepTheClientsId) {
