@@ -35,6 +35,8 @@ APT_PACKAGES=(
   # S3 repositories: OpenSSL for SigV4 and TLS; boto3 seeds the test
   # buckets (tests/integration/s3_test.py).
   libssl-dev python3-boto3
+  # Lints the Kubernetes manifests of deploy/ (tests/deploy).
+  yamllint
 )
 
 missing=()
@@ -121,6 +123,29 @@ if [ ! -f "$S3RVER_PREFIX/.installed-$S3RVER_VERSION" ]; then
   touch "$S3RVER_PREFIX/.installed-$S3RVER_VERSION"
 fi
 # ---- end s3rver --------------------------------------------------------------
+
+# ---- deploy validators (owner: deploy manifests test) ------------------------
+# What tests/deploy (ctest deploy_manifests) validates deploy/ with, from
+# the npm registry: kubernetes-models (the Kubernetes API's own OpenAPI
+# schemas compiled into ajv validators), the Prometheus Operator's CRDs, a
+# YAML parser, ajv for the test's own schemas of the KServe and
+# prometheus-adapter objects, and dockerfile-utils, the Dockerfile linter of
+# VS Code's Docker support (hadolint is in neither Debian nor npm).
+# Node.js 20 runs them although kubernetes-models asks for 22 (its code
+# uses nothing newer).
+DEPLOY_VALIDATORS_VERSION=1
+DEPLOY_VALIDATORS_PREFIX="$ROOT/third_party/deploy-validators"
+if [ ! -f "$DEPLOY_VALIDATORS_PREFIX/.installed-$DEPLOY_VALIDATORS_VERSION" ]; then
+  echo "setup: installing the deploy validators into $DEPLOY_VALIDATORS_PREFIX"
+  rm -rf "$DEPLOY_VALIDATORS_PREFIX"
+  mkdir -p "$DEPLOY_VALIDATORS_PREFIX"
+  npm install --silent --no-audit --no-fund --engine-strict=false \
+    --prefix "$DEPLOY_VALIDATORS_PREFIX" \
+    kubernetes-models@5.1.0 @kubernetes-models/prometheus-operator@6.0.0 \
+    yaml@2.9.1 ajv@8.20.0 dockerfile-utils@0.16.3 >/dev/null
+  touch "$DEPLOY_VALIDATORS_PREFIX/.installed-$DEPLOY_VALIDATORS_VERSION"
+fi
+# ---- end deploy validators ---------------------------------------------------
 
 # The example model repository (examples/models, git-ignored), quick when
 # up to date.
