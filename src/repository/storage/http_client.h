@@ -6,9 +6,12 @@
 #define SERVAL_REPOSITORY_STORAGE_HTTP_CLIENT_H_
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -33,8 +36,16 @@ struct HttpRequest {
 struct HttpResponse {
   int status = 0;
   std::map<std::string, std::string> headers;  // lower-case names
+  // The body, unless a sink took it.
   std::string body;
+  // Body bytes received (into `body` or a sink).
+  uint64_t body_bytes = 0;
 };
+
+// Takes a successful (2xx) response's body in order, a chunk at a time, as
+// it arrives (no copy of the whole body is kept); an error ends the
+// exchange with that error.
+using BodySink = std::function<absl::Status(std::string_view chunk)>;
 
 class HttpClientConnection {
  public:
@@ -46,9 +57,11 @@ class HttpClientConnection {
 
   // UNAVAILABLE for a connection failure or a reset, DEADLINE_EXCEEDED when
   // the timeout passes, RESOURCE_EXHAUSTED for a body over `body_limit`;
-  // an HTTP error status is a response, not an error.
+  // an HTTP error status is a response, not an error (its body is read
+  // into the response, not the sink).
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request,
-                                    size_t body_limit);
+                                    size_t body_limit,
+                                    const BodySink* sink = nullptr);
 
  private:
   struct Impl;

@@ -68,14 +68,22 @@ void S3Client::ReturnConnection(std::unique_ptr<HttpClientConnection> c) {
   if (idle_.size() < 16) idle_.push_back(std::move(c));
 }
 
-S3Client::Result S3Client::Once(const HttpRequest& request, size_t body_limit) {
+S3Client::Result S3Client::Once(const HttpRequest& request, size_t body_limit,
+                                const RangeWriter* write) {
   auto connection = TakeConnection();
-  absl::StatusOr<HttpResponse> response = connection->Send(request, body_limit);
+  uint64_t position = 0;  // each attempt writes its range from the start
+  const BodySink sink = [&](std::string_view chunk) {
+    absl::Status s = (*write)(position, chunk);
+    position += chunk.size();
+    return s;
+  };
+  absl::StatusOr<HttpResponse> response =
+      connection->Send(request, body_limit, write ? &sink : nullptr);
   ReturnConnection(std::move(connection));
   {
     absl::MutexLock lock(&mu_);
     ++counters_.requests;
-    if (response.ok()) counters_.bytes_downloaded += response->body.size();
+    if (response.ok()) counters_.bytes_downloaded += response->body_bytes;
   }
   if (!response.ok()) {
     const bool transient = absl::IsUnavailable(response.status()) ||
@@ -110,7 +118,7 @@ absl::StatusOr<HttpResponse> S3Client::Call(
     const std::string& key,
     std::vector<std::pair<std::string, std::string>> query,
     std::vector<std::pair<std::string, std::string>> extra_headers,
-    size_t body_limit, const std::string& what) {
+    size_t body_limit, const std::string& what, const RangeWriter* write) {
   const std::string path = virtual_hosted_
                                ? absl::StrCat("/", key)
                                : absl::StrCat("/", location_.bucket, "/", key);
@@ -145,7 +153,7 @@ absl::StatusOr<HttpResponse> S3Client::Call(
           "authorization", AuthorizationHeader(sign, config_.credentials,
                                                config_.region, "s3", amz_date));
     }
-    Result result = Once(request, body_limit);
+    Result result = Once(request, body_limit, write);
     if (result.response.ok() && !result.retryable) {
       if (result.response->status / 100 == 2) return result.response;
       return ErrorFor(*result.response, what);
@@ -212,25 +220,24 @@ absl::StatusOr<std::vector<S3Object>> S3Client::ListObjects(
   return objects;
 }
 
-absl::StatusOr<std::string> S3Client::GetRange(const std::string& key,
-                                               uint64_t offset,
-                                               uint64_t length) {
+absl::Status S3Client::GetRange(const std::string& key, uint64_t offset,
+                                uint64_t length, const RangeWriter& write) {
   const std::string what = absl::StrCat("downloading '", key, "'");
-  if (length == 0) return std::string();
+  if (length == 0) return absl::OkStatus();
   absl::StatusOr<HttpResponse> response = Call(
       key, {},
       {{"range", absl::StrCat("bytes=", offset, "-", offset + length - 1)}},
-      length + 1, what);
+      length + 1, what, &write);
   if (!response.ok()) return response.status();
   // 200 is the whole object: a server that ignores Range.
   const bool whole = response->status == 200 && offset == 0;
-  if ((response->status != 206 && !whole) || response->body.size() != length) {
+  if ((response->status != 206 && !whole) || response->body_bytes != length) {
     return absl::DataLossError(absl::StrCat(
         what, " from ", location_.ToString(), ": asked for ", length,
-        " bytes at ", offset, ", got ", response->body.size(), " (HTTP ",
+        " bytes at ", offset, ", got ", response->body_bytes, " (HTTP ",
         response->status, "); the object changed or the server is broken"));
   }
-  return std::move(response->body);
+  return absl::OkStatus();
 }
 
 }  // namespace serval

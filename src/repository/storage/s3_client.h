@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -44,9 +45,14 @@ class S3Client {
 
   // Every object under `prefix` (all pages), in key order.
   absl::StatusOr<std::vector<S3Object>> ListObjects(const std::string& prefix);
-  // Bytes [offset, offset + length) of an object.
-  absl::StatusOr<std::string> GetRange(const std::string& key, uint64_t offset,
-                                       uint64_t length);
+  // Where a ranged GET puts its bytes: `position` counts from the start
+  // of the range. A retried request writes from position 0 again.
+  using RangeWriter =
+      std::function<absl::Status(uint64_t position, std::string_view bytes)>;
+  // Bytes [offset, offset + length) of an object, handed to `write` as
+  // they arrive (no copy of the range is kept in memory).
+  absl::Status GetRange(const std::string& key, uint64_t offset,
+                        uint64_t length, const RangeWriter& write);
 
   // What the requests to S3 did so far (for tests and the log).
   struct Counters {
@@ -63,12 +69,15 @@ class S3Client {
   };
   // Signs and sends one request, retrying transient failures; `what`
   // names the operation for the error text.
+  // A successful answer's body goes to `write` when it is given.
   absl::StatusOr<HttpResponse> Call(
       const std::string& key,
       std::vector<std::pair<std::string, std::string>> query,
       std::vector<std::pair<std::string, std::string>> extra_headers,
-      size_t body_limit, const std::string& what);
-  Result Once(const HttpRequest& request, size_t body_limit);
+      size_t body_limit, const std::string& what,
+      const RangeWriter* write = nullptr);
+  Result Once(const HttpRequest& request, size_t body_limit,
+              const RangeWriter* write);
   absl::Status ErrorFor(const HttpResponse& response,
                         const std::string& what) const;
   std::unique_ptr<HttpClientConnection> TakeConnection();

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
@@ -24,6 +26,7 @@
 #include "common/status_macros.h"
 #include "repository/model_fingerprint.h"
 #include "repository/storage/crypto.h"
+#include "repository/storage/ordered_md5.h"
 #include "spdlog/spdlog.h"
 
 namespace serval {
@@ -162,6 +165,8 @@ absl::Status S3Listing::Download(
     const S3Object* object;
     std::string temp;
     int fd = -1;
+    // The ETag's MD5, taken as the parts arrive (null: not an MD5 ETag).
+    std::unique_ptr<OrderedMd5> md5;
   };
   struct Part {
     size_t blob;
@@ -182,7 +187,9 @@ absl::Status S3Listing::Download(
           absl::StrCat("cannot create a file in the cache ", cache.string(),
                        ": ", strerror(errno)));
     }
-    blobs.push_back({o, temp, fd});
+    blobs.push_back(
+        {o, temp, fd,
+         IsMd5(o->etag) ? std::make_unique<OrderedMd5>(fd) : nullptr});
     for (uint64_t off = 0; off < o->size; off += options_.part_bytes) {
       parts.push_back({blobs.size() - 1, off,
                        std::min<uint64_t>(options_.part_bytes, o->size - off)});
@@ -201,21 +208,25 @@ absl::Status S3Listing::Download(
       if (i >= parts.size()) return;
       const Part& p = parts[i];
       const Blob& b = blobs[p.blob];
-      absl::StatusOr<std::string> bytes =
-          client_->GetRange(b.object->key, p.offset, p.length);
-      absl::Status s = bytes.status();
-      if (s.ok() && pwrite(b.fd, bytes->data(), bytes->size(),
-                           static_cast<off_t>(p.offset)) !=
-                        static_cast<ssize_t>(bytes->size())) {
-        s = absl::InternalError(absl::StrCat("cannot write to the cache ",
-                                             cache.string(), ": ",
-                                             strerror(errno)));
-      }
+      // Straight into the file: a range never sits whole in memory.
+      absl::Status s = client_->GetRange(
+          b.object->key, p.offset, p.length,
+          [&](uint64_t position, std::string_view bytes) -> absl::Status {
+            const off_t at = static_cast<off_t>(p.offset + position);
+            if (pwrite(b.fd, bytes.data(), bytes.size(), at) !=
+                static_cast<ssize_t>(bytes.size())) {
+              return absl::InternalError(
+                  absl::StrCat("cannot write to the cache ", cache.string(),
+                               ": ", strerror(errno)));
+            }
+            return absl::OkStatus();
+          });
       if (!s.ok()) {
         absl::MutexLock lock(&mu);
         if (failure.ok()) failure = s;
         return;
       }
+      if (b.md5 != nullptr) b.md5->Done(p.offset, p.length);
     }
   };
   const size_t threads =
@@ -237,8 +248,12 @@ absl::Status S3Listing::Download(
         status = absl::DataLossError(absl::StrCat(
             "'", b.object->key, "' in ", client_->location().ToString(),
             " downloaded with the wrong size"));
-      } else if (IsMd5(b.object->etag)) {
-        absl::StatusOr<std::string> md5 = Md5FileHex(b.temp);
+      } else if (b.md5 != nullptr) {
+        // Hashed during the download; read again only when that could
+        // not finish.
+        std::optional<std::string> streamed = b.md5->Finish(b.object->size);
+        absl::StatusOr<std::string> md5 =
+            streamed.has_value() ? *std::move(streamed) : Md5FileHex(b.temp);
         if (!md5.ok() || *md5 != absl::AsciiStrToLower(b.object->etag)) {
           status = absl::DataLossError(absl::StrCat(
               "'", b.object->key, "' in ", client_->location().ToString(),
