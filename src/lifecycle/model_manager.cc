@@ -348,6 +348,8 @@ void ModelManager::MarkLoading(const std::string& model,
       r.reason.clear();
     }
   }
+  // Requests see the load at once: "loading, retry" (503), not "gone".
+  PublishLocked();
 }
 
 absl::Status ModelManager::Switch(const std::string& model,

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 
 #include "absl/strings/str_split.h"
 #include "config/config_parser.h"
@@ -69,6 +70,7 @@ class FakeLoader final : public VersionLoader {
       absl::MutexLock lock(&order_mu);
       order.push_back(model.name);
     }
+    if (during_load) during_load();
     if (prepared.config.parameters().contains("fail_load")) {
       return absl::InternalError("load failed as asked");
     }
@@ -84,6 +86,8 @@ class FakeLoader final : public VersionLoader {
   }
 
   std::atomic<int> loads{0};
+  // Called inside Load: what a request sees while a version loads.
+  std::function<void()> during_load;
   absl::Mutex order_mu;
   std::vector<std::string> order;  // names, in load order
   ThreadPool reaper{1};
@@ -264,6 +268,21 @@ TEST_F(ModelManagerTest, UnloadLeavesInFlightVersionsAlive) {
             absl::StatusCode::kNotFound);
   ASSERT_TRUE(m->LoadFromApi("m", {}).ok());
   EXPECT_EQ(Serving(*m), 1);
+}
+
+TEST_F(ModelManagerTest, ARequestDuringALoadIsToldToRetry) {
+  tree_.File("m/config.pbtxt", kConfig);
+  tree_.Dir("m/1");
+  auto m = Start(ModelControlMode::kExplicit, {"m"});
+  ASSERT_TRUE(m->UnloadFromApi("m", false).ok());
+  loader_.reaper.Drain();
+  EXPECT_EQ(m->Get("m", -1).status().code(), absl::StatusCode::kNotFound);
+  absl::Status during;
+  loader_.during_load = [&] { during = m->Get("m", -1).status(); };
+  ASSERT_TRUE(m->LoadFromApi("m", {}).ok());
+  loader_.during_load = nullptr;
+  EXPECT_EQ(during.code(), absl::StatusCode::kUnavailable) << during;
+  EXPECT_TRUE(m->Get("m", -1).ok());
 }
 
 TEST_F(ModelManagerTest, ApiRefusedUnlessExplicit) {

@@ -60,9 +60,14 @@ absl::StatusOr<AccessPolicy> AccessPolicy::Parse(
   policy.protocol_ = protocol;
   for (const std::string& text : rules) {
     auto bad = [&](std::string_view why) {
+      // Only the groups are quoted: the rest may be a secret.
+      const size_t colon = text.find(':');
+      const std::string quoted =
+          colon == std::string::npos
+              ? std::string("a rule")
+              : absl::StrCat("'", text.substr(0, colon), ":...'");
       return absl::InvalidArgumentError(absl::StrCat(
-          ToAbsl(flag), " '", text.substr(0, text.find(':')),
-          ":...': ", ToAbsl(why),
+          ToAbsl(flag), " ", quoted, ": ", ToAbsl(why),
           " (expected GROUP[,GROUP...]:KEY=VALUE or "
           "GROUP[,GROUP...]:bearer=TOKEN; VALUE and TOKEN may be @FILE)"));
     };

@@ -55,6 +55,35 @@ BioPtr MemoryBio(const std::string& pem) {
   return BioPtr(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
 }
 
+int NoPassphrase(char*, int, int, void*) { return 0; }
+
+// How many PEM certificates `pem` holds, all of which must parse: a
+// truncated chain or bundle (a file half written when SIGHUP came) is an
+// error, not a shorter list.
+absl::StatusOr<int> CountCertificates(const std::string& pem,
+                                      const std::string& what,
+                                      const std::string& path) {
+  ERR_clear_error();
+  BioPtr bio = MemoryBio(pem);
+  int count = 0;
+  while (X509Ptr cert{
+      PEM_read_bio_X509(bio.get(), nullptr, NoPassphrase, nullptr)}) {
+    ++count;
+  }
+  const unsigned long last = ERR_peek_last_error();
+  const bool clean_end = ERR_GET_LIB(last) == ERR_LIB_PEM &&
+                         ERR_GET_REASON(last) == PEM_R_NO_START_LINE;
+  if (count == 0 || !clean_end) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("TLS ", what, " file '", path, "' ",
+                     count == 0 ? "holds no PEM certificate: "
+                                : "holds a certificate that does not parse: ",
+                     OpenSslErrors()));
+  }
+  ERR_clear_error();
+  return count;
+}
+
 std::string Describe(X509* cert) {
   char subject[256] = "";
   X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject));
@@ -85,6 +114,11 @@ absl::Status ValidateTlsFlags(const TlsFiles& files,
                                                    prefix, "-server-cert and ",
                                                    prefix, "-server-key"));
   }
+  if (!files.ca_file.empty() && !files.verify_client) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        prefix, "-root-cert is read only with ", prefix,
+        "-use-ssl-mutual=true (it is the CA of client certificates)"));
+  }
   if (files.verify_client && files.ca_file.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(prefix, "-use-ssl-mutual needs ", prefix,
@@ -102,17 +136,16 @@ absl::StatusOr<TlsMaterial> LoadTlsMaterial(const TlsFiles& files) {
   if (!key.ok()) return key.status();
   m.cert_pem = *std::move(cert);
   m.key_pem = *std::move(key);
-  ERR_clear_error();
+  auto chain = CountCertificates(m.cert_pem, "certificate", files.cert_file);
+  if (!chain.ok()) return chain.status();
   BioPtr cert_bio = MemoryBio(m.cert_pem);
-  X509Ptr leaf(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
-  if (leaf == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("TLS certificate file '", files.cert_file,
-                     "' holds no PEM certificate: ", OpenSslErrors()));
-  }
+  X509Ptr leaf(
+      PEM_read_bio_X509(cert_bio.get(), nullptr, NoPassphrase, nullptr));
   BioPtr key_bio = MemoryBio(m.key_pem);
+  // A callback that gives no passphrase: OpenSSL's default would prompt on
+  // the terminal and hang start-up or a SIGHUP reload.
   PkeyPtr pkey(
-      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, NoPassphrase, nullptr));
   if (pkey == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
         "TLS key file '", files.key_file,
@@ -129,13 +162,8 @@ absl::StatusOr<TlsMaterial> LoadTlsMaterial(const TlsFiles& files) {
     auto ca = ReadFile(files.ca_file, "CA");
     if (!ca.ok()) return ca.status();
     m.ca_pem = *std::move(ca);
-    BioPtr ca_bio = MemoryBio(m.ca_pem);
-    X509Ptr first(PEM_read_bio_X509(ca_bio.get(), nullptr, nullptr, nullptr));
-    if (first == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("TLS CA file '", files.ca_file,
-                       "' holds no PEM certificate: ", OpenSslErrors()));
-    }
+    auto bundle = CountCertificates(m.ca_pem, "CA", files.ca_file);
+    if (!bundle.ok()) return bundle.status();
   }
   ERR_clear_error();
   return m;

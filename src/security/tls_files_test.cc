@@ -5,6 +5,7 @@
 #include <openssl/x509.h>
 
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -91,6 +92,47 @@ TEST(TlsFilesTest, FlagCombinations) {
   EXPECT_THAT(ValidateTlsFlags({true, "c", "k", "", true}, "--http").message(),
               HasSubstr("--http-use-ssl-mutual needs --http-root-cert"));
   EXPECT_TRUE(ValidateTlsFlags({true, "c", "k", "ca", true}, "--http").ok());
+  EXPECT_THAT(
+      ValidateTlsFlags({true, "c", "k", "ca", false}, "--grpc").message(),
+      HasSubstr("--grpc-root-cert is read only with "
+                "--grpc-use-ssl-mutual=true"));
+}
+
+TEST(TlsFilesTest, RefusesATruncatedChainOrBundle) {
+  KeyPair a = MakeSelfSigned("tls-e");
+  KeyPair b = MakeSelfSigned("tls-f");
+  std::ifstream in_a(a.cert_path), in_b(b.cert_path);
+  std::stringstream pa, pb;
+  pa << in_a.rdbuf();
+  pb << in_b.rdbuf();
+  const std::string bundle = ::testing::TempDir() + "/bundle.pem";
+  std::ofstream(bundle) << pa.str() << pb.str();
+  EXPECT_TRUE(
+      LoadTlsMaterial({true, a.cert_path, a.key_path, bundle, true}).ok());
+  // The second certificate cut in half, as a file caught mid-write.
+  const std::string cut = ::testing::TempDir() + "/cut.pem";
+  std::ofstream(cut) << pa.str() << pb.str().substr(0, pb.str().size() / 2);
+  auto ca = LoadTlsMaterial({true, a.cert_path, a.key_path, cut, true});
+  EXPECT_THAT(ca.status().message(), HasSubstr("does not parse"));
+  auto chain = LoadTlsMaterial({true, cut, a.key_path, "", false});
+  EXPECT_THAT(chain.status().message(), HasSubstr("does not parse"));
+}
+
+TEST(TlsFilesTest, AnEncryptedKeyIsRefusedWithoutAPrompt) {
+  KeyPair a = MakeSelfSigned("tls-g");
+  EVP_PKEY* key = nullptr;
+  FILE* f = fopen(a.key_path.c_str(), "r");
+  key = PEM_read_PrivateKey(f, nullptr, nullptr, nullptr);
+  fclose(f);
+  const std::string encrypted = ::testing::TempDir() + "/encrypted.key";
+  f = fopen(encrypted.c_str(), "w");
+  static char kPass[] = "secret";
+  PEM_write_PrivateKey(f, key, EVP_aes_128_cbc(), nullptr, 0, nullptr, kPass);
+  fclose(f);
+  EVP_PKEY_free(key);
+  auto m = LoadTlsMaterial({true, a.cert_path, encrypted, "", false});
+  EXPECT_THAT(m.status().message(),
+              HasSubstr("no unencrypted PEM private key"));
 }
 
 }  // namespace

@@ -338,7 +338,8 @@ void AddServeCommand(CLI::App* app, int* exit_code) {
       ->check(CLI::Range(1, 20));
   serve
       ->add_option("--s3-timeout-secs", options->s3_timeout_secs,
-                   "Timeout of one S3 request")
+                   "Longest wait of an S3 request: for the connection, "
+                   "the answer, or the next bytes of a download")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0));
   serve

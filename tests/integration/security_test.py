@@ -267,6 +267,18 @@ class AccessControlHttpTest(unittest.TestCase):
             "Authorization": f"Bearer {ADMIN_TOKEN}"})
         self.assertEqual(status, 200, body)
 
+    def test_refused_before_the_body_is_read(self):
+        # Only the header of a 16 MiB upload is sent: the refusal comes at
+        # once, without waiting for (or reserving room for) the body.
+        port = Fixture.server.http_port
+        raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+        with client_context(Fixture.certs).wrap_socket(
+                raw, server_hostname="127.0.0.1") as s:
+            s.sendall(b"POST /v2/repository/models/m/load HTTP/1.1\r\n"
+                      b"Host: x\r\nContent-Length: 16777216\r\n\r\n")
+            reply = s.recv(4096)
+        self.assertTrue(reply.startswith(b"HTTP/1.1 401"), reply[:100])
+
     def test_a_restricted_endpoint_hides_its_methods(self):
         # 401 before 405: an anonymous client learns nothing of it.
         status, _, _ = self.request("GET", f"/v2/repository/models/{MODEL}/load")
@@ -458,6 +470,11 @@ class BadFlagsTest(unittest.TestCase):
               os.path.join(c, "client.key")], "does not match"),
             (["--http-restricted-api", "inferense:k=v"],
              "unknown API group 'inferense'"),
+            (["--http-use-ssl=true", "--http-server-cert",
+              os.path.join(c, "server.crt"), "--http-server-key",
+              os.path.join(c, "server.key"), "--http-root-cert",
+              os.path.join(c, "ca.crt")],
+             "--http-root-cert is read only with --http-use-ssl-mutual=true"),
             (["--grpc-restricted-protocol", "health:k1=v1",
               "--grpc-restricted-protocol", "health,metadata:k2=v2"],
              "'health' is named in more than one rule"),
@@ -466,6 +483,13 @@ class BadFlagsTest(unittest.TestCase):
             code, out = self.run_serval(*flags)
             self.assertNotEqual(code, 0, out)
             self.assertIn(message, out)
+        # A rule without ':' is refused without echoing it (it may be a
+        # secret given in the wrong place).
+        code, out = self.run_serval("--http-restricted-api",
+                                    "bearer=topsecret")
+        self.assertNotEqual(code, 0, out)
+        self.assertIn("no ':' after the groups", out)
+        self.assertNotIn("topsecret", out)
 
 
 if __name__ == "__main__":

@@ -46,8 +46,13 @@ GrpcTls::GrpcTls(TlsFiles files, std::string directory)
 absl::StatusOr<std::unique_ptr<GrpcTls>> GrpcTls::Create(TlsFiles files) {
   auto material = LoadTlsMaterial(files);
   if (!material.ok()) return material.status();
-  std::string dir =
-      (fs::temp_directory_path() / "serval-grpc-tls-XXXXXX").string();
+  std::error_code tmp_error;
+  const fs::path tmp = fs::temp_directory_path(tmp_error);
+  if (tmp_error) {
+    return absl::InternalError(absl::StrCat(
+        "no temp directory for the gRPC certificates: ", tmp_error.message()));
+  }
+  std::string dir = (tmp / "serval-grpc-tls-XXXXXX").string();
   if (mkdtemp(dir.data()) == nullptr) {
     return absl::InternalError(
         "cannot create a private directory for the gRPC certificates");
@@ -100,8 +105,16 @@ absl::Status GrpcTls::Install(const TlsMaterial& material) {
     s = WritePrivate(gen_dir + "/ca.pem", material.ca_pem);
   }
   if (!s.ok()) return s;
+  // gRPC's watcher tells that a file changed while it read the set by its
+  // mtime, in whole seconds: each generation gets its own, so two reloads
+  // within one second cannot pass for one.
+  for (const char* name : {"cert.pem", "key.pem", "ca.pem"}) {
+    const std::string path = gen_dir + "/" + name;
+    const timespec times[2] = {{next, 0}, {next, 0}};
+    utimensat(AT_FDCWD, path.c_str(), times, 0);  // no ca.pem: a no-op
+  }
   // A new link renamed over the old one: the watcher resolves either the
-  // old set or the new one, never half of each.
+  // old set or the new one.
   const std::string link = absl::StrCat(directory_, "/current.new");
   fs::remove(link, ec);
   fs::create_directory_symlink(std::to_string(next), link, ec);

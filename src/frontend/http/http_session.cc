@@ -29,6 +29,15 @@ Stream MakeStream(SessionSocket socket, asio::ssl::context* tls) {
   }
 }
 
+// Looks headers up in `fields`, which must outlive the lookup.
+AccessPolicy::HeaderLookup HeadersOf(const bhttp::fields& fields) {
+  return [&fields](std::string_view name) -> std::optional<std::string_view> {
+    auto it = fields.find(beast::string_view(name.data(), name.size()));
+    if (it == fields.end()) return std::nullopt;
+    return std::string_view(it->value().data(), it->value().size());
+  };
+}
+
 }  // namespace
 
 template <class Stream>
@@ -57,20 +66,24 @@ void BasicHttpSession<Stream>::Start() {
   const SessionRegistry::AddResult added =
       registry_->Add(this, this->weak_from_this());
   // The socket was accepted onto a strand; start there too.
-  asio::dispatch(
-      stream_.get_executor(), [self = this->shared_from_this(), added] {
-        switch (added) {
-          case SessionRegistry::AddResult::kAdded:
-            return self->ReadHeader();
-          case SessionRegistry::AddResult::kFull:
-            // Said, not just closed: the client can tell this from a crash.
-            return self->Reject(503,
-                                "the server has too many connections open "
-                                "(--http-max-connections); retry later");
-          case SessionRegistry::AddResult::kStopped:
-            return self->Close();
-        }
-      });
+  asio::dispatch(stream_.get_executor(),
+                 [self = this->shared_from_this(), added] {
+                   switch (added) {
+                     case SessionRegistry::AddResult::kAdded:
+                       return self->ReadHeader();
+                     case SessionRegistry::AddResult::kFull:
+                       // Said, not just closed: the client can tell this from a
+                       // crash. Over TLS it can only be said once the handshake
+                       // is done.
+                       if constexpr (kTls) {
+                         self->full_ = true;
+                         return self->ReadHeader();
+                       }
+                       return self->RejectFull();
+                     case SessionRegistry::AddResult::kStopped:
+                       return self->Close();
+                   }
+                 });
 }
 
 template <class Stream>
@@ -189,6 +202,7 @@ void BasicHttpSession<Stream>::OnHandshake(beast::error_code ec, size_t used) {
   }
   buffer_.consume(used);
   handshaken_ = true;
+  if (full_) return RejectFull();
   ReadHeader();
 }
 
@@ -236,6 +250,18 @@ void BasicHttpSession<Stream>::OnHeader(beast::error_code ec) {
   }
   if (ec) {
     return Reject(400, absl::StrCat("malformed HTTP request: ", ec.message()));
+  }
+  // Credentials are checked before the body is read or counted against
+  // the body budget: an anonymous client cannot hold the budget (or make
+  // the server read its upload) for a request it will be refused.
+  {
+    const auto& header = parser_->get();
+    const AccessPolicy::HeaderLookup headers = HeadersOf(header);
+    const auto target = header.target();
+    if (auto refused = handler_->CheckAccessFor(
+            std::string_view(target.data(), target.size()), &headers)) {
+      return RejectWith(*std::move(refused));
+    }
   }
   // The body may take the read timeout, from the end of the header.
   tcp().expires_after(limits_.read_timeout);
@@ -321,12 +347,7 @@ void BasicHttpSession<Stream>::Dispatch() {
   bhttp::request<bhttp::string_body> req = parser_->release();
   keep_alive_ = req.keep_alive();
   RestRequest rest;
-  const AccessPolicy::HeaderLookup headers =
-      [&req](std::string_view name) -> std::optional<std::string_view> {
-    auto it = req.find(beast::string_view(name.data(), name.size()));
-    if (it == req.end()) return std::nullopt;
-    return std::string_view(it->value().data(), it->value().size());
-  };
+  const AccessPolicy::HeaderLookup headers = HeadersOf(req);
   rest.headers = &headers;
   const auto method = req.method_string();
   const auto target = req.target();
@@ -378,7 +399,9 @@ void BasicHttpSession<Stream>::OnReadable(beast::error_code ec) {
   char byte;
   const ssize_t n =
       ::recv(tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n > 0) return;  // pipelined request: read it after this reply
+  // A TLS client that leaves first sends a close_notify alert (record
+  // type 21); anything else is a pipelined request, read after this reply.
+  if (n > 0 && !(kTls && static_cast<unsigned char>(byte) == 0x15)) return;
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
     return WatchForDisconnect();
   }
@@ -461,11 +484,23 @@ void BasicHttpSession<Stream>::OnWrite(bool keep_alive, beast::error_code ec) {
 
 template <class Stream>
 void BasicHttpSession<Stream>::Reject(int status, std::string_view message) {
+  RejectWith(ErrorReply(status, message));
+}
+
+template <class Stream>
+void BasicHttpSession<Stream>::RejectWith(RestReply reply) {
   // The rest of the request is not read, so the connection cannot be
   // reused.
   keep_alive_ = false;
   linger_ = true;
-  Write(ErrorReply(status, message), false);
+  Write(std::move(reply), false);
+}
+
+template <class Stream>
+void BasicHttpSession<Stream>::RejectFull() {
+  Reject(503,
+         "the server has too many connections open "
+         "(--http-max-connections); retry later");
 }
 
 template <class Stream>

@@ -109,8 +109,12 @@ class BasicHttpSession final
   void OnReply(RestReply reply);
   void Write(RestReply reply, bool keep_alive);
   void OnWrite(bool keep_alive, beast::error_code ec);
-  // Answers a request that could not be read, then closes.
+  // Answers a request that could not be read (or may not be), then
+  // closes.
   void Reject(int status, std::string_view message);
+  void RejectWith(RestReply reply);
+  // The 503 of a connection over --http-max-connections.
+  void RejectFull();
   void LingerClose();
   void Drain();
   void Close();
@@ -155,6 +159,8 @@ class BasicHttpSession final
   std::optional<Response> response_;
   // TLS: set once the handshake is done.
   bool handshaken_ = !kTls;
+  // Over --http-max-connections: answered 503 (after the TLS handshake).
+  bool full_ = false;
 };
 
 extern template class BasicHttpSession<PlainStream>;

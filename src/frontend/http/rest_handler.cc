@@ -128,8 +128,17 @@ ApiGroup GroupOf(Endpoint endpoint) {
 
 }  // namespace
 
+std::optional<RestReply> RestHandler::CheckAccessFor(
+    std::string_view target, const AccessPolicy::HeaderLookup* headers) const {
+  if (access_ == nullptr) return std::nullopt;
+  auto route = ParseRoute(target);
+  // An unknown path is answered 404 by Handle, whoever asks.
+  if (!route.ok()) return std::nullopt;
+  return CheckAccess(route->endpoint, headers);
+}
+
 std::optional<RestReply> RestHandler::CheckAccess(
-    Endpoint endpoint, const RestRequest& request) const {
+    Endpoint endpoint, const AccessPolicy::HeaderLookup* headers) const {
   if (access_ == nullptr) return std::nullopt;
   const ApiGroup group = GroupOf(endpoint);
   if (!access_->restricts(group)) return std::nullopt;
@@ -137,8 +146,7 @@ std::optional<RestReply> RestHandler::CheckAccess(
       [](std::string_view) -> std::optional<std::string_view> {
     return std::nullopt;
   };
-  switch (access_->Check(
-      group, request.headers != nullptr ? *request.headers : kNoHeaders)) {
+  switch (access_->Check(group, headers != nullptr ? *headers : kNoHeaders)) {
     case AccessDecision::kAllowed:
       return std::nullopt;
     case AccessDecision::kUnauthenticated: {
@@ -162,7 +170,7 @@ void RestHandler::Handle(const RestRequest& request, RestExchange* exchange) {
     return;
   }
   // Before anything about the endpoint is said (even its methods).
-  if (auto refused = CheckAccess(route->endpoint, request)) {
+  if (auto refused = CheckAccess(route->endpoint, request.headers)) {
     exchange->Reply(*std::move(refused));
     return;
   }

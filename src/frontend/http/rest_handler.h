@@ -7,6 +7,7 @@
 #define SERVAL_FRONTEND_HTTP_REST_HANDLER_H_
 
 #include <optional>
+#include <string_view>
 
 #include "common/executor.h"
 #include "frontend/http/rest_types.h"
@@ -29,6 +30,12 @@ class RestHandler {
   // repository call from the blocking executor.
   void Handle(const RestRequest& request, RestExchange* exchange);
 
+  // The refusal of a request to `target` whose headers the access policy
+  // does not accept, decided from the header alone (before its body is
+  // read); nullopt when it may go on (Handle checks again). Thread-safe.
+  std::optional<RestReply> CheckAccessFor(
+      std::string_view target, const AccessPolicy::HeaderLookup* headers) const;
+
  private:
   RestReply HandleQuick(const Route& route, const RestRequest& request);
   void HandleInfer(const Route& route, const RestRequest& request,
@@ -38,8 +45,8 @@ class RestHandler {
 
   // The refusal of a request whose credentials `access_` does not accept;
   // nullopt when it may proceed.
-  std::optional<RestReply> CheckAccess(Endpoint endpoint,
-                                       const RestRequest& request) const;
+  std::optional<RestReply> CheckAccess(
+      Endpoint endpoint, const AccessPolicy::HeaderLookup* headers) const;
 
   ServerApi* const api_;
   Executor* const blocking_;

@@ -16,6 +16,11 @@ absl::StatusOr<std::shared_ptr<asio::ssl::context>> MakeServerTlsContext(
   context->set_options(asio::ssl::context::default_workarounds |
                        asio::ssl::context::no_compression |
                        asio::ssl::context::single_dh_use);
+  // Never a passphrase prompt (LoadTlsMaterial refused encrypted keys).
+  context->set_password_callback(
+      [](std::size_t, asio::ssl::context::password_purpose) {
+        return std::string();
+      });
   boost::system::error_code ec;
   context->use_certificate_chain(asio::buffer(material.cert_pem), ec);
   if (!ec) {

@@ -3,26 +3,30 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "repository/storage/crypto.h"
 
 namespace serval {
 
-OrderedMd5::OrderedMd5(int fd)
-    : fd_(fd), ctx_(EVP_MD_CTX_new()), scratch_(1 << 20) {
+OrderedMd5::OrderedMd5(int fd) : fd_(fd), ctx_(EVP_MD_CTX_new()) {
   EVP_DigestInit_ex(ctx_.get(), EVP_md5(), nullptr);
 }
 
 OrderedMd5::~OrderedMd5() = default;
 
 bool OrderedMd5::Hash(uint64_t from, uint64_t to) {
+  // Only while hashing: a model of many small files creates one OrderedMd5
+  // per file before any download starts.
+  std::vector<char> scratch(
+      static_cast<size_t>(std::min<uint64_t>(uint64_t{1} << 20, to - from)));
   while (from < to) {
     const size_t want =
-        static_cast<size_t>(std::min<uint64_t>(scratch_.size(), to - from));
+        static_cast<size_t>(std::min<uint64_t>(scratch.size(), to - from));
     const ssize_t n =
-        pread(fd_, scratch_.data(), want, static_cast<off_t>(from));
+        pread(fd_, scratch.data(), want, static_cast<off_t>(from));
     if (n <= 0) return false;
-    EVP_DigestUpdate(ctx_.get(), scratch_.data(), static_cast<size_t>(n));
+    EVP_DigestUpdate(ctx_.get(), scratch.data(), static_cast<size_t>(n));
     from += static_cast<uint64_t>(n);
   }
   return true;

@@ -14,7 +14,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -47,7 +46,6 @@ class OrderedMd5 {
   const int fd_;
   // Used only by the thread that holds `hashing_`.
   std::unique_ptr<EVP_MD_CTX, CtxFree> ctx_;
-  std::vector<char> scratch_;
 
   absl::Mutex mu_;
   uint64_t hashed_ ABSL_GUARDED_BY(mu_) = 0;
