@@ -173,7 +173,12 @@ class Serval:
 
     def start(self):
         self.http_port, self.grpc_port, self.metrics_port = _distinct_ports(3)
-        self._log_file = open(self.log_path, "wb")
+        self._launch("wb")
+
+    def _launch(self, log_mode):
+        """Runs command() with its output in the log (opened with
+        log_mode) and waits until it is ready; stops it on failure."""
+        self._log_file = open(self.log_path, log_mode)
         self.proc = subprocess.Popen(self.command(), stdout=self._log_file,
                                      stderr=subprocess.STDOUT, env=self.env)
         _LIVE_PROCESSES.add(self.proc)
@@ -209,16 +214,7 @@ class Serval:
         if self.alive():
             raise RuntimeError("serval is still running")
         self.stop()  # reaps the old process, closes its log
-        self._log_file = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.command(), stdout=self._log_file,
-                                     stderr=subprocess.STDOUT, env=self.env)
-        _LIVE_PROCESSES.add(self.proc)
-        try:
-            self.wait_ready()
-        except Exception:
-            self.print_log()
-            self.stop()
-            raise
+        self._launch("ab")
 
     def stop(self, timeout_s=15.0):
         """SIGTERM, then SIGKILL after timeout_s. Returns the exit code."""

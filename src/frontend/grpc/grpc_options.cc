@@ -1,6 +1,7 @@
 #include "frontend/grpc/grpc_options.h"
 
 #include "CLI/CLI.hpp"
+#include "security/tls_flags.h"
 
 namespace serval {
 
@@ -23,22 +24,7 @@ void AddGrpcFlags(CLI::App* app, GrpcOptions* options) {
       ->check(CLI::Range(int64_t{1024}, int64_t{2147483647}))
       ->capture_default_str();
   // Triton's names, so a Triton command line works unchanged.
-  app->add_option("--grpc-use-ssl", options->tls.enabled,
-                  "Serve gRPC over TLS (1.2 or later); needs "
-                  "--grpc-server-cert and --grpc-server-key. SIGHUP reloads "
-                  "the files")
-      ->capture_default_str();
-  app->add_option("--grpc-server-cert", options->tls.cert_file,
-                  "PEM certificate chain of the gRPC listener (leaf first)");
-  app->add_option("--grpc-server-key", options->tls.key_file,
-                  "PEM private key of --grpc-server-cert (unencrypted)");
-  app->add_option("--grpc-root-cert", options->tls.ca_file,
-                  "PEM CA bundle that client certificates must chain to "
-                  "(with --grpc-use-ssl-mutual)");
-  app->add_option("--grpc-use-ssl-mutual", options->tls.verify_client,
-                  "Mutual TLS: refuse gRPC clients without a certificate "
-                  "signed by --grpc-root-cert")
-      ->capture_default_str();
+  AddTlsFlags(app, "--grpc", "gRPC over TLS", &options->tls);
   app->add_option(
       "--grpc-restricted-protocol", options->restricted_protocol,
       "Restrict API groups to calls carrying a credential (repeatable): "

@@ -1,6 +1,7 @@
 #include "frontend/http/http_options.h"
 
 #include "CLI/CLI.hpp"
+#include "security/tls_flags.h"
 
 namespace serval::http {
 
@@ -46,23 +47,8 @@ void AddHttpFlags(CLI::App* app, HttpOptions* options) {
   app->add_option("--http-write-timeout-s", options->write_timeout_s,
                   "Seconds allowed to write one response")
       ->capture_default_str();
-  app->add_option("--http-use-ssl", options->tls.enabled,
-                  "Serve HTTPS (TLS 1.2 or later) instead of plain HTTP on "
-                  "--http-port; needs --http-server-cert and "
-                  "--http-server-key. SIGHUP reloads the files")
-      ->capture_default_str();
-  app->add_option("--http-server-cert", options->tls.cert_file,
-                  "PEM certificate chain of the HTTPS listener (leaf first)");
-  app->add_option("--http-server-key", options->tls.key_file,
-                  "PEM private key of --http-server-cert (unencrypted; keep "
-                  "it readable by serval only)");
-  app->add_option("--http-root-cert", options->tls.ca_file,
-                  "PEM CA bundle that client certificates must chain to "
-                  "(with --http-use-ssl-mutual)");
-  app->add_option("--http-use-ssl-mutual", options->tls.verify_client,
-                  "Mutual TLS: refuse HTTPS clients without a certificate "
-                  "signed by --http-root-cert")
-      ->capture_default_str();
+  AddTlsFlags(app, "--http", "HTTPS instead of plain HTTP on --http-port",
+              &options->tls);
   app->add_option(
       "--http-restricted-api", options->restricted_api,
       "Restrict API groups to requests carrying a credential "
