@@ -109,19 +109,29 @@ if [ ! -f "$ORT_STAMP" ]; then
 fi
 # ---- end ONNX Runtime --------------------------------------------------------
 
+# npm_install_pinned WHAT PREFIX STAMP PACKAGE@VERSION...: installs pinned
+# npm packages into PREFIX (under third_party/) once; a new STAMP (the
+# version, or a number bumped when the list changes) installs them afresh.
+# --engine-strict=false: Node.js 20 runs packages that ask for a newer one
+# but use nothing newer (kubernetes-models).
+npm_install_pinned() {
+  local what="$1" prefix="$2" stamp="$3"
+  shift 3
+  [ -f "$prefix/.installed-$stamp" ] && return 0
+  echo "setup: installing $what into $prefix"
+  rm -rf "$prefix"
+  mkdir -p "$prefix"
+  npm install --silent --no-audit --no-fund --engine-strict=false \
+    --prefix "$prefix" "$@" >/dev/null
+  touch "$prefix/.installed-$stamp"
+}
+
 # ---- s3rver (owner: S3 repository tests) -------------------------------------
 # A real S3-compatible server on the machine's Node.js, from the npm
 # registry; tests/integration/s3/s3_server.js starts it with SigV4 checked.
 S3RVER_VERSION=3.7.1
-S3RVER_PREFIX="$ROOT/third_party/s3rver"
-if [ ! -f "$S3RVER_PREFIX/.installed-$S3RVER_VERSION" ]; then
-  echo "setup: installing s3rver $S3RVER_VERSION into $S3RVER_PREFIX"
-  rm -rf "$S3RVER_PREFIX"
-  mkdir -p "$S3RVER_PREFIX"
-  npm install --silent --no-audit --no-fund --prefix "$S3RVER_PREFIX" \
-    "s3rver@$S3RVER_VERSION" >/dev/null
-  touch "$S3RVER_PREFIX/.installed-$S3RVER_VERSION"
-fi
+npm_install_pinned "s3rver $S3RVER_VERSION" "$ROOT/third_party/s3rver" \
+  "$S3RVER_VERSION" "s3rver@$S3RVER_VERSION"
 # ---- end s3rver --------------------------------------------------------------
 
 # ---- deploy validators (owner: deploy manifests test) ------------------------
@@ -131,20 +141,9 @@ fi
 # YAML parser, ajv for the test's own schemas of the KServe and
 # prometheus-adapter objects, and dockerfile-utils, the Dockerfile linter of
 # VS Code's Docker support (hadolint is in neither Debian nor npm).
-# Node.js 20 runs them although kubernetes-models asks for 22 (its code
-# uses nothing newer).
-DEPLOY_VALIDATORS_VERSION=1
-DEPLOY_VALIDATORS_PREFIX="$ROOT/third_party/deploy-validators"
-if [ ! -f "$DEPLOY_VALIDATORS_PREFIX/.installed-$DEPLOY_VALIDATORS_VERSION" ]; then
-  echo "setup: installing the deploy validators into $DEPLOY_VALIDATORS_PREFIX"
-  rm -rf "$DEPLOY_VALIDATORS_PREFIX"
-  mkdir -p "$DEPLOY_VALIDATORS_PREFIX"
-  npm install --silent --no-audit --no-fund --engine-strict=false \
-    --prefix "$DEPLOY_VALIDATORS_PREFIX" \
-    kubernetes-models@5.1.0 @kubernetes-models/prometheus-operator@6.0.0 \
-    yaml@2.9.1 ajv@8.20.0 dockerfile-utils@0.16.3 >/dev/null
-  touch "$DEPLOY_VALIDATORS_PREFIX/.installed-$DEPLOY_VALIDATORS_VERSION"
-fi
+npm_install_pinned "the deploy validators" "$ROOT/third_party/deploy-validators" \
+  1 kubernetes-models@5.1.0 @kubernetes-models/prometheus-operator@6.0.0 \
+  yaml@2.9.1 ajv@8.20.0 dockerfile-utils@0.16.3
 # ---- end deploy validators ---------------------------------------------------
 
 # The example model repository (examples/models, git-ignored), quick when

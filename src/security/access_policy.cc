@@ -109,6 +109,13 @@ absl::StatusOr<AccessPolicy> AccessPolicy::Parse(
   return policy;
 }
 
+bool AccessPolicy::restricts_any() const {
+  for (const auto& rule : rules_) {
+    if (rule.has_value()) return true;
+  }
+  return false;
+}
+
 bool AccessPolicy::wants_bearer(ApiGroup group) const {
   const auto& rule = rules_[static_cast<size_t>(group)];
   return rule.has_value() && rule->bearer;

@@ -72,6 +72,8 @@ class AccessPolicy {
   bool restricts(ApiGroup group) const {
     return rules_[static_cast<size_t>(group)].has_value();
   }
+  // Whether any group is restricted (false: nothing to check at all).
+  bool restricts_any() const;
   // Whether the rule for `group` is a bearer token (a 401 then says
   // `WWW-Authenticate: Bearer`).
   bool wants_bearer(ApiGroup group) const;

@@ -349,6 +349,8 @@ void BasicHttpSession<Stream>::Dispatch() {
   RestRequest rest;
   const AccessPolicy::HeaderLookup headers = HeadersOf(req);
   rest.headers = &headers;
+  // OnHeader checked the credentials before the body was read.
+  rest.access_checked = true;
   const auto method = req.method_string();
   const auto target = req.target();
   const auto content_type = req[bhttp::field::content_type];

@@ -130,7 +130,8 @@ ApiGroup GroupOf(Endpoint endpoint) {
 
 std::optional<RestReply> RestHandler::CheckAccessFor(
     std::string_view target, const AccessPolicy::HeaderLookup* headers) const {
-  if (access_ == nullptr) return std::nullopt;
+  // Nothing restricted (the default): no route to parse for it.
+  if (access_ == nullptr || !access_->restricts_any()) return std::nullopt;
   auto route = ParseRoute(target);
   // An unknown path is answered 404 by Handle, whoever asks.
   if (!route.ok()) return std::nullopt;
@@ -170,9 +171,11 @@ void RestHandler::Handle(const RestRequest& request, RestExchange* exchange) {
     return;
   }
   // Before anything about the endpoint is said (even its methods).
-  if (auto refused = CheckAccess(route->endpoint, request.headers)) {
-    exchange->Reply(*std::move(refused));
-    return;
+  if (!request.access_checked) {
+    if (auto refused = CheckAccess(route->endpoint, request.headers)) {
+      exchange->Reply(*std::move(refused));
+      return;
+    }
   }
   if (route->endpoint == Endpoint::kLogging && request.method == "POST") {
     route->endpoint = Endpoint::kLoggingUpdate;

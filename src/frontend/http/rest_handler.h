@@ -32,7 +32,8 @@ class RestHandler {
 
   // The refusal of a request to `target` whose headers the access policy
   // does not accept, decided from the header alone (before its body is
-  // read); nullopt when it may go on (Handle checks again). Thread-safe.
+  // read); nullopt when it may go on, and then the request is passed to
+  // Handle with access_checked set. Thread-safe.
   std::optional<RestReply> CheckAccessFor(
       std::string_view target, const AccessPolicy::HeaderLookup* headers) const;
 

@@ -494,6 +494,40 @@ TEST_F(RestHandlerAccessTest, OpenGroupsAndOrdering) {
   EXPECT_EQ(Call("GET", "/v2/nothing").status, 404);
 }
 
+TEST_F(RestHandlerAccessTest, CheckedOnTheHeaderThenNotAgain) {
+  const AccessPolicy::HeaderLookup none =
+      [](std::string_view) -> std::optional<std::string_view> {
+    return std::nullopt;
+  };
+  // What the connection asks before it reads a body.
+  auto refused = handler_.CheckAccessFor("/v2/models/m/stats", &none);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 401);
+  EXPECT_FALSE(handler_.CheckAccessFor("/v2/health/ready", &none).has_value());
+  EXPECT_FALSE(handler_.CheckAccessFor("/v2/unknown", &none).has_value());
+  // A request the connection already checked is not checked again.
+  RestRequest request;
+  request.method = "GET";
+  request.target = "/v2/models/m/stats";
+  request.body = body_;
+  request.cancellation = &cancellation_;
+  request.access_checked = true;
+  TestExchange exchange;
+  handler_.Handle(request, &exchange);
+  ASSERT_TRUE(exchange.reply.has_value());
+  EXPECT_EQ(exchange.reply->status, 200);
+}
+
+TEST(RestHandlerOpenTest, NothingRestrictedNothingChecked) {
+  FakeServerApi api;
+  InlineExecutor blocking;
+  const AccessPolicy open;
+  EXPECT_FALSE(open.restricts_any());
+  RestHandler handler(&api, &blocking, &open);
+  EXPECT_FALSE(
+      handler.CheckAccessFor("/v2/repository/index", nullptr).has_value());
+}
+
 TEST_F(RestHandlerAccessTest, RefusalsDoNotNameTheCredential) {
   for (const RestReply& r :
        {Call("GET", "/v2/models/m/stats"),

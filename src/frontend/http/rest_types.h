@@ -34,6 +34,9 @@ struct RestRequest {
   // The request's headers, for access control; valid while Handle runs.
   // Null: no headers.
   const AccessPolicy::HeaderLookup* headers = nullptr;
+  // The connection already had CheckAccessFor accept the header (before
+  // reading the body): Handle does not check the credentials again.
+  bool access_checked = false;
 };
 
 struct RestReply {
