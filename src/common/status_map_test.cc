@@ -15,6 +15,8 @@ TEST(StatusMapTest, HttpStatusFollowsDesignTable) {
   EXPECT_EQ(HttpStatusFor(absl::StatusCode::kUnimplemented), 501);
   EXPECT_EQ(HttpStatusFor(absl::StatusCode::kInternal), 500);
   EXPECT_EQ(HttpStatusFor(absl::StatusCode::kCancelled), 499);
+  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kUnauthenticated), 401);
+  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kPermissionDenied), 403);
 }
 
 TEST(StatusMapTest, GrpcCodesKeepAbslNumbering) {

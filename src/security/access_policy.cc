@@ -147,6 +147,19 @@ AccessDecision AccessPolicy::Check(ApiGroup group,
                                               : AccessDecision::kDenied;
 }
 
+absl::Status AccessPolicy::Authorize(ApiGroup group,
+                                     const HeaderLookup& headers) const {
+  switch (Check(group, headers)) {
+    case AccessDecision::kAllowed:
+      return absl::OkStatus();
+    case AccessDecision::kUnauthenticated:
+      return absl::UnauthenticatedError(kUnauthenticatedMessage);
+    case AccessDecision::kDenied:
+      return absl::PermissionDeniedError(kDeniedMessage);
+  }
+  return absl::OkStatus();
+}
+
 std::string AccessPolicy::Describe() const {
   std::vector<std::string> parts;
   for (size_t i = 0; i < rules_.size(); ++i) {

@@ -68,6 +68,10 @@ class AccessPolicy {
 
   // Whether a request to `group` carrying `headers` may proceed.
   AccessDecision Check(ApiGroup group, const HeaderLookup& headers) const;
+  // The same as the status every frontend answers with: OK,
+  // UNAUTHENTICATED (HTTP 401) or PERMISSION_DENIED (403), with the
+  // messages below.
+  absl::Status Authorize(ApiGroup group, const HeaderLookup& headers) const;
 
   bool restricts(ApiGroup group) const {
     return rules_[static_cast<size_t>(group)].has_value();

@@ -47,6 +47,10 @@ class RefusedStream final
 
 absl::Status InferenceService::AccessStatus(
     grpc::CallbackServerContext* context, ApiGroup group) const {
+  // Open groups (the default) cost no lookup.
+  if (access_ == nullptr || !access_->restricts(group)) {
+    return absl::OkStatus();
+  }
   const auto& metadata = context->client_metadata();
   const AccessPolicy::HeaderLookup lookup =
       [&metadata](std::string_view key) -> std::optional<std::string_view> {
@@ -54,20 +58,11 @@ absl::Status InferenceService::AccessStatus(
     if (it == metadata.end()) return std::nullopt;
     return std::string_view(it->second.data(), it->second.size());
   };
-  switch (access_->Check(group, lookup)) {
-    case AccessDecision::kAllowed:
-      return absl::OkStatus();
-    case AccessDecision::kUnauthenticated:
-      return absl::UnauthenticatedError(kUnauthenticatedMessage);
-    case AccessDecision::kDenied:
-      return absl::PermissionDeniedError(kDeniedMessage);
-  }
-  return absl::OkStatus();
+  return access_->Authorize(group, lookup);
 }
 
 grpc::ServerUnaryReactor* InferenceService::Refuse(
     grpc::CallbackServerContext* context, ApiGroup group) const {
-  if (access_ == nullptr || !access_->restricts(group)) return nullptr;
   const absl::Status status = AccessStatus(context, group);
   return status.ok() ? nullptr : FinishNow(context, status);
 }
@@ -148,9 +143,9 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(
 grpc::ServerBidiReactor<inference::ModelInferRequest,
                         inference::ModelStreamInferResponse>*
 InferenceService::ModelStreamInfer(grpc::CallbackServerContext* context) {
-  if (access_ != nullptr && access_->restricts(ApiGroup::kInference)) {
-    const absl::Status status = AccessStatus(context, ApiGroup::kInference);
-    if (!status.ok()) return new RefusedStream(ToGrpcStatus(status));
+  if (absl::Status refused = AccessStatus(context, ApiGroup::kInference);
+      !refused.ok()) {
+    return new RefusedStream(ToGrpcStatus(refused));
   }
   return StartModelStreamInfer(server_, context);
 }

@@ -103,7 +103,7 @@ class InferenceService final
 
  private:
   // OK, or UNAUTHENTICATED / PERMISSION_DENIED for a call to `group`
-  // whose metadata `access_` does not accept. Needs access_.
+  // whose metadata `access_` does not accept.
   absl::Status AccessStatus(grpc::CallbackServerContext* context,
                             ApiGroup group) const;
   // A finished reactor refusing the call, or null when it may proceed.

@@ -147,21 +147,14 @@ std::optional<RestReply> RestHandler::CheckAccess(
       [](std::string_view) -> std::optional<std::string_view> {
     return std::nullopt;
   };
-  switch (access_->Check(group, headers != nullptr ? *headers : kNoHeaders)) {
-    case AccessDecision::kAllowed:
-      return std::nullopt;
-    case AccessDecision::kUnauthenticated: {
-      RestReply reply = ErrorReply(401, kUnauthenticatedMessage);
-      if (access_->wants_bearer(group)) {
-        reply.headers.emplace_back("WWW-Authenticate",
-                                   "Bearer realm=\"serval\"");
-      }
-      return reply;
-    }
-    case AccessDecision::kDenied:
-      return ErrorReply(403, kDeniedMessage);
+  const absl::Status refused =
+      access_->Authorize(group, headers != nullptr ? *headers : kNoHeaders);
+  if (refused.ok()) return std::nullopt;
+  RestReply reply = ErrorReply(refused);
+  if (absl::IsUnauthenticated(refused) && access_->wants_bearer(group)) {
+    reply.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"serval\"");
   }
-  return std::nullopt;
+  return reply;
 }
 
 void RestHandler::Handle(const RestRequest& request, RestExchange* exchange) {
