@@ -109,12 +109,7 @@ def stats(server, model):
 
 
 def wait_for(predicate, timeout_s, what):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+    serval_harness.wait_for(predicate, timeout_s, what, interval_s=0.02)
 
 
 class LoadGenerator:

@@ -158,13 +158,7 @@ def inflight(replica, model):
     return total
 
 
-def wait_for(predicate, timeout_s, what):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+wait_for = serval_harness.wait_for
 
 
 # --- nginx -------------------------------------------------------------------

@@ -62,6 +62,17 @@ def _fail_on_sanitizer_reports():
 atexit.register(_fail_on_sanitizer_reports)
 
 
+def wait_for(predicate, timeout_s, what, interval_s=0.05):
+    """Polls predicate() until it is true; AssertionError naming `what`
+    after timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval_s)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+
+
 def free_port():
     """A TCP port free on 127.0.0.1 right now (bound, read, released)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
