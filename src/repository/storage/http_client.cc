@@ -179,9 +179,7 @@ struct HttpClientConnection::Impl {
       Run();
       if (ec == http::error::need_buffer) ec = {};
       if (ec == http::error::body_limit) {
-        Close();
-        return absl::ResourceExhaustedError(absl::StrCat(
-            "an answer from ", Where(), " is over ", body_limit, " bytes"));
+        return TooLarge(body_limit);
       }
       if (ec) return Fail(ec, "no answer from");
       const size_t n = chunk.size() - parser.get().body().size;
@@ -189,10 +187,7 @@ struct HttpClientConnection::Impl {
       if (n == 0) continue;
       const std::string_view piece(chunk.data(), n);
       if (to_sink) {
-        if (absl::Status s = (*sink)(piece); !s.ok()) {
-          Close();  // the rest of the body is not read
-          return s;
-        }
+        if (absl::Status s = Deliver(*sink, piece); !s.ok()) return s;
       } else {
         out.body.append(piece);
       }
@@ -213,9 +208,7 @@ struct HttpClientConnection::Impl {
                                                 const BodySink& sink,
                                                 HttpResponse out) {
     if (length > body_limit) {
-      Close();
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "an answer from ", Where(), " is over ", body_limit, " bytes"));
+      return TooLarge(body_limit);
     }
     // What came with the header first.
     const size_t buffered =
@@ -223,10 +216,7 @@ struct HttpClientConnection::Impl {
     if (buffered > 0) {
       const std::string_view head(
           static_cast<const char*>(buffer.data().data()), buffered);
-      if (absl::Status s = sink(head); !s.ok()) {
-        Close();
-        return s;
-      }
+      if (absl::Status s = Deliver(sink, head); !s.ok()) return s;
       buffer.consume(buffered);
       out.body_bytes += buffered;
     }
@@ -244,14 +234,29 @@ struct HttpClientConnection::Impl {
                              });
       Run();
       if (ec) return Fail(ec, "no answer from");
-      if (absl::Status s = sink(std::string_view(chunk.data(), n)); !s.ok()) {
-        Close();
+      if (absl::Status s = Deliver(sink, std::string_view(chunk.data(), n));
+          !s.ok()) {
         return s;
       }
       out.body_bytes += n;
     }
     if (!keep_alive) Close();
     return out;
+  }
+
+  // A body over the caller's limit: the rest is not read.
+  absl::Status TooLarge(size_t body_limit) {
+    Close();
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "an answer from ", Where(), " is over ", body_limit, " bytes"));
+  }
+
+  // Hands `piece` to the sink; when it fails, the rest of the body is not
+  // read, so the connection cannot be reused.
+  absl::Status Deliver(const BodySink& sink, std::string_view piece) {
+    absl::Status s = sink(piece);
+    if (!s.ok()) Close();
+    return s;
   }
 
   static constexpr size_t kReadBytes = 64 * 1024;
